@@ -1,0 +1,113 @@
+// Package snapshot takes a live, consistent snapshot of physical memory by
+// copy-on-write: the snapshot equals memory at the instant of Start, bit for
+// bit, while the machine keeps running.
+//
+// # Method
+//
+// Start (interrupts off, one CPU, nothing else running) copies the eager set
+// to storage — every page the snapshot machinery itself writes (fault
+// handler stack and data, page tables and the table pool) and every
+// DMA-capable range, since DMA bypasses the MMU — marks those pages copied,
+// write-protects every other captured page (at the highest page-table level
+// that covers it, see package mmu) and flushes the TLB. A write to a
+// protected page faults into HandleWriteFault, which copies the page before
+// the write, marks it and makes it writable. DrainStep, called from the idle
+// task, copies the remaining pages; when all are copied it hashes them and
+// writes the manifest.
+//
+// # Storage layout (format version 1)
+//
+// The storage is a byte-addressed region outside every captured range. All
+// integers are little-endian; offsets are from the start of the storage and
+// multiples of the page size P.
+//
+//	0            header (one page, at least 4096 bytes)
+//	               0  [8]byte "PAGESNAP"
+//	               8  uint32  version (1)
+//	              12  uint32  hash algorithm (1 = SHA-256)
+//	              16  uint64  page size P
+//	              24  uint32  number of captured ranges R (1..248)
+//	              28  uint32  state: 1 capturing, 2 complete, 3 aborted
+//	              32  uint64  number of pages N
+//	              40  uint64  instant (caller-defined time of Start)
+//	              48  uint64  copy map offset   (= max(4096, P))
+//	              56  uint64  scratch offset
+//	              64  uint64  page data offset
+//	              72  uint64  manifest offset
+//	              80  uint64  total size
+//	             128  R × {uint64 base, uint64 size}, sorted, disjoint
+//	map          copy map: ceil(N/32) uint64 words, padded to P
+//	scratch      one page: the drain's bounce buffer
+//	data         N pages, page i (in range order) at data + i*P
+//	manifest     N SHA-256 page hashes, then the root hash, padded to P
+//
+// Word w of the copy map holds pages 32w..32w+31: bit i is the page's C
+// (copied) bit, bit 32+i its B (busy) bit. A page's data is valid iff C=1 and
+// B=0; when the snapshot is complete every page reads C=1, B=0, so the low
+// halves form the plain one-bit-per-page copy map. The root hash is SHA-256
+// of the header's first 128+16R bytes (with the state field zeroed) followed
+// by the N page hashes. ReadImage and (*Image).Verify read and check an image.
+//
+// The layout is a pure function of P and the ranges (NewLayout), each part is
+// at a fixed offset and every page has a fixed slot, so the same format works
+// for a reserved memory region (now) and for a block device later: pages can
+// be written to their slots in any order, the copy map and header are small
+// and can be rewritten last, and the manifest is written once at the end.
+//
+// # Per-page protocol
+//
+// Each page has a 2-bit state in the copy map, changed only by 64-bit CAS on
+// its word (no locks anywhere):
+//
+//	Uncopied   C=0 B=0
+//	FaultCopy  C=0 B=1  a fault handler copies the live page to its slot
+//	DrainWrite C=1 B=1  the drain writes a clean copy from scratch to the slot
+//	Copied     C=1 B=0
+//
+// Invariant: a captured page is writable (in the page tables) only in state
+// DrainWrite or Copied, and the state never returns to Uncopied. Hence while
+// a page is Uncopied or FaultCopy its content is still the content at Start
+// (DMA ranges are eager, so no device writes it either).
+//
+// Fault path (HandleWriteFault): Uncopied → CAS to FaultCopy, copy the page
+// to its slot (the page is still protected, so the bytes are those of
+// Start), CAS to Copied, make the page writable. Seeing DrainWrite or Copied
+// it only makes the page writable (the slot is or will be filled from a
+// clean copy). Seeing FaultCopy — only possible when another CPU's fault
+// handler is copying, since fault handlers run with interrupts off and never
+// nest — it returns without unprotecting, so the store retries and faults
+// again until the other CPU finishes.
+//
+// Drain (DrainStep): copy the Uncopied page to the scratch page first (no
+// claim), then CAS Uncopied → DrainWrite. If the CAS fails a fault handler
+// took the page and the scratch copy is discarded. If it succeeds, no fault
+// handler touched the page during the scratch copy (the state would have left
+// Uncopied for good), so the page was protected throughout and the scratch
+// copy is the content at Start. It then copies scratch to the slot, CASes to
+// Copied and makes the page writable.
+//
+// Why this works on one CPU, where a fault can interrupt DrainStep anywhere:
+// the fault handler never waits for the drain. Interrupting the scratch copy,
+// it takes the page itself (the drain's CAS then fails); interrupting the
+// scratch-to-slot copy (DrainWrite), it just makes the page writable — the
+// drain later finishes the slot from the clean scratch copy, whatever the
+// program wrote to the page meanwhile. With true concurrency (host tests) the
+// same arguments hold, and a page's slot is written by exactly one copier:
+// the winner of the CAS out of Uncopied. The page-table updates are CAS-based
+// and idempotent (package mmu) so a fault can also interrupt or race a
+// drain's unprotect of a neighbouring page.
+//
+// # Fault-path rules
+//
+// HandleWriteFault and everything it calls (PhysMem and mmu methods) run in
+// an exception handler on bare metal: interrupts off, a small dedicated
+// stack, possibly interrupting the engine itself. Hence they are
+// //go:nosplit (no stack-growth check, which would try to grow a stack the
+// runtime does not own), allocate nothing (the allocator takes locks and may
+// run the GC), store no heap pointers (write barriers may be enabled by the
+// GC at any moment and take the slow path) and take no locks (the
+// interrupted code may hold them: a deadlock on one CPU). All their state is
+// preallocated by New: the table-page pool for page-table splits, the
+// storage, the counters (atomics in the Snapshot value, which the kernel must
+// place in the eager set or outside captured RAM).
+package snapshot

@@ -1,0 +1,224 @@
+package snapshot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Errors returned by ReadImage, (*Image).Verify and (*Image).Page. Page-level
+// errors are wrapped in a *PageError that carries the page address; test with
+// errors.Is and errors.As.
+var (
+	ErrBadMagic     = errors.New("snapshot: bad magic (not a pagesnap image)")
+	ErrVersion      = errors.New("snapshot: unsupported format version")
+	ErrHashAlg      = errors.New("snapshot: unsupported hash algorithm")
+	ErrBadHeader    = errors.New("snapshot: malformed header")
+	ErrTruncated    = errors.New("snapshot: image shorter than its layout")
+	ErrIncomplete   = errors.New("snapshot: snapshot incomplete")
+	ErrHashMismatch = errors.New("snapshot: page hash mismatch")
+	ErrRootMismatch = errors.New("snapshot: root hash mismatch")
+	ErrNotCaptured  = errors.New("snapshot: address not in a captured range")
+)
+
+// PageError reports an error about one page of an image.
+type PageError struct {
+	Addr uint64 // physical address of the page
+	Err  error  // ErrIncomplete, ErrHashMismatch, ErrNotCaptured or an I/O error
+}
+
+func (e *PageError) Error() string { return fmt.Sprintf("%v (page %#x)", e.Err, e.Addr) }
+
+// Unwrap returns e.Err.
+func (e *PageError) Unwrap() error { return e.Err }
+
+// Image is a snapshot image read back from storage (a memory dump of the
+// storage region, a file, a block device).
+type Image struct {
+	Version  uint32  // format version (Version)
+	HashAlg  uint32  // HashSHA256
+	PageSize uint64  // bytes per page
+	Ranges   []Range // captured physical ranges, sorted
+	NumPages uint64  // pages in all Ranges
+	State    State   // state recorded in the header
+	Instant  uint64  // caller-defined time of the snapshot instant (Config.Instant)
+	Layout   Layout  // offsets of each part of the image
+
+	r      io.ReaderAt
+	header []byte   // the headerLen bytes covered by the root hash
+	words  []uint64 // copy map
+}
+
+// ReadImage parses the header and copy map of the image of size bytes in r.
+// It checks the header's consistency, not the page data (see Verify).
+func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
+	hdr := make([]byte, hdrRanges)
+	if size < int64(len(hdr)) {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTruncated, size)
+	}
+	if _, err := r.ReadAt(hdr, 0); err != nil {
+		return nil, fmt.Errorf("snapshot: reading header: %w", err)
+	}
+	if !bytes.Equal(hdr[hdrMagic:hdrMagic+8], []byte(Magic)) {
+		return nil, ErrBadMagic
+	}
+	le := binary.LittleEndian
+	im := &Image{
+		Version:  le.Uint32(hdr[hdrVersion:]),
+		HashAlg:  le.Uint32(hdr[hdrHashAlg:]),
+		PageSize: le.Uint64(hdr[hdrPageSize:]),
+		NumPages: le.Uint64(hdr[hdrNumPages:]),
+		State:    State(le.Uint32(hdr[hdrState:])),
+		Instant:  le.Uint64(hdr[hdrInstant:]),
+		r:        r,
+	}
+	if im.Version != Version {
+		return nil, fmt.Errorf("%w %d (this reader knows %d)", ErrVersion, im.Version, Version)
+	}
+	if im.HashAlg != HashSHA256 {
+		return nil, fmt.Errorf("%w %d", ErrHashAlg, im.HashAlg)
+	}
+	if im.State < StateCapturing || im.State > StateAborted {
+		return nil, fmt.Errorf("%w: state %d", ErrBadHeader, uint32(im.State))
+	}
+	n := le.Uint32(hdr[hdrNumRanges:])
+	if n == 0 || n > MaxRanges {
+		return nil, fmt.Errorf("%w: %d ranges", ErrBadHeader, n)
+	}
+	full := make([]byte, hdrRanges+16*int(n))
+	if size < int64(len(full)) {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTruncated, size)
+	}
+	if _, err := r.ReadAt(full, 0); err != nil {
+		return nil, fmt.Errorf("snapshot: reading header: %w", err)
+	}
+	rs := make([]Range, n)
+	for i := range rs {
+		rs[i] = Range{le.Uint64(full[hdrRanges+16*i:]), le.Uint64(full[hdrRanges+16*i+8:])}
+	}
+	l, err := NewLayout(im.PageSize, rs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	if l.NumPages != im.NumPages || l.MapOff != le.Uint64(full[hdrMapOff:]) ||
+		l.ScratchOff != le.Uint64(full[hdrScratchOff:]) || l.DataOff != le.Uint64(full[hdrDataOff:]) ||
+		l.ManifestOff != le.Uint64(full[hdrManifestOff:]) || l.Size != le.Uint64(full[hdrSize:]) {
+		return nil, fmt.Errorf("%w: recorded offsets disagree with the layout of %d pages", ErrBadHeader, l.NumPages)
+	}
+	if uint64(size) < l.Size {
+		return nil, fmt.Errorf("%w: %d bytes, layout needs %d", ErrTruncated, size, l.Size)
+	}
+	im.Ranges, im.Layout, im.header = l.Ranges, l, full
+	mb := make([]byte, (l.NumPages+31)/32*8)
+	if _, err := r.ReadAt(mb, int64(l.MapOff)); err != nil {
+		return nil, fmt.Errorf("snapshot: reading copy map: %w", err)
+	}
+	im.words = make([]uint64, len(mb)/8)
+	for i := range im.words {
+		im.words[i] = le.Uint64(mb[8*i:])
+	}
+	return im, nil
+}
+
+// Complete reports whether the header says the snapshot completed.
+func (im *Image) Complete() bool { return im.State == StateComplete }
+
+// Copied reports whether the page containing addr was captured and its data
+// is valid in the image (copy-map state "copied").
+func (im *Image) Copied(addr uint64) bool {
+	i, ok := im.Layout.PageIndex(addr)
+	return ok && im.copiedIndex(i)
+}
+
+func (im *Image) copiedIndex(i uint64) bool {
+	return pageState(im.words[i/32], uint(i%32)) == pageCopied
+}
+
+// CopiedPages returns the number of pages whose data is valid.
+func (im *Image) CopiedPages() uint64 {
+	var n uint64
+	for i := uint64(0); i < im.NumPages; i++ {
+		if im.copiedIndex(i) {
+			n++
+		}
+	}
+	return n
+}
+
+// Page returns the snapshot content of the page containing addr. It fails
+// with a *PageError wrapping ErrNotCaptured if addr is outside the captured
+// ranges, or ErrIncomplete if the page was never copied. Page does not check
+// hashes; call Verify once for that.
+func (im *Image) Page(addr uint64) ([]byte, error) {
+	i, ok := im.Layout.PageIndex(addr)
+	pa := addr &^ (im.PageSize - 1)
+	if !ok {
+		return nil, &PageError{pa, ErrNotCaptured}
+	}
+	if !im.copiedIndex(i) {
+		return nil, &PageError{pa, ErrIncomplete}
+	}
+	return im.pageData(i)
+}
+
+func (im *Image) pageData(i uint64) ([]byte, error) {
+	b := make([]byte, im.PageSize)
+	if _, err := im.r.ReadAt(b, int64(im.Layout.DataOff+i*im.PageSize)); err != nil {
+		return nil, &PageError{im.Layout.PageAddr(i), err}
+	}
+	return b, nil
+}
+
+// RootHash returns the root hash recorded in the manifest.
+func (im *Image) RootHash() ([HashSize]byte, error) {
+	var h [HashSize]byte
+	_, err := im.r.ReadAt(h[:], int64(im.Layout.ManifestOff+im.NumPages*HashSize))
+	return h, err
+}
+
+// Verify checks the whole image: the header says complete (else
+// ErrIncomplete), every page is copied (else a *PageError wrapping
+// ErrIncomplete), every page's SHA-256 matches the manifest (else a
+// *PageError wrapping ErrHashMismatch) and the root hash matches
+// (ErrRootMismatch). The root hash is SHA-256 over the header bytes
+// [0, 128+16*len(Ranges)) with the 4-byte state field zeroed, followed by the
+// NumPages page hashes in page-index order.
+func (im *Image) Verify() error {
+	if im.State != StateComplete {
+		return fmt.Errorf("%w: header state %v", ErrIncomplete, im.State)
+	}
+	root := sha256.New()
+	h := append([]byte(nil), im.header...)
+	clear(h[hdrState : hdrState+4])
+	root.Write(h)
+	want := make([]byte, HashSize)
+	for i := uint64(0); i < im.NumPages; i++ {
+		addr := im.Layout.PageAddr(i)
+		if !im.copiedIndex(i) {
+			return &PageError{addr, ErrIncomplete}
+		}
+		b, err := im.pageData(i)
+		if err != nil {
+			return err
+		}
+		if _, err := im.r.ReadAt(want, int64(im.Layout.ManifestOff+i*HashSize)); err != nil {
+			return &PageError{addr, err}
+		}
+		got := sha256.Sum256(b)
+		if !bytes.Equal(got[:], want) {
+			return &PageError{addr, ErrHashMismatch}
+		}
+		root.Write(want)
+	}
+	rh, err := im.RootHash()
+	if err != nil {
+		return fmt.Errorf("snapshot: reading root hash: %w", err)
+	}
+	if !bytes.Equal(root.Sum(nil), rh[:]) {
+		return ErrRootMismatch
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package snapshot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"testing"
+)
+
+// buildImage builds a complete image of the given pages in the storage format.
+func buildImage(t *testing.T, ps uint64, rs []Range, instant uint64, fill func(addr uint64, b []byte)) ([]byte, Layout) {
+	t.Helper()
+	l, err := NewLayout(ps, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := make([]byte, l.Size)
+	hdr := l.encodeHeader(StateComplete, instant)
+	copy(img, hdr)
+	root := sha256.New()
+	h := append([]byte(nil), hdr...)
+	clear(h[hdrState : hdrState+4])
+	root.Write(h)
+	for i := uint64(0); i < l.NumPages; i++ {
+		w := binary.LittleEndian.Uint64(img[l.MapOff+i/32*8:])
+		binary.LittleEndian.PutUint64(img[l.MapOff+i/32*8:], withState(w, uint(i%32), pageCopied))
+		pg := img[l.DataOff+i*ps : l.DataOff+(i+1)*ps]
+		fill(l.PageAddr(i), pg)
+		sum := sha256.Sum256(pg)
+		copy(img[l.ManifestOff+i*HashSize:], sum[:])
+		root.Write(sum[:])
+	}
+	copy(img[l.ManifestOff+l.NumPages*HashSize:], root.Sum(nil))
+	return img, l
+}
+
+func fillRand(seed uint64) func(uint64, []byte) {
+	return func(addr uint64, b []byte) {
+		r := rand.New(rand.NewPCG(seed, addr))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+	}
+}
+
+func TestImageRoundTrip(t *testing.T) {
+	rs := []Range{{0x1000, 0x3000}, {0x100000, 0x2000}}
+	img, l := buildImage(t, 4096, rs, 42, fillRand(1))
+	im, err := ReadImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.PageSize != 4096 || im.NumPages != 5 || im.Instant != 42 || len(im.Ranges) != 2 || im.Ranges[1] != rs[1] {
+		t.Fatalf("header fields: %+v", im)
+	}
+	if err := im.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, 4096)
+	fillRand(1)(0x101000, want)
+	got, err := im.Page(0x101234)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Page(0x101234) = %v, content equal %v", err, bytes.Equal(got, want))
+	}
+	var pe *PageError
+	if _, err := im.Page(0x5000); !errors.As(err, &pe) || !errors.Is(err, ErrNotCaptured) || pe.Addr != 0x5000 {
+		t.Fatalf("Page(0x5000) err = %v", err)
+	}
+	if !im.Copied(0x3fff) || im.Copied(0x4000) {
+		t.Fatal("Copied wrong")
+	}
+
+	// Flip one data byte in page 0x2000: hash mismatch naming that page.
+	bad := append([]byte(nil), img...)
+	bad[l.DataOff+1*4096+77] ^= 1
+	im2, _ := ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.As(err, &pe) || !errors.Is(err, ErrHashMismatch) || pe.Addr != 0x2000 {
+		t.Fatalf("corrupted page: err = %v", err)
+	}
+	// Flip a manifest byte of the last page: that page mismatches.
+	bad = append([]byte(nil), img...)
+	bad[l.ManifestOff+4*HashSize] ^= 0x80
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.As(err, &pe) || !errors.Is(err, ErrHashMismatch) || pe.Addr != 0x101000 {
+		t.Fatalf("corrupted manifest: err = %v", err)
+	}
+	// Corrupt the root.
+	bad = append([]byte(nil), img...)
+	bad[l.ManifestOff+5*HashSize+3] ^= 1
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.Is(err, ErrRootMismatch) {
+		t.Fatalf("corrupted root: err = %v", err)
+	}
+	// Instant is covered by the root hash.
+	bad = append([]byte(nil), img...)
+	bad[hdrInstant] ^= 1
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.Is(err, ErrRootMismatch) {
+		t.Fatalf("corrupted instant: err = %v", err)
+	}
+	// Uncopied page.
+	bad = append([]byte(nil), img...)
+	bad[l.MapOff] &^= 1 << 2
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.As(err, &pe) || !errors.Is(err, ErrIncomplete) || pe.Addr != 0x3000 {
+		t.Fatalf("uncopied page: err = %v", err)
+	}
+	if _, err := im2.Page(0x3000); !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("Page of uncopied: %v", err)
+	}
+	// Busy bit set: not copied.
+	bad = append([]byte(nil), img...)
+	bad[l.MapOff+4] |= 1
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if im2.Copied(0x1000) || !im2.Copied(0x2000) {
+		t.Fatal("busy page reported copied")
+	}
+	// State capturing.
+	bad = append([]byte(nil), img...)
+	binary.LittleEndian.PutUint32(bad[hdrState:], uint32(StateCapturing))
+	im2, _ = ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err := im2.Verify(); !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("capturing: err = %v", err)
+	}
+}
+
+func TestReadImageErrors(t *testing.T) {
+	img, _ := buildImage(t, 4096, []Range{{0, 0x4000}}, 0, fillRand(2))
+	mod := func(f func(b []byte)) []byte { b := append([]byte(nil), img...); f(b); return b }
+	cases := []struct {
+		name string
+		b    []byte
+		size int64
+		want error
+	}{
+		{"magic", mod(func(b []byte) { b[0] = 'X' }), int64(len(img)), ErrBadMagic},
+		{"version", mod(func(b []byte) { b[hdrVersion] = 9 }), int64(len(img)), ErrVersion},
+		{"hashalg", mod(func(b []byte) { b[hdrHashAlg] = 7 }), int64(len(img)), ErrHashAlg},
+		{"state", mod(func(b []byte) { b[hdrState] = 0 }), int64(len(img)), ErrBadHeader},
+		{"nranges", mod(func(b []byte) { b[hdrNumRanges] = 0 }), int64(len(img)), ErrBadHeader},
+		{"pagesize", mod(func(b []byte) { b[hdrPageSize+1] = 0x20 }), int64(len(img)), ErrBadHeader},
+		{"numpages", mod(func(b []byte) { b[hdrNumPages] = 3 }), int64(len(img)), ErrBadHeader},
+		{"dataoff", mod(func(b []byte) { b[hdrDataOff+1]++ }), int64(len(img)), ErrBadHeader},
+		{"unaligned range", mod(func(b []byte) { b[hdrRanges] = 1 }), int64(len(img)), ErrBadHeader},
+		{"truncated", img, int64(len(img)) - 1, ErrTruncated},
+		{"tiny", img[:10], 10, ErrTruncated},
+	}
+	for _, c := range cases {
+		_, err := ReadImage(bytes.NewReader(c.b[:min(int64(len(c.b)), c.size)]), c.size)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func TestLayout(t *testing.T) {
+	l, err := NewLayout(4096, []Range{{0, 1 << 30}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1 << 18
+	if l.NumPages != n || l.MapOff != 4096 || l.MapSize != n/32*8 || l.ScratchOff != 4096+n/4 ||
+		l.DataOff != l.ScratchOff+4096 || l.ManifestOff != l.DataOff+n*4096 ||
+		l.Size != l.ManifestOff+roundUp((n+1)*32, 4096) {
+		t.Fatalf("layout %+v", l)
+	}
+	bad := [][]Range{
+		nil,
+		{{0, 0}},
+		{{0x800, 0x1000}},
+		{{0x1000, 0x1800}},
+		{{0x2000, 0x1000}, {0x1000, 0x1000}},
+		{{0x1000, 0x2000}, {0x2000, 0x1000}},
+		{{^uint64(0) &^ 0xfff, 0x2000}},
+	}
+	for _, rs := range bad {
+		if _, err := NewLayout(4096, rs); !errors.Is(err, ErrRanges) {
+			t.Errorf("NewLayout(%v) err = %v, want ErrRanges", rs, err)
+		}
+	}
+	if _, err := NewLayout(8192+4096, []Range{{0, 0x10000}}); !errors.Is(err, ErrPageSize) {
+		t.Errorf("page size err = %v", err)
+	}
+	if _, err := NewLayout(65536, []Range{{0, 0x20000}}); err != nil {
+		t.Errorf("64K pages: %v", err)
+	}
+}
+
+func TestPageStateEncoding(t *testing.T) {
+	var w uint64
+	for i := uint(0); i < 32; i++ {
+		w = withState(w, i, uint64(i%4))
+	}
+	for i := uint(0); i < 32; i++ {
+		if s := pageState(w, i); s != uint64(i%4) {
+			t.Fatalf("page %d state %d", i, s)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package snapshot
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Storage format constants. See the package documentation for the layout.
+const (
+	// Magic opens every snapshot image.
+	Magic = "PAGESNAP"
+	// Version is the storage format version written by this package.
+	Version = 1
+	// HashSHA256 identifies SHA-256 page and root hashes (header field HashAlg).
+	HashSHA256 = 1
+	// HashSize is the size in bytes of one manifest hash.
+	HashSize = 32
+	// MinPageSize is the smallest supported page size (the 4 KiB granule).
+	MinPageSize = 4096
+	// MaxRanges is the largest number of captured ranges one header holds.
+	MaxRanges = (MinPageSize - hdrRanges) / 16
+)
+
+// Header field offsets (all integers little-endian).
+const (
+	hdrMagic       = 0  // [8]byte Magic
+	hdrVersion     = 8  // uint32 Version
+	hdrHashAlg     = 12 // uint32 HashSHA256
+	hdrPageSize    = 16 // uint64
+	hdrNumRanges   = 24 // uint32
+	hdrState       = 28 // uint32 State
+	hdrNumPages    = 32 // uint64
+	hdrInstant     = 40 // uint64 caller-defined time of the snapshot instant
+	hdrMapOff      = 48 // uint64
+	hdrScratchOff  = 56 // uint64
+	hdrDataOff     = 64 // uint64
+	hdrManifestOff = 72 // uint64
+	hdrSize        = 80 // uint64 total image size
+	hdrRanges      = 128
+)
+
+// State is the life-cycle state recorded in an image header.
+type State uint32
+
+// Image states.
+const (
+	StateCapturing State = 1 // Start done, copying in progress (or interrupted)
+	StateComplete  State = 2 // every page copied, manifest written
+	StateAborted   State = 3 // Abort was called before completion
+)
+
+func (s State) String() string {
+	switch s {
+	case StateCapturing:
+		return "capturing"
+	case StateComplete:
+		return "complete"
+	case StateAborted:
+		return "aborted"
+	}
+	return fmt.Sprintf("State(%d)", uint32(s))
+}
+
+// Range is a physical address range [Base, Base+Size).
+type Range struct {
+	Base, Size uint64
+}
+
+// End returns the first address after r.
+func (r Range) End() uint64 { return r.Base + r.Size }
+
+// Contains reports whether addr lies in r.
+func (r Range) Contains(addr uint64) bool { return addr >= r.Base && addr-r.Base < r.Size }
+
+// Overlaps reports whether r and o share at least one byte.
+func (r Range) Overlaps(o Range) bool { return r.Base < o.End() && o.Base < r.End() }
+
+func (r Range) String() string { return fmt.Sprintf("[%#x, %#x)", r.Base, r.End()) }
+
+// Layout gives the byte offsets, relative to the start of the storage, of each
+// part of a snapshot image. It is a pure function of the page size and the
+// captured ranges (see NewLayout).
+type Layout struct {
+	PageSize    uint64
+	Ranges      []Range
+	NumPages    uint64
+	MapOff      uint64 // copy map: one uint64 word per 32 pages
+	MapSize     uint64
+	ScratchOff  uint64 // one page the drain uses as a bounce buffer
+	DataOff     uint64 // page i at DataOff + i*PageSize
+	ManifestOff uint64 // NumPages SHA-256 hashes, then the root hash
+	Size        uint64 // total storage needed
+}
+
+// Errors for invalid layouts and configurations.
+var (
+	ErrPageSize = errors.New("snapshot: page size must be a power of two >= 4096")
+	ErrRanges   = errors.New("snapshot: invalid ranges")
+)
+
+func roundUp(x, a uint64) uint64 { return (x + a - 1) &^ (a - 1) }
+
+// checkRanges validates page-aligned, non-empty, sorted, non-overlapping ranges.
+func checkRanges(pageSize uint64, rs []Range, what string) error {
+	for i, r := range rs {
+		if r.Size == 0 {
+			return fmt.Errorf("%w: %s range %d %v is empty", ErrRanges, what, i, r)
+		}
+		if r.Base%pageSize != 0 || r.Size%pageSize != 0 {
+			return fmt.Errorf("%w: %s range %d %v not aligned to page size %#x", ErrRanges, what, i, r, pageSize)
+		}
+		if r.End() < r.Base {
+			return fmt.Errorf("%w: %s range %d %v wraps around", ErrRanges, what, i, r)
+		}
+		if i > 0 && r.Base < rs[i-1].End() {
+			return fmt.Errorf("%w: %s range %d %v overlaps or precedes range %d %v (ranges must be sorted, disjoint)",
+				ErrRanges, what, i, r, i-1, rs[i-1])
+		}
+	}
+	return nil
+}
+
+// NewLayout computes the storage layout for capturing ranges (sorted,
+// disjoint, page-aligned) with the given page size.
+func NewLayout(pageSize uint64, ranges []Range) (Layout, error) {
+	if pageSize < MinPageSize || pageSize&(pageSize-1) != 0 {
+		return Layout{}, fmt.Errorf("%w (got %#x)", ErrPageSize, pageSize)
+	}
+	if len(ranges) == 0 {
+		return Layout{}, fmt.Errorf("%w: no captured range", ErrRanges)
+	}
+	if len(ranges) > MaxRanges {
+		return Layout{}, fmt.Errorf("%w: %d captured ranges, at most %d", ErrRanges, len(ranges), MaxRanges)
+	}
+	if err := checkRanges(pageSize, ranges, "captured"); err != nil {
+		return Layout{}, err
+	}
+	l := Layout{PageSize: pageSize, Ranges: append([]Range(nil), ranges...)}
+	for _, r := range ranges {
+		l.NumPages += r.Size / pageSize
+	}
+	l.MapOff = roundUp(MinPageSize, pageSize)
+	l.MapSize = roundUp((l.NumPages+31)/32*8, pageSize)
+	l.ScratchOff = l.MapOff + l.MapSize
+	l.DataOff = l.ScratchOff + pageSize
+	l.ManifestOff = l.DataOff + l.NumPages*pageSize
+	l.Size = l.ManifestOff + roundUp((l.NumPages+1)*HashSize, pageSize)
+	return l, nil
+}
+
+// PageIndex returns the index of the page containing addr, or false if addr is
+// not captured.
+func (l *Layout) PageIndex(addr uint64) (uint64, bool) {
+	var base uint64
+	for _, r := range l.Ranges {
+		if r.Contains(addr) {
+			return base + (addr-r.Base)/l.PageSize, true
+		}
+		base += r.Size / l.PageSize
+	}
+	return 0, false
+}
+
+// PageAddr returns the physical address of page index i (i < NumPages).
+func (l *Layout) PageAddr(i uint64) uint64 {
+	for _, r := range l.Ranges {
+		n := r.Size / l.PageSize
+		if i < n {
+			return r.Base + i*l.PageSize
+		}
+		i -= n
+	}
+	return ^uint64(0)
+}
+
+// headerLen is the number of header bytes covered by the root hash.
+func (l *Layout) headerLen() int { return hdrRanges + 16*len(l.Ranges) }
+
+// encodeHeader returns the header bytes (headerLen long) for state and instant.
+func (l *Layout) encodeHeader(state State, instant uint64) []byte {
+	b := make([]byte, l.headerLen())
+	le := binary.LittleEndian
+	copy(b[hdrMagic:], Magic)
+	le.PutUint32(b[hdrVersion:], Version)
+	le.PutUint32(b[hdrHashAlg:], HashSHA256)
+	le.PutUint64(b[hdrPageSize:], l.PageSize)
+	le.PutUint32(b[hdrNumRanges:], uint32(len(l.Ranges)))
+	le.PutUint32(b[hdrState:], uint32(state))
+	le.PutUint64(b[hdrNumPages:], l.NumPages)
+	le.PutUint64(b[hdrInstant:], instant)
+	le.PutUint64(b[hdrMapOff:], l.MapOff)
+	le.PutUint64(b[hdrScratchOff:], l.ScratchOff)
+	le.PutUint64(b[hdrDataOff:], l.DataOff)
+	le.PutUint64(b[hdrManifestOff:], l.ManifestOff)
+	le.PutUint64(b[hdrSize:], l.Size)
+	for i, r := range l.Ranges {
+		le.PutUint64(b[hdrRanges+16*i:], r.Base)
+		le.PutUint64(b[hdrRanges+16*i+8:], r.Size)
+	}
+	return b
+}
+
+// Copy-map word encoding. Word w (uint64, little-endian, at MapOff+8*w)
+// holds the state of pages 32w..32w+31: bit i is the page's C (copied) bit and
+// bit 32+i its B (busy) bit. A page's data is valid iff C=1 and B=0.
+const (
+	pageUncopied   = 0 // C=0 B=0
+	pageCopied     = 1 // C=1 B=0: done
+	pageFaultCopy  = 2 // C=0 B=1: a fault handler copies from the live (protected) page
+	pageDrainWrite = 3 // C=1 B=1: the drain writes a clean bounce copy to the slot
+)
+
+// pageState extracts the 2-bit state of page bit i (0..31) from a map word.
+func pageState(w uint64, i uint) uint64 { return (w>>i)&1 | (w>>(32+i)&1)<<1 }
+
+// withState returns w with page bit i set to state s.
+func withState(w uint64, i uint, s uint64) uint64 {
+	w &^= 1<<i | 1<<(32+i)
+	return w | (s&1)<<i | (s>>1)<<(32+i)
+}
