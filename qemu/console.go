@@ -140,7 +140,7 @@ type Match struct {
 
 // Expect waits up to timeout for a console line, after the last line any
 // earlier Expect matched, that matches re. An unterminated last line (a
-// prompt) matches too. It fails with ErrTimeout, or ErrExited if QEMU exits
+// prompt) never matches: use ExpectPrompt for that. It fails with ErrTimeout, or ErrExited if QEMU exits
 // first; both errors quote the last console lines.
 func (c *Console) Expect(re *regexp.Regexp, timeout time.Duration) (Match, error) {
 	deadline := time.NewTimer(timeout)
@@ -161,15 +161,6 @@ func (c *Console) Expect(re *regexp.Regexp, timeout time.Duration) (Match, error
 		if c.cursor < len(c.lines)+c.dropped {
 			c.cursor = len(c.lines) + c.dropped
 		}
-		if p := c.partial.String(); p != "" {
-			if g := re.FindStringSubmatch(p); g != nil {
-				// The prompt line will be completed later: skip it then.
-				m := Match{Line: p, Groups: g, Index: len(c.lines) + c.dropped}
-				c.cursor = m.Index + 1
-				c.mu.Unlock()
-				return m, nil
-			}
-		}
 		ch := c.changed
 		eof := c.eof
 		c.mu.Unlock()
@@ -187,6 +178,32 @@ func (c *Console) Expect(re *regexp.Regexp, timeout time.Duration) (Match, error
 			return Match{}, fmt.Errorf("waiting for %q: %w%s", re, c.exitErr(), c.tail(10))
 		case <-deadline.C:
 			return Match{}, fmt.Errorf("%w after %v waiting for %q%s", ErrTimeout, timeout, re, c.tail(10))
+		}
+	}
+}
+
+// ExpectPrompt waits up to timeout until the unterminated last console
+// line ends with prompt (a shell prompt the guest prints without a
+// newline). Lines before it are consumed.
+func (c *Console) ExpectPrompt(prompt string, timeout time.Duration) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		if strings.HasSuffix(c.partial.String(), prompt) {
+			c.cursor = len(c.lines) + c.dropped + 1
+			c.mu.Unlock()
+			return nil
+		}
+		ch, eof := c.changed, c.eof
+		c.mu.Unlock()
+		select {
+		case <-ch:
+		case <-eof:
+			<-c.vmDone
+			return fmt.Errorf("waiting for prompt %q: %w%s", prompt, c.exitErr(), c.tail(10))
+		case <-deadline.C:
+			return fmt.Errorf("%w after %v waiting for prompt %q%s", ErrTimeout, timeout, prompt, c.tail(10))
 		}
 	}
 }

@@ -502,8 +502,18 @@ func (c *Client) Step() (Stop, error) {
 
 // RunTo sets a temporary hardware breakpoint at addr, continues and waits
 // up to timeout for the target to stop there; the breakpoint is removed in
-// every case. It fails if the target stops elsewhere.
+// every case. It fails if the target stops elsewhere. If the target is
+// already at addr it first steps off it, so repeated calls stop at
+// successive executions of addr (a breakpoint at the current PC would
+// otherwise hit again without executing anything).
 func (c *Client) RunTo(addr uint64, timeout time.Duration) (Stop, error) {
+	if pc, err := c.PC(); err != nil {
+		return Stop{}, err
+	} else if pc == addr {
+		if _, err := c.Step(); err != nil {
+			return Stop{}, err
+		}
+	}
 	if err := c.SetBreakpoint(Hardware, addr, 1); err != nil {
 		return Stop{}, err
 	}
