@@ -1,0 +1,33 @@
+// Package mmu walks and edits page tables in the real hardware formats —
+// amd64 4-level paging (4 KiB, 2 MiB and 1 GiB pages) and arm64 stage-1
+// translation tables with the 4 KiB granule (48-bit VA, levels 0-3, 1 GiB and
+// 2 MiB blocks, 4 KiB pages) — over a PhysMem interface, so the same code
+// runs on bare metal (direct physical access, identity mapped) and on the
+// host (a simulated memory).
+//
+// Write protection is hierarchical. On amd64 a write is allowed only if the
+// R/W bit is set at every level (Intel SDM Vol. 3A 4.6.1; for supervisor
+// writes CR0.WP must be 1); on arm64 a table descriptor's APTable[1] bit
+// removes write permission for everything below it (Arm ARM DDI 0487, D8.4.2
+// "Hierarchical control of data access permissions"; TCR_EL1.HPD must be 0).
+// Protect therefore clears the write bit at the highest entry whose whole
+// region lies in the range (one entry per GiB for a gigabyte-aligned range),
+// splitting a large page only where a range boundary cuts it. Making one page
+// writable again (Unprotect) pushes the protection down one level at a time
+// — clear the write bit in all 512 children, then set it in the parent — and
+// splits a large page into 512 read-only children from a preallocated Pool.
+//
+// Invariant kept by every operation: a writable table entry never has a
+// writable child that was not made writable on purpose; write bits are only
+// ever set on a table entry after all its children are cleared (push-down)
+// or, in UnprotectRange, when its whole region may become writable. All
+// updates are 64-bit CAS on the entry, re-read on failure, so operations are
+// safe against each other on several CPUs and when a fault interrupts an
+// operation on the same CPU. A racing push-down may clear the write bit of a
+// page another agent just made writable: that only causes one extra fault,
+// never a missed one.
+//
+// Unprotect and everything it calls is //go:nosplit, allocates nothing,
+// stores no heap pointers and takes no locks: it runs in the write-fault
+// handler (see package snapshot for why each rule holds).
+package mmu

@@ -1,0 +1,506 @@
+package mmu
+
+import "fmt"
+
+// PageSize is the smallest page: 4 KiB.
+const PageSize = 4096
+
+// Levels is the number of translation levels (0 = PML4 / arm64 level 0).
+const Levels = 4
+
+// Entries is the number of 8-byte entries in a table.
+const Entries = 512
+
+// Arch selects the descriptor format.
+type Arch uint8
+
+// Supported formats.
+const (
+	AMD64 Arch = iota + 1 // Intel SDM 4-level paging
+	ARM64                 // VMSAv8-64 stage 1, 4 KiB granule, 48-bit VA
+)
+
+func (a Arch) String() string {
+	switch a {
+	case AMD64:
+		return "amd64"
+	case ARM64:
+		return "arm64"
+	}
+	return fmt.Sprintf("Arch(%d)", uint8(a))
+}
+
+// Invalidation says which TLB invalidation the caller must issue after an
+// operation for its effect to be seen.
+type Invalidation uint8
+
+// Invalidations, weakest first.
+const (
+	InvalNone Invalidation = iota
+	// InvalPage: the translation of one page (INVLPG va / TLBI VAE1IS va,
+	// then DSB ISH; ISB). On amd64 INVLPG also drops a large-page entry
+	// and the paging-structure caches for va (SDM 4.10.4.1).
+	InvalPage
+	// InvalAll: every translation, global ones included (toggle CR4.PGE or
+	// reload CR3 when no global pages are used / TLBI VMALLE1IS; DSB ISH;
+	// ISB), SDM 4.10.4.1, Arm ARM D8.13.
+	InvalAll
+)
+
+// levelSize returns the bytes mapped by one entry at level.
+//
+//go:nosplit
+func levelSize(level int) uint64 { return 1 << (12 + 9*uint(3-level)) }
+
+// index returns va's table index at level.
+//
+//go:nosplit
+func index(va uint64, level int) uint64 { return va >> (12 + 9*uint(3-level)) & (Entries - 1) }
+
+// Tables is one address space's page tables.
+type Tables struct {
+	Arch Arch
+	Mem  PhysMem
+	Root uint64 // physical address of the level-0 table (CR3 / TTBR0_EL1 base)
+	Pool *Pool  // pages for new tables (splits); may be nil if never needed
+}
+
+// The per-format entry primitives. A switch on Arch rather than an interface
+// keeps the fault path free of indirect calls.
+
+//go:nosplit
+func (t *Tables) valid(e uint64, level int) bool {
+	if t.Arch == ARM64 {
+		return armValid(e, level)
+	}
+	return e&X86_P != 0
+}
+
+//go:nosplit
+func (t *Tables) leaf(e uint64, level int) bool {
+	if t.Arch == ARM64 {
+		return armLeaf(e, level)
+	}
+	return x86Leaf(e, level)
+}
+
+//go:nosplit
+func (t *Tables) next(e uint64) uint64 {
+	if t.Arch == ARM64 {
+		return e & ARM_ADDR
+	}
+	return e & X86_ADDR
+}
+
+// writable reports whether the entry itself permits writes.
+//
+//go:nosplit
+func (t *Tables) writable(e uint64, level int) bool {
+	if t.Arch == ARM64 {
+		if armLeaf(e, level) {
+			return e&ARM_AP2 == 0
+		}
+		return e&ARM_APTABLE1 == 0
+	}
+	return e&X86_RW != 0
+}
+
+// withWritable returns e with write permission set or cleared. Clearing it
+// on an arm64 leaf also clears DBM, or FEAT_HAFDBS hardware would make the
+// page writable again on the first store without a fault (D8.4.6).
+//
+//go:nosplit
+func (t *Tables) withWritable(e uint64, level int, w bool) uint64 {
+	if t.Arch == ARM64 {
+		if armLeaf(e, level) {
+			if w {
+				return e &^ ARM_AP2
+			}
+			return e&^ARM_DBM | ARM_AP2
+		}
+		if w {
+			return e &^ ARM_APTABLE1
+		}
+		return e | ARM_APTABLE1
+	}
+	if w {
+		return e | X86_RW
+	}
+	return e &^ X86_RW
+}
+
+//go:nosplit
+func (t *Tables) splitChild(e uint64, level int, i uint64) uint64 {
+	if t.Arch == ARM64 {
+		return armSplit(e, level, i)
+	}
+	return x86Split(e, level, i)
+}
+
+//go:nosplit
+func (t *Tables) tableEntry(tab, e uint64) uint64 {
+	if t.Arch == ARM64 {
+		return armTable(tab)
+	}
+	return x86Table(tab, e)
+}
+
+// setWritable atomically sets or clears the write bit of the entry at ea at
+// level. It returns false if the entry changed kind (e.g. a leaf was split
+// meanwhile) so that the caller re-reads it, and true once the bit is as
+// asked. wrote reports whether this call changed the entry.
+//
+//go:nosplit
+func (t *Tables) setWritable(ea uint64, e uint64, level int, w bool) (ok, wrote bool) {
+	for {
+		if t.writable(e, level) == w {
+			return true, false
+		}
+		if t.Mem.CAS64(ea, e, t.withWritable(e, level, w)) {
+			return true, true
+		}
+		n := t.Mem.Load64(ea)
+		if !t.valid(n, level) || t.leaf(n, level) != t.leaf(e, level) || t.next(n) != t.next(e) {
+			return false, false
+		}
+		e = n
+	}
+}
+
+// split replaces the large leaf e (at ea, level 1 or 2) by a table of 512
+// children with e's attributes and permission, linked by a writable table
+// entry, so the effective permissions are unchanged. It returns false if
+// the entry changed meanwhile (re-read it) and ErrPoolEmpty if no page is
+// left.
+//
+//go:nosplit
+func (t *Tables) split(ea, e uint64, level int) (bool, error) {
+	i, tab, ok := t.Pool.alloc()
+	if !ok {
+		return false, ErrPoolEmpty
+	}
+	for j := uint64(0); j < Entries; j++ {
+		t.Mem.Store64(tab+8*j, t.splitChild(e, level, j))
+	}
+	if !t.Mem.CAS64(ea, e, t.tableEntry(tab, e)) {
+		t.Pool.unalloc(i)
+		return false, nil
+	}
+	return true, nil
+}
+
+// pushDown clears the write bit of every valid entry of the table at tab
+// (at level), so that its parent can become writable without making any of
+// them writable.
+//
+//go:nosplit
+func (t *Tables) pushDown(tab uint64, level int) {
+	for j := uint64(0); j < Entries; j++ {
+		ea := tab + 8*j
+		for {
+			e := t.Mem.Load64(ea)
+			if !t.valid(e, level) {
+				break
+			}
+			if ok, _ := t.setWritable(ea, e, level, false); ok {
+				break
+			}
+		}
+	}
+}
+
+// Unprotect makes the 4 KiB page at va writable: it pushes protection down
+// through read-only tables and splits large read-only pages on the way
+// (taking table pages from Pool). It fails with ErrNotMapped or
+// ErrPoolEmpty (then nothing is made writable that was not before; see
+// LeafSize to unprotect the whole large page instead). The caller must issue
+// the returned invalidation (always InvalPage: a stale read-only TLB entry
+// would fault again on arm64).
+//
+// Runs in the write-fault handler: nosplit, no allocation, no locks.
+//
+//go:nosplit
+func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
+	tab := t.Root
+	for level := 0; level < Levels; level++ {
+		ea := tab + 8*index(va, level)
+		for {
+			e := t.Mem.Load64(ea)
+			if !t.valid(e, level) {
+				return InvalNone, ErrNotMapped
+			}
+			if t.leaf(e, level) {
+				if t.writable(e, level) {
+					return InvalPage, nil
+				}
+				if level == Levels-1 {
+					if ok, _ := t.setWritable(ea, e, level, true); ok {
+						return InvalPage, nil
+					}
+					continue
+				}
+				if _, err := t.split(ea, e, level); err != nil {
+					return InvalNone, err
+				}
+				continue // re-read: now a writable table entry
+			}
+			if !t.writable(e, level) {
+				t.pushDown(t.next(e), level+1)
+				if ok, _ := t.setWritable(ea, e, level, true); !ok {
+					continue
+				}
+			}
+			tab = t.next(e)
+			break
+		}
+	}
+	return InvalPage, nil // not reached: level 3 entries are leaves
+}
+
+// Walk is the result of translating one address.
+type Walk struct {
+	Level    int            // level of the leaf entry
+	Size     uint64         // bytes mapped by the leaf (4 KiB, 2 MiB or 1 GiB)
+	PA       uint64         // physical address of va
+	Leaf     uint64         // the leaf entry
+	Entries  [Levels]uint64 // entries on the path, Entries[0..Level]
+	Writable bool           // writes allowed by every level
+}
+
+// Walk translates va. It fails with ErrNotMapped if some entry on the path
+// is invalid.
+//
+//go:nosplit
+func (t *Tables) Walk(va uint64) (w Walk, err error) {
+	tab := t.Root
+	w.Writable = true
+	for level := 0; level < Levels; level++ {
+		e := t.Mem.Load64(tab + 8*index(va, level))
+		if !t.valid(e, level) {
+			return w, ErrNotMapped
+		}
+		w.Entries[level] = e
+		w.Writable = w.Writable && t.writable(e, level)
+		if t.leaf(e, level) {
+			w.Level, w.Size, w.Leaf = level, levelSize(level), e
+			w.PA = t.next(e)&^(w.Size-1) | va&(w.Size-1)
+			return w, nil
+		}
+		tab = t.next(e)
+	}
+	return w, ErrNotMapped // not reached
+}
+
+// LeafSize returns the size of the page mapping va (4 KiB, 2 MiB or 1 GiB).
+//
+//go:nosplit
+func (t *Tables) LeafSize(va uint64) (uint64, error) {
+	w, err := t.Walk(va)
+	return w.Size, err
+}
+
+func checkRange(va, size uint64) error {
+	if va%PageSize != 0 || size%PageSize != 0 || va+size < va || va+size > 1<<48 {
+		return fmt.Errorf("%w: [%#x, +%#x)", ErrRange, va, size)
+	}
+	return nil
+}
+
+// Protect write-protects [va, va+size) (4 KiB aligned), clearing the write
+// bit of the highest entries that lie wholly inside it and splitting large
+// pages only where a boundary cuts them (Pool pages). Unmapped parts are
+// skipped. It returns the number of entries written (protected plus split
+// children) and the invalidation to issue (InvalAll if anything changed).
+// It expects no concurrent writer to the tables (Start runs with the world
+// stopped) but uses CAS anyway.
+func (t *Tables) Protect(va, size uint64) (touched int, inv Invalidation, err error) {
+	if err := checkRange(va, size); err != nil {
+		return 0, InvalNone, err
+	}
+	touched, err = t.walkRange(t.Root, 0, 0, va, va+size, false)
+	if touched > 0 {
+		inv = InvalAll
+	}
+	return touched, inv, err
+}
+
+// UnprotectRange makes [va, va+size) writable with as few entries as
+// possible: entries wholly inside the range get their write bit set, with
+// everything below them; partly covered read-only tables are pushed down
+// first and partly covered large read-only pages split. The caller must
+// ensure every page of the range may be written. It returns the entries
+// written and the invalidation to issue.
+func (t *Tables) UnprotectRange(va, size uint64) (touched int, inv Invalidation, err error) {
+	if err := checkRange(va, size); err != nil {
+		return 0, InvalNone, err
+	}
+	touched, err = t.walkRange(t.Root, 0, 0, va, va+size, true)
+	switch {
+	case touched == 0:
+	case size == PageSize:
+		inv = InvalPage
+	default:
+		inv = InvalAll
+	}
+	return touched, inv, err
+}
+
+// walkRange sets the write permission w for [lo, hi) in the table tab at
+// level, whose first entry maps base.
+func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (int, error) {
+	size := levelSize(level)
+	n := 0
+	first, last := uint64(0), uint64(Entries-1)
+	if lo > base {
+		first = (lo - base) / size
+	}
+	if end := base + Entries*size; hi < end {
+		last = (hi - 1 - base) / size
+	}
+	for j := first; j <= last; j++ {
+		ea := tab + 8*j
+		eb := base + j*size
+		full := lo <= eb && eb+size <= hi
+		for {
+			e := t.Mem.Load64(ea)
+			if !t.valid(e, level) {
+				break
+			}
+			leaf := t.leaf(e, level)
+			if full {
+				ok, wrote := t.setWritable(ea, e, level, w)
+				if !ok {
+					continue
+				}
+				if wrote {
+					n++
+				}
+				if w && !leaf {
+					m, err := t.setAll(t.next(e), level+1)
+					n += m
+					if err != nil {
+						return n, err
+					}
+				}
+				break
+			}
+			if leaf {
+				if t.writable(e, level) == w {
+					break // already as asked for the whole entry
+				}
+				ok, err := t.split(ea, e, level)
+				if err != nil {
+					return n, err
+				}
+				if ok {
+					n += Entries + 1
+				}
+				continue
+			}
+			if w && !t.writable(e, level) {
+				t.pushDown(t.next(e), level+1)
+				n += Entries
+				if ok, _ := t.setWritable(ea, e, level, true); !ok {
+					continue
+				}
+				n++
+			}
+			m, err := t.walkRange(t.next(e), level+1, eb, lo, hi, w)
+			n += m
+			if err != nil {
+				return n, err
+			}
+			break
+		}
+	}
+	return n, nil
+}
+
+// setAll makes every entry of the table at tab (level) and below writable.
+func (t *Tables) setAll(tab uint64, level int) (int, error) {
+	n := 0
+	for j := uint64(0); j < Entries; j++ {
+		ea := tab + 8*j
+		for {
+			e := t.Mem.Load64(ea)
+			if !t.valid(e, level) {
+				break
+			}
+			ok, wrote := t.setWritable(ea, e, level, true)
+			if !ok {
+				continue
+			}
+			if wrote {
+				n++
+			}
+			if !t.leaf(e, level) {
+				m, err := t.setAll(t.next(e), level+1)
+				n += m
+				if err != nil {
+					return n, err
+				}
+			}
+			break
+		}
+	}
+	return n, nil
+}
+
+// Map maps [va, va+size) to [pa, pa+size) writable with leaves of leafSize
+// (4 KiB, 2 MiB or 1 GiB; va, pa and size aligned to it), allocating tables
+// from Pool as needed. attrs are extra leaf attribute bits (e.g. memory type);
+// the valid/present, write and (arm64) access-flag bits are set by Map. It is
+// for building page tables (kernel start-up, tests), not for the fault path.
+func (t *Tables) Map(va, pa, size, leafSize uint64, attrs uint64) error {
+	leafLevel := -1
+	for l := 1; l < Levels; l++ {
+		if levelSize(l) == leafSize {
+			leafLevel = l
+		}
+	}
+	if leafLevel < 0 || va%leafSize != 0 || pa%leafSize != 0 || size%leafSize != 0 {
+		return fmt.Errorf("%w: Map(%#x, %#x, %#x, leaf %#x)", ErrRange, va, pa, size, leafSize)
+	}
+	if err := checkRange(va, size); err != nil {
+		return err
+	}
+	for off := uint64(0); off < size; off += leafSize {
+		tab := t.Root
+		for level := 0; level < leafLevel; level++ {
+			ea := tab + 8*index(va+off, level)
+			e := t.Mem.Load64(ea)
+			if !t.valid(e, level) {
+				_, nt, ok := t.Pool.alloc()
+				if !ok {
+					return ErrPoolEmpty
+				}
+				for j := uint64(0); j < Entries; j++ {
+					t.Mem.Store64(nt+8*j, 0)
+				}
+				e = t.tableEntry(nt, 0)
+				t.Mem.Store64(ea, e)
+			} else if t.leaf(e, level) {
+				return fmt.Errorf("mmu: Map %#x: already mapped by a %#x page", va+off, levelSize(level))
+			}
+			tab = t.next(e)
+		}
+		t.Mem.Store64(tab+8*index(va+off, leafLevel), t.leafEntry(pa+off, leafLevel, attrs))
+	}
+	return nil
+}
+
+// leafEntry returns a writable leaf entry for pa at level.
+func (t *Tables) leafEntry(pa uint64, level int, attrs uint64) uint64 {
+	if t.Arch == ARM64 {
+		typ := uint64(ARM_VALID)
+		if level == 3 {
+			typ = ARM_TYPE
+		}
+		return pa | attrs | typ | ARM_AF
+	}
+	e := pa | attrs | X86_P | X86_RW | X86_A | X86_D
+	if level < 3 {
+		e |= X86_PS
+	}
+	return e
+}
