@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -427,4 +428,61 @@ func TestGDBInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var _ = gdb.Software
+}
+
+// TestFault makes the guest execute UD2 with no IDT: the triple fault
+// pauses the VM (PauseOnReset) and Fault decodes the instruction at EIP.
+func TestFault(t *testing.T) {
+	needQEMU(t)
+	g, p := guest(t, testguest.CmdFault)
+	vm := start(t, qemu.Config{Kernel: p, PauseOnReset: true})
+	if _, err := vm.Console.ExpectString(testguest.Banner, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	q, err := vm.QMP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := q.Status()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s != "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("guest still running")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sym := func(a uint64) (string, uint64) {
+		if a == g.Symbols["fault"] {
+			return "fault", a
+		}
+		return "", 0
+	}
+	f, err := vm.Fault(sym)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.CPU.PC != g.Symbols["fault"] || f.InstErr != nil || f.Inst.Text != "ud2" || f.Inst.Sym != "fault" {
+		t.Fatalf("fault: %s", f)
+	}
+	want := fmt.Sprintf("at pc %#x: %#x <fault>: 0f0b  ud2", f.CPU.PC, f.CPU.PC)
+	if !strings.Contains(f.String(), want) {
+		t.Fatalf("%q lacks %q", f.String(), want)
+	}
+}
+
+func TestParseRegistersARM64(t *testing.T) {
+	out := " PC=0000000040080010 X00=0000000000000001 X01=0000000000000002\nPSTATE=400003c5 -Z-- EL1h\n"
+	st, err := qemu.ParseRegisters(qemu.ARM64, out)
+	if err != nil || st.PC != 0x40080010 || st.Regs["X01"] != 2 || st.Regs["PSTATE"] != 0x400003c5 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if _, err := qemu.ParseRegisters(qemu.AMD64, out); err == nil {
+		t.Fatal("x86 parse of arm64 output succeeded")
+	}
 }
