@@ -15,7 +15,10 @@ const (
 	X86_PAT4 = 1 << 7  // PAT bit of a 4 KiB PTE
 	X86_G    = 1 << 8  // global (leaf only)
 	X86_PATL = 1 << 12 // PAT bit of a 1 GiB/2 MiB page
-	X86_XD   = 1 << 63 // execute disable
+	// X86_SWPROT (bit 9, ignored by the processor at every level) marks an
+	// entry made read-only by Protect.
+	X86_SWPROT = 1 << 9
+	X86_XD     = 1 << 63 // execute disable
 
 	// X86_ADDR selects bits 51:12, the physical address of a table or page.
 	X86_ADDR = 0x000ffffffffff000

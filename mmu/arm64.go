@@ -21,6 +21,10 @@ const (
 	ARM_CONT = 1 << 52 // contiguous hint
 	ARM_PXN  = 1 << 53
 	ARM_UXN  = 1 << 54
+	// ARM_SWPROT (bit 55: reserved for software use in block and page
+	// descriptors, ignored in table descriptors) marks an entry made
+	// read-only by Protect.
+	ARM_SWPROT = 1 << 55
 
 	// Table descriptors (D8.3.1, D8.4.2).
 	ARM_PXNTABLE = 1 << 59

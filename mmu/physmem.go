@@ -23,6 +23,7 @@ type PhysMem interface {
 var (
 	ErrNotMapped = errors.New("mmu: address not mapped")
 	ErrPoolEmpty = errors.New("mmu: table-page pool exhausted")
+	ErrReadOnly  = errors.New("mmu: page was read-only before Protect")
 	ErrRange     = errors.New("mmu: range not aligned to 4 KiB or out of the 48-bit address space")
 )
 

@@ -92,41 +92,57 @@ func (t *Tables) next(e uint64) uint64 {
 	return e & X86_ADDR
 }
 
-// writable reports whether the entry itself permits writes.
+// writable reports whether the entry itself permits writes. An arm64 leaf
+// with DBM set is writable (writable-clean): with FEAT_HAFDBS the hardware
+// clears AP[2] on the first store without a fault (D8.4.6).
 //
 //go:nosplit
 func (t *Tables) writable(e uint64, level int) bool {
 	if t.Arch == ARM64 {
 		if armLeaf(e, level) {
-			return e&ARM_AP2 == 0
+			return e&ARM_AP2 == 0 || e&ARM_DBM != 0
 		}
 		return e&ARM_APTABLE1 == 0
 	}
 	return e&X86_RW != 0
 }
 
-// withWritable returns e with write permission set or cleared. Clearing it
-// on an arm64 leaf also clears DBM, or FEAT_HAFDBS hardware would make the
-// page writable again on the first store without a fault (D8.4.6).
+// ours reports whether e is read-only because this package protected it
+// (software bit set): only such entries are ever made writable again, so
+// pages the kernel mapped read-only stay read-only.
 //
 //go:nosplit
-func (t *Tables) withWritable(e uint64, level int, w bool) uint64 {
+func (t *Tables) ours(e uint64, level int) bool {
+	if t.Arch == ARM64 {
+		return e&ARM_SWPROT != 0 && !t.writable(e, level)
+	}
+	return e&X86_SWPROT != 0 && e&X86_RW == 0
+}
+
+// protected returns the writable entry e made read-only and marked ours.
+//
+//go:nosplit
+func (t *Tables) protected(e uint64, level int) uint64 {
 	if t.Arch == ARM64 {
 		if armLeaf(e, level) {
-			if w {
-				return e &^ ARM_AP2
-			}
-			return e&^ARM_DBM | ARM_AP2
+			return e&^ARM_DBM | ARM_AP2 | ARM_SWPROT
 		}
-		if w {
-			return e &^ ARM_APTABLE1
+		return e | ARM_APTABLE1 | ARM_SWPROT
+	}
+	return e&^X86_RW | X86_SWPROT
+}
+
+// released returns the entry e (ours) made writable again.
+//
+//go:nosplit
+func (t *Tables) released(e uint64, level int) uint64 {
+	if t.Arch == ARM64 {
+		if armLeaf(e, level) {
+			return e &^ (ARM_AP2 | ARM_SWPROT)
 		}
-		return e | ARM_APTABLE1
+		return e &^ (ARM_APTABLE1 | ARM_SWPROT)
 	}
-	if w {
-		return e | X86_RW
-	}
-	return e &^ X86_RW
+	return e&^X86_SWPROT | X86_RW
 }
 
 //go:nosplit
@@ -145,23 +161,54 @@ func (t *Tables) tableEntry(tab, e uint64) uint64 {
 	return x86Table(tab, e)
 }
 
-// setWritable atomically sets or clears the write bit of the entry at ea at
-// level. It returns false if the entry changed kind (e.g. a leaf was split
-// meanwhile) so that the caller re-reads it, and true once the bit is as
-// asked. wrote reports whether this call changed the entry.
+// sameKind reports whether n is still the same kind of entry as e (valid,
+// leaf or table, same address): only its permission bits may differ.
 //
 //go:nosplit
-func (t *Tables) setWritable(ea uint64, e uint64, level int, w bool) (ok, wrote bool) {
+func (t *Tables) sameKind(n, e uint64, level int) bool {
+	return t.valid(n, level) && t.leaf(n, level) == t.leaf(e, level) && t.next(n) == t.next(e)
+}
+
+// protect atomically makes the entry at ea (last read as e) read-only if it
+// is writable. ok is false if the entry changed kind meanwhile (re-read
+// it); wrote reports whether this call changed it.
+//
+//go:nosplit
+func (t *Tables) protect(ea, e uint64, level int) (ok, wrote bool) {
 	for {
-		if t.writable(e, level) == w {
+		if !t.writable(e, level) {
 			return true, false
 		}
-		if t.Mem.CAS64(ea, e, t.withWritable(e, level, w)) {
+		if t.Mem.CAS64(ea, e, t.protected(e, level)) {
 			return true, true
 		}
 		n := t.Mem.Load64(ea)
-		if !t.valid(n, level) || t.leaf(n, level) != t.leaf(e, level) || t.next(n) != t.next(e) {
+		if !t.sameKind(n, e, level) {
 			return false, false
+		}
+		e = n
+	}
+}
+
+// release atomically makes the entry at ea (last read as e) writable if
+// this package protected it. ok is false if the entry changed kind; ro
+// reports an entry that was read-only before any Protect (left alone).
+//
+//go:nosplit
+func (t *Tables) release(ea, e uint64, level int) (ok, wrote, ro bool) {
+	for {
+		if t.writable(e, level) {
+			return true, false, false
+		}
+		if !t.ours(e, level) {
+			return true, false, true
+		}
+		if t.Mem.CAS64(ea, e, t.released(e, level)) {
+			return true, true, false
+		}
+		n := t.Mem.Load64(ea)
+		if !t.sameKind(n, e, level) {
+			return false, false, false
 		}
 		e = n
 	}
@@ -189,8 +236,8 @@ func (t *Tables) split(ea, e uint64, level int) (bool, error) {
 	return true, nil
 }
 
-// pushDown clears the write bit of every valid entry of the table at tab
-// (at level), so that its parent can become writable without making any of
+// pushDown makes every writable entry of the table at tab (at level)
+// read-only, so that its parent can become writable without making any of
 // them writable.
 //
 //go:nosplit
@@ -202,7 +249,7 @@ func (t *Tables) pushDown(tab uint64, level int) {
 			if !t.valid(e, level) {
 				break
 			}
-			if ok, _ := t.setWritable(ea, e, level, false); ok {
+			if ok, _ := t.protect(ea, e, level); ok {
 				break
 			}
 		}
@@ -210,17 +257,31 @@ func (t *Tables) pushDown(tab uint64, level int) {
 }
 
 // Unprotect makes the 4 KiB page at va writable: it pushes protection down
-// through read-only tables and splits large read-only pages on the way
-// (taking table pages from Pool). It fails with ErrNotMapped or
-// ErrPoolEmpty (then nothing is made writable that was not before; see
-// LeafSize to unprotect the whole large page instead). The caller must issue
-// the returned invalidation (always InvalPage: a stale read-only TLB entry
-// would fault again on arm64).
+// through protected tables and splits large protected pages on the way
+// (taking table pages from Pool). It fails with ErrNotMapped, ErrReadOnly
+// (the page was read-only before Protect) or ErrPoolEmpty (then nothing was
+// made writable that was not before; UnprotectLeaf makes the whole large
+// page writable instead). The caller must issue the returned invalidation
+// (InvalPage: a stale read-only TLB entry would fault again on arm64).
 //
 // Runs in the write-fault handler: nosplit, no allocation, no locks.
 //
 //go:nosplit
 func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
+	return t.unprotect(va, true)
+}
+
+// UnprotectLeaf is Unprotect without splits: it makes the whole page or
+// large page mapping va writable. The caller must ensure every byte of it
+// may be written. Fault path: nosplit, no allocation, no locks.
+//
+//go:nosplit
+func (t *Tables) UnprotectLeaf(va uint64) (Invalidation, error) {
+	return t.unprotect(va, false)
+}
+
+//go:nosplit
+func (t *Tables) unprotect(va uint64, split bool) (Invalidation, error) {
 	tab := t.Root
 	for level := 0; level < Levels; level++ {
 		ea := tab + 8*index(va, level)
@@ -229,12 +290,19 @@ func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
 			if !t.valid(e, level) {
 				return InvalNone, ErrNotMapped
 			}
-			if t.leaf(e, level) {
-				if t.writable(e, level) {
+			if t.writable(e, level) {
+				if t.leaf(e, level) {
 					return InvalPage, nil
 				}
-				if level == Levels-1 {
-					if ok, _ := t.setWritable(ea, e, level, true); ok {
+				tab = t.next(e)
+				break
+			}
+			if !t.ours(e, level) {
+				return InvalNone, ErrReadOnly
+			}
+			if t.leaf(e, level) {
+				if level == Levels-1 || !split {
+					if ok, _, _ := t.release(ea, e, level); ok {
 						return InvalPage, nil
 					}
 					continue
@@ -244,11 +312,9 @@ func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
 				}
 				continue // re-read: now a writable table entry
 			}
-			if !t.writable(e, level) {
-				t.pushDown(t.next(e), level+1)
-				if ok, _ := t.setWritable(ea, e, level, true); !ok {
-					continue
-				}
+			t.pushDown(t.next(e), level+1)
+			if ok, _, _ := t.release(ea, e, level); !ok {
+				continue
 			}
 			tab = t.next(e)
 			break
@@ -345,8 +411,8 @@ func (t *Tables) UnprotectRange(va, size uint64) (touched int, inv Invalidation,
 	return touched, inv, err
 }
 
-// walkRange sets the write permission w for [lo, hi) in the table tab at
-// level, whose first entry maps base.
+// walkRange protects (w false) or releases (w true) [lo, hi) in the table
+// tab at level, whose first entry maps base.
 func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (int, error) {
 	size := levelSize(level)
 	n := 0
@@ -367,22 +433,35 @@ func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (
 				break
 			}
 			leaf := t.leaf(e, level)
-			if full {
-				ok, wrote := t.setWritable(ea, e, level, w)
+			if full && !w {
+				ok, wrote := t.protect(ea, e, level)
 				if !ok {
 					continue
 				}
 				if wrote {
 					n++
 				}
-				if w && !leaf {
-					m, err := t.setAll(t.next(e), level+1)
+				break
+			}
+			if full {
+				ok, wrote, ro := t.release(ea, e, level)
+				if !ok {
+					continue
+				}
+				if wrote {
+					n++
+				}
+				if !ro && !leaf {
+					m, err := t.releaseAll(t.next(e), level+1)
 					n += m
 					if err != nil {
 						return n, err
 					}
 				}
 				break
+			}
+			if w && !t.writable(e, level) && !t.ours(e, level) {
+				break // read-only before Protect: leave it so
 			}
 			if leaf {
 				if t.writable(e, level) == w {
@@ -400,10 +479,13 @@ func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (
 			if w && !t.writable(e, level) {
 				t.pushDown(t.next(e), level+1)
 				n += Entries
-				if ok, _ := t.setWritable(ea, e, level, true); !ok {
+				ok, wrote, _ := t.release(ea, e, level)
+				if !ok {
 					continue
 				}
-				n++
+				if wrote {
+					n++
+				}
 			}
 			m, err := t.walkRange(t.next(e), level+1, eb, lo, hi, w)
 			n += m
@@ -416,8 +498,9 @@ func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (
 	return n, nil
 }
 
-// setAll makes every entry of the table at tab (level) and below writable.
-func (t *Tables) setAll(tab uint64, level int) (int, error) {
+// releaseAll makes every entry this package protected in the table at tab
+// (level) and below writable.
+func (t *Tables) releaseAll(tab uint64, level int) (int, error) {
 	n := 0
 	for j := uint64(0); j < Entries; j++ {
 		ea := tab + 8*j
@@ -426,15 +509,15 @@ func (t *Tables) setAll(tab uint64, level int) (int, error) {
 			if !t.valid(e, level) {
 				break
 			}
-			ok, wrote := t.setWritable(ea, e, level, true)
+			ok, wrote, ro := t.release(ea, e, level)
 			if !ok {
 				continue
 			}
 			if wrote {
 				n++
 			}
-			if !t.leaf(e, level) {
-				m, err := t.setAll(t.next(e), level+1)
+			if !ro && !t.leaf(e, level) {
+				m, err := t.releaseAll(t.next(e), level+1)
 				n += m
 				if err != nil {
 					return n, err

@@ -31,6 +31,22 @@ var layoutRegions = []struct{ va, size, leaf uint64 }{
 	{3 << 30, 2 << 20, 2 << 20},
 }
 
+// Read-only before any Protect (the kernel's choice, e.g. text): 256 4 KiB
+// pages at 2G+1M and the 2 MiB page at 1G+32M. They must stay read-only.
+var roRegions = []struct{ va, size, leaf uint64 }{
+	{2<<30 + 1<<20, 1 << 20, 4096},
+	{1<<30 + 32<<20, 2 << 20, 2 << 20},
+}
+
+func isRO(va uint64) bool {
+	for _, r := range roRegions {
+		if va >= r.va && va < r.va+r.size {
+			return true
+		}
+	}
+	return false
+}
+
 // newTables builds the test address space; tables and pool live in mem
 // (root at 0, the rest from the pool).
 func newTables(t testing.TB, arch Arch, poolPages uint64) *Tables {
@@ -47,7 +63,34 @@ func newTables(t testing.TB, arch Arch, poolPages uint64) *Tables {
 			t.Fatal(err)
 		}
 	}
+	for _, r := range roRegions {
+		for va := r.va; va < r.va+r.size; va += r.leaf {
+			ea := leafAddr(t, tb, va)
+			e := m.Load64(ea)
+			if arch == AMD64 {
+				e &^= X86_RW
+			} else {
+				e = e&^ARM_DBM | ARM_AP2
+			}
+			m.Store64(ea, e)
+		}
+	}
 	return tb
+}
+
+// leafAddr returns the address of the leaf entry mapping va.
+func leafAddr(t testing.TB, tb *Tables, va uint64) uint64 {
+	tab := tb.Root
+	for level := 0; level < Levels; level++ {
+		ea := tab + 8*index(va, level)
+		e := tb.Mem.Load64(ea)
+		if tb.leaf(e, level) {
+			return ea
+		}
+		tab = tb.next(e)
+	}
+	t.Fatalf("no leaf for %#x", va)
+	return 0
 }
 
 func TestMapWalk(t *testing.T) {
@@ -56,7 +99,7 @@ func TestMapWalk(t *testing.T) {
 		for _, r := range layoutRegions {
 			for _, off := range []uint64{0, 8, r.leaf - 8, r.size - 8} {
 				w, err := tb.Walk(r.va + off)
-				if err != nil || w.PA != r.va+off || w.Size != r.leaf || !w.Writable {
+				if err != nil || w.PA != r.va+off || w.Size != r.leaf || w.Writable == isRO(r.va+off) {
 					t.Fatalf("%v: Walk(%#x) = %+v, %v", arch, r.va+off, w, err)
 				}
 			}
@@ -153,6 +196,40 @@ func TestProtectCost(t *testing.T) {
 	}
 }
 
+func TestReadOnlyStaysReadOnly(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		if _, _, err := tb.Protect(1<<30, 64<<20); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tb.Protect(2<<30, 8<<20); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tb.Unprotect(1<<30 + 32<<20 + 4096); !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("%v: Unprotect of a read-only page: %v", arch, err)
+		}
+		if _, err := tb.Unprotect(2<<30 + 1<<20); !errors.Is(err, ErrReadOnly) {
+			t.Fatalf("%v: Unprotect of a read-only page: %v", arch, err)
+		}
+		if _, _, err := tb.UnprotectRange(1<<30, 64<<20); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tb.UnprotectRange(2<<30, 8<<20); err != nil {
+			t.Fatal(err)
+		}
+		for _, va := range []uint64{1<<30 + 32<<20, 1<<30 + 34<<20 - 8, 2<<30 + 1<<20, 2<<30 + 2<<20 - 8} {
+			if w, _ := tb.Walk(va); w.Writable {
+				t.Fatalf("%v: %#x became writable", arch, va)
+			}
+		}
+		for _, va := range []uint64{1<<30 + 30<<20, 1<<30 + 34<<20, 2<<30 + 1<<20 - 8, 2<<30 + 2<<20} {
+			if w, _ := tb.Walk(va); !w.Writable {
+				t.Fatalf("%v: %#x not writable again", arch, va)
+			}
+		}
+	}
+}
+
 func TestPoolEmpty(t *testing.T) {
 	tb := newTables(t, AMD64, 64)
 	tb.Protect(0, 1<<30)
@@ -190,7 +267,7 @@ func TestSplitAttributes(t *testing.T) {
 		t.Fatalf("arm 2M->4K child %#x", c)
 	}
 	tb := &Tables{Arch: ARM64}
-	if p := tb.withWritable(ARM_TYPE|ARM_DBM, 3, false); p != ARM_TYPE|ARM_AP2 {
+	if p := tb.protected(ARM_TYPE|ARM_DBM, 3); p != ARM_TYPE|ARM_AP2|ARM_SWPROT {
 		t.Fatalf("arm protect must clear DBM: %#x", p)
 	}
 }
@@ -203,6 +280,9 @@ type op struct {
 
 // modelWritable returns the expected writability of page va after ops.
 func modelWritable(ops []op, va uint64) bool {
+	if isRO(va) {
+		return false
+	}
 	for i := len(ops) - 1; i >= 0; i-- {
 		o := ops[i]
 		if va >= o.va && va < o.va+o.size {
@@ -253,7 +333,7 @@ func runOps(t testing.TB, arch Arch, seed uint64, nops int) {
 		case 2:
 			_, _, err = tb.UnprotectRange(o.va, o.size)
 		}
-		if errors.Is(err, ErrNotMapped) && o.kind == 1 {
+		if (errors.Is(err, ErrNotMapped) || errors.Is(err, ErrReadOnly) && isRO(o.va)) && o.kind == 1 {
 			continue
 		}
 		if err != nil {
