@@ -1,0 +1,647 @@
+package snapshot
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"slices"
+	"sync/atomic"
+
+	"github.com/pagesnap/pagesnap/mmu"
+)
+
+// PhysMem is physical memory: the captured RAM and the storage region.
+// Every method used by the fault path (those of mmu.PhysMem and Copy) must
+// be //go:nosplit, allocation free and lock free in every implementation.
+type PhysMem interface {
+	mmu.PhysMem
+	// Copy copies n bytes (a multiple of 8) from src to dst, 8-byte words
+	// at a time; the regions do not overlap. Fault path.
+	Copy(dst, src, n uint64)
+	// Read copies len(b) bytes at pa into b (pa and len(b) multiples of 8).
+	// Not used by the fault path.
+	Read(pa uint64, b []byte)
+	// Write copies b to pa (pa and len(b) multiples of 8). Not used by the
+	// fault path.
+	Write(pa uint64, b []byte)
+}
+
+// TLB issues TLB invalidations for the page tables the engine edits. Its
+// methods run in the fault path: //go:nosplit, no allocation, no locks.
+type TLB interface {
+	// InvalidatePage drops every translation of the page at va
+	// (INVLPG / TLBI VAE1IS; DSB ISH; ISB).
+	InvalidatePage(va uint64)
+	// InvalidateAll drops every translation (CR3 reload with CR4.PGE
+	// toggled / TLBI VMALLE1IS; DSB ISH; ISB).
+	InvalidateAll()
+}
+
+// Config describes one machine's snapshot. All ranges are physical, page
+// aligned and non-empty; with identity mapping they are also the virtual
+// addresses the page tables map.
+type Config struct {
+	// PageSize is the snapshot page size; 0 means 4096. The engine protects
+	// at 4 KiB granularity and only supports 4096.
+	PageSize uint64
+	// Ranges is the RAM to capture: sorted, disjoint.
+	Ranges []Range
+	// Storage receives the image (see the package doc). It must not overlap
+	// Ranges and must hold Layout.Size bytes; it must be mapped writable.
+	Storage Range
+	// Eager lists the memory the snapshot machinery writes while a snapshot
+	// runs: the fault handler's stack and writable data, the Snapshot value
+	// itself (its counters), the page tables and the table pool. Parts
+	// inside Ranges are copied at Start and never protected.
+	Eager []Range
+	// DMA lists every range a device may write (DMA bypasses the MMU); they
+	// are treated like Eager.
+	DMA []Range
+	// Mem accesses physical memory.
+	Mem PhysMem
+	// Tables are the page tables through which all CPU writes to Ranges
+	// go, with a table-page Pool for splits (its pages belong in Eager).
+	Tables *mmu.Tables
+	// TLB invalidates translations after page-table edits.
+	TLB TLB
+	// Clock, if not nil, is called once by Start to record the snapshot
+	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
+	Clock func() uint64
+}
+
+// Errors returned by New, Start, DrainStep and Abort.
+var (
+	ErrConfig      = errors.New("snapshot: invalid configuration")
+	ErrStorage     = errors.New("snapshot: storage region unusable")
+	ErrActive      = errors.New("snapshot: a snapshot is already active")
+	ErrNotActive   = errors.New("snapshot: no snapshot active")
+	ErrDrainBusy   = errors.New("snapshot: DrainStep or Abort already running")
+	ErrFaultInFlux = errors.New("snapshot: page copy in flight on another CPU")
+)
+
+// Phase is the engine's life-cycle phase.
+type Phase uint32
+
+// Phases.
+const (
+	PhaseIdle      Phase = iota // never started
+	PhaseCapturing              // Start done: copying pages
+	PhaseHashing                // every page copied: writing the manifest
+	PhaseDone                   // image complete
+	PhaseAborted                // Abort called
+)
+
+func (p Phase) String() string {
+	return [...]string{"idle", "capturing", "hashing", "done", "aborted"}[min(p, 4)]
+}
+
+// Stats are the engine's counters for the current (or last) snapshot.
+type Stats struct {
+	EntriesTouched uint64 // page-table entries written by Start
+	EagerPages     uint64 // pages copied eagerly by Start
+	Faults         uint64 // write faults handled (ours)
+	FaultCopies    uint64 // pages copied by the fault path
+	DrainedPages   uint64 // pages copied by DrainStep
+	DrainDiscards  uint64 // drain copies discarded because a fault took the page
+	PoolFallbacks  uint64 // faults that copied a whole large page (pool empty)
+	HashedPages    uint64 // manifest entries written
+	PoolUsed       uint64 // table pages taken from the pool so far
+}
+
+// Progress reports how far a snapshot is.
+type Progress struct {
+	Phase  Phase
+	Pages  uint64 // pages to capture
+	Copied uint64 // pages copied (eager + fault + drain)
+	Hashed uint64 // pages hashed into the manifest
+}
+
+// Snapshot is the engine for one Config. Its methods other than
+// HandleWriteFault must not be called concurrently with each other.
+type Snapshot struct {
+	cfg     Config
+	layout  Layout
+	ps      uint64
+	mem     PhysMem
+	tables  *mmu.Tables
+	tlb     TLB
+	ranges  []Range  // captured ranges (read by the fault path)
+	first   []uint64 // page index of each range's first page
+	base    uint64   // storage base
+	eager   []Range  // Eager ∪ DMA, sorted and merged
+	instant uint64
+
+	phase     atomic.Uint32
+	drainBusy atomic.Uint32
+
+	// drain state (drain task only)
+	cursor   uint64 // next page to drain
+	runStart uint64 // first drained page not yet unprotected
+	hashNext uint64
+	root     hash.Hash
+	buf      []byte
+
+	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
+	drained, discards, fallbacks, hashed            atomic.Uint64
+}
+
+// New validates cfg and returns an engine; it touches no memory.
+func New(cfg Config) (*Snapshot, error) {
+	if cfg.PageSize == 0 {
+		cfg.PageSize = mmu.PageSize
+	}
+	if cfg.PageSize != mmu.PageSize {
+		return nil, fmt.Errorf("%w: the engine supports a 4096-byte page size only (got %#x)", ErrPageSize, cfg.PageSize)
+	}
+	if cfg.Mem == nil || cfg.Tables == nil || cfg.TLB == nil {
+		return nil, fmt.Errorf("%w: Mem, Tables and TLB are required", ErrConfig)
+	}
+	l, err := NewLayout(cfg.PageSize, cfg.Ranges)
+	if err != nil {
+		return nil, err
+	}
+	ps := cfg.PageSize
+	st := cfg.Storage
+	if err := checkRanges(ps, []Range{st}, "storage"); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStorage, err)
+	}
+	for _, r := range l.Ranges {
+		if r.Overlaps(st) {
+			return nil, fmt.Errorf("%w: storage %v overlaps captured range %v", ErrStorage, st, r)
+		}
+	}
+	if st.Size < l.Size {
+		return nil, fmt.Errorf("%w: storage %v holds %#x bytes, the image of %d pages needs %#x",
+			ErrStorage, st, st.Size, l.NumPages, l.Size)
+	}
+	var eager []Range
+	for _, set := range []struct {
+		name string
+		rs   []Range
+	}{{"eager", cfg.Eager}, {"DMA", cfg.DMA}} {
+		for i, r := range set.rs {
+			if err := checkRanges(ps, []Range{r}, set.name); err != nil {
+				return nil, fmt.Errorf("%w: %s range %d: %w", ErrConfig, set.name, i, err)
+			}
+			if r.Overlaps(st) && set.name == "DMA" {
+				return nil, fmt.Errorf("%w: DMA range %v overlaps the storage %v", ErrStorage, r, st)
+			}
+			eager = append(eager, r)
+		}
+	}
+	s := &Snapshot{
+		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
+		ranges: l.Ranges, base: st.Base, eager: mergeRanges(eager),
+		buf: make([]byte, ps),
+	}
+	var n uint64
+	for _, r := range l.Ranges {
+		s.first = append(s.first, n)
+		n += r.Size / ps
+	}
+	return s, nil
+}
+
+// mergeRanges sorts rs and merges overlapping or adjacent ranges.
+func mergeRanges(rs []Range) []Range {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b Range) int {
+		if a.Base < b.Base {
+			return -1
+		}
+		if a.Base > b.Base {
+			return 1
+		}
+		return 0
+	})
+	var out []Range
+	for _, r := range rs {
+		if k := len(out) - 1; k >= 0 && r.Base <= out[k].End() {
+			out[k].Size = max(out[k].End(), r.End()) - out[k].Base
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// subtract returns r minus the sorted, merged ranges sub.
+func subtract(r Range, sub []Range) []Range {
+	var out []Range
+	cur := r.Base
+	for _, e := range sub {
+		if e.End() <= cur || e.Base >= r.End() {
+			continue
+		}
+		if e.Base > cur {
+			out = append(out, Range{cur, e.Base - cur})
+		}
+		cur = max(cur, e.End())
+	}
+	if cur < r.End() {
+		out = append(out, Range{cur, r.End() - cur})
+	}
+	return out
+}
+
+// Layout returns the storage layout.
+func (s *Snapshot) Layout() Layout { return s.layout }
+
+// Instant returns the Clock value recorded by the last Start.
+func (s *Snapshot) Instant() uint64 { return s.instant }
+
+// Phase returns the current phase.
+func (s *Snapshot) Phase() Phase { return Phase(s.phase.Load()) }
+
+// Done reports whether the snapshot is complete (image verified-ready).
+func (s *Snapshot) Done() bool { return s.Phase() == PhaseDone }
+
+// Stats returns the counters.
+func (s *Snapshot) Stats() Stats {
+	st := Stats{
+		EntriesTouched: s.entriesTouched.Load(), EagerPages: s.eagerPages.Load(),
+		Faults: s.faults.Load(), FaultCopies: s.faultCopies.Load(),
+		DrainedPages: s.drained.Load(), DrainDiscards: s.discards.Load(),
+		PoolFallbacks: s.fallbacks.Load(), HashedPages: s.hashed.Load(),
+	}
+	if s.tables.Pool != nil {
+		st.PoolUsed = s.tables.Pool.Used()
+	}
+	return st
+}
+
+// Progress returns the number of pages copied and hashed so far.
+func (s *Snapshot) Progress() Progress {
+	return Progress{
+		Phase:  s.Phase(),
+		Pages:  s.layout.NumPages,
+		Copied: s.eagerPages.Load() + s.faultCopies.Load() + s.drained.Load(),
+		Hashed: s.hashed.Load(),
+	}
+}
+
+// Start takes the snapshot: it writes the header, clears the copy map,
+// copies the eager set (Eager and DMA pages inside Ranges), write-protects
+// every other captured page and invalidates the TLB. The snapshot instant is
+// the moment Start runs. The caller must have stopped everything else (one
+// CPU, interrupts off, DMA quiescent or covered by DMA ranges). Start fails
+// with ErrActive while a snapshot is capturing or hashing.
+func (s *Snapshot) Start() error {
+	for {
+		p := s.phase.Load()
+		if p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
+			return ErrActive
+		}
+		if s.phase.CompareAndSwap(p, uint32(PhaseCapturing)) {
+			break
+		}
+	}
+	if s.drainBusy.Load() != 0 {
+		s.phase.Store(uint32(PhaseAborted))
+		return ErrDrainBusy
+	}
+	for _, c := range []*atomic.Uint64{&s.entriesTouched, &s.eagerPages, &s.faults, &s.faultCopies,
+		&s.drained, &s.discards, &s.fallbacks, &s.hashed} {
+		c.Store(0)
+	}
+	s.cursor, s.runStart, s.hashNext = 0, 0, 0
+	s.root = nil
+	if s.cfg.Clock != nil {
+		s.instant = s.cfg.Clock()
+	}
+	l := &s.layout
+	s.mem.Write(s.base, l.encodeHeader(StateCapturing, s.instant))
+	for off := uint64(0); off < l.MapSize; off += 8 {
+		s.mem.Store64(s.base+l.MapOff+off, 0)
+	}
+	// Eager copy.
+	for _, r := range s.ranges {
+		for _, e := range s.eager {
+			lo, hi := max(r.Base, e.Base), min(r.End(), e.End())
+			for pa := lo; pa < hi; pa += s.ps {
+				i, _ := s.pageIndex(pa)
+				s.mem.Copy(s.slot(i), pa, s.ps)
+				s.setState(i, pageCopied)
+				s.eagerPages.Add(1)
+			}
+		}
+	}
+	// Protect the rest, at the highest level that covers it.
+	var touched int
+	for _, r := range s.ranges {
+		for _, p := range subtract(r, s.eager) {
+			n, _, err := s.tables.Protect(p.Base, p.Size)
+			touched += n
+			if err != nil {
+				s.entriesTouched.Store(uint64(touched))
+				s.abort()
+				return fmt.Errorf("snapshot: protecting %v: %w (snapshot aborted)", p, err)
+			}
+		}
+	}
+	s.entriesTouched.Store(uint64(touched))
+	s.tlb.InvalidateAll()
+	return nil
+}
+
+// pageIndex returns the index of the captured page containing addr.
+//
+//go:nosplit
+func (s *Snapshot) pageIndex(addr uint64) (uint64, bool) {
+	for k := range s.ranges {
+		r := &s.ranges[k]
+		if addr >= r.Base && addr-r.Base < r.Size {
+			return s.first[k] + (addr-r.Base)/s.ps, true
+		}
+	}
+	return 0, false
+}
+
+// pageAddr returns the physical address of page i.
+func (s *Snapshot) pageAddr(i uint64) uint64 { return s.layout.PageAddr(i) }
+
+// slot returns the storage address of page i's data.
+//
+//go:nosplit
+func (s *Snapshot) slot(i uint64) uint64 { return s.base + s.layout.DataOff + i*s.ps }
+
+// mapWord returns the storage address of page i's copy-map word.
+//
+//go:nosplit
+func (s *Snapshot) mapWord(i uint64) uint64 { return s.base + s.layout.MapOff + i/32*8 }
+
+// state returns page i's state.
+//
+//go:nosplit
+func (s *Snapshot) state(i uint64) uint64 { return pageState(s.mem.Load64(s.mapWord(i)), uint(i%32)) }
+
+// casState moves page i from state old to new; it fails only if the page's
+// state is not old (other pages' bits in the word may change meanwhile).
+//
+//go:nosplit
+func (s *Snapshot) casState(i uint64, old, new uint64) bool {
+	wa, b := s.mapWord(i), uint(i%32)
+	for {
+		w := s.mem.Load64(wa)
+		if pageState(w, b) != old {
+			return false
+		}
+		if s.mem.CAS64(wa, w, withState(w, b, new)) {
+			return true
+		}
+	}
+}
+
+// setState sets page i's state unconditionally.
+//
+//go:nosplit
+func (s *Snapshot) setState(i uint64, st uint64) {
+	wa, b := s.mapWord(i), uint(i%32)
+	for {
+		w := s.mem.Load64(wa)
+		if s.mem.CAS64(wa, w, withState(w, b, st)) {
+			return
+		}
+	}
+}
+
+// HandleWriteFault is the write-protection fault path: addr is the faulting
+// (identity-mapped) address. It returns true if the fault was the engine's
+// (a captured page): the faulting store must then be retried; false if
+// the kernel must treat it as a genuine fault. See the package doc for the
+// per-page protocol and why this function is nosplit, allocation free,
+// write-barrier free and lock free.
+//
+//go:nosplit
+func (s *Snapshot) HandleWriteFault(addr uint64) bool {
+	p := Phase(s.phase.Load())
+	if p == PhaseIdle {
+		return false
+	}
+	i, ok := s.pageIndex(addr)
+	if !ok {
+		return false
+	}
+	s.faults.Add(1)
+	pa := addr &^ (s.ps - 1)
+	if p == PhaseDone || p == PhaseAborted {
+		// Left protected by a racing push-down (see package mmu): writable now.
+		return s.unprotect(pa)
+	}
+	for {
+		switch s.state(i) {
+		case pageUncopied:
+			if !s.casState(i, pageUncopied, pageFaultCopy) {
+				continue
+			}
+			// The page is still protected: its content is that of Start.
+			s.mem.Copy(s.slot(i), pa, s.ps)
+			s.setState(i, pageCopied)
+			s.faultCopies.Add(1)
+			return s.unprotect(pa)
+		case pageFaultCopy:
+			// Another CPU's handler is copying (handlers never nest on
+			// one CPU): let the store retry and fault again.
+			return true
+		default: // pageDrainWrite, pageCopied: slot is (being) filled from a clean copy
+			return s.unprotect(pa)
+		}
+	}
+}
+
+// unprotect makes the page at pa writable, falling back to copying its
+// whole large page when the table pool is empty.
+//
+//go:nosplit
+func (s *Snapshot) unprotect(pa uint64) bool {
+	inv, err := s.tables.Unprotect(pa)
+	if err == mmu.ErrPoolEmpty {
+		return s.fallback(pa)
+	}
+	if err != nil {
+		return false
+	}
+	if inv != mmu.InvalNone {
+		s.tlb.InvalidatePage(pa)
+	}
+	return true
+}
+
+// fallback copies every uncopied page of the read-only large page mapping
+// pa, then makes that large page writable without splitting it. All pages
+// of a read-only large page are captured, non-eager pages (mmu.Protect only
+// clears write bits of entries wholly inside the protected ranges).
+//
+//go:nosplit
+func (s *Snapshot) fallback(pa uint64) bool {
+	size, err := s.tables.LeafSize(pa)
+	if err != nil {
+		return false
+	}
+	s.fallbacks.Add(1)
+	base := pa &^ (size - 1)
+	for a := base; a < base+size; a += s.ps {
+		i, ok := s.pageIndex(a)
+		if !ok {
+			return false
+		}
+		for {
+			st := s.state(i)
+			if st == pageFaultCopy {
+				return true // another CPU is copying: retry later
+			}
+			if st != pageUncopied {
+				break
+			}
+			if s.casState(i, pageUncopied, pageFaultCopy) {
+				s.mem.Copy(s.slot(i), a, s.ps)
+				s.setState(i, pageCopied)
+				s.faultCopies.Add(1)
+				break
+			}
+		}
+	}
+	if _, err := s.tables.UnprotectLeaf(pa); err != nil {
+		return false
+	}
+	s.tlb.InvalidatePage(pa)
+	return true
+}
+
+// drainChunk is the granule at which the drain unprotects copied runs.
+const drainChunk = 2 << 20
+
+// DrainStep does up to budget pages of work (copying, then hashing) and
+// reports whether the snapshot is complete. Call it from the idle task
+// until it returns true. It returns ErrNotActive when no snapshot is
+// running and ErrDrainBusy if called concurrently with itself or Abort.
+func (s *Snapshot) DrainStep(budget int) (bool, error) {
+	if !s.drainBusy.CompareAndSwap(0, 1) {
+		return false, ErrDrainBusy
+	}
+	defer s.drainBusy.Store(0)
+	switch s.Phase() {
+	case PhaseDone:
+		return true, nil
+	case PhaseCapturing, PhaseHashing:
+	default:
+		return false, ErrNotActive
+	}
+	l := &s.layout
+	for budget > 0 && s.Phase() == PhaseCapturing {
+		if s.cursor == l.NumPages {
+			s.flushRun()
+			// Everything is copied: make all captured memory writable (also
+			// pages a racing push-down or an empty pool left protected).
+			for _, r := range s.ranges {
+				s.tables.UnprotectRange(r.Base, r.Size)
+			}
+			s.tlb.InvalidateAll()
+			s.root = sha256.New()
+			h := l.encodeHeader(StateComplete, s.instant)
+			clear(h[hdrState : hdrState+4])
+			s.root.Write(h)
+			s.phase.Store(uint32(PhaseHashing))
+			break
+		}
+		i := s.cursor
+		pa := s.pageAddr(i)
+		if s.state(i) == pageUncopied {
+			budget--
+			scratch := s.base + l.ScratchOff
+			s.mem.Copy(scratch, pa, s.ps)
+			if s.casState(i, pageUncopied, pageDrainWrite) {
+				// No fault took the page during the scratch copy, so it
+				// was protected throughout: scratch holds its Start content.
+				s.mem.Copy(s.slot(i), scratch, s.ps)
+				s.setState(i, pageCopied)
+				s.drained.Add(1)
+			} else {
+				s.discards.Add(1)
+			}
+		}
+		s.cursor++
+		next := pa + s.ps
+		if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+			s.flushRun()
+		}
+	}
+	if budget > 0 && s.Phase() == PhaseCapturing {
+		return false, nil
+	}
+	for budget > 0 && s.Phase() == PhaseHashing {
+		if s.hashNext == l.NumPages {
+			var rh [HashSize]byte
+			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(rh[:0]))
+			s.mem.Write(s.base, l.encodeHeader(StateComplete, s.instant))
+			s.phase.Store(uint32(PhaseDone))
+			return true, nil
+		}
+		i := s.hashNext
+		if s.state(i) != pageCopied {
+			// A fault on another CPU still copying it (host only).
+			return false, nil
+		}
+		budget--
+		s.mem.Read(s.slot(i), s.buf)
+		sum := sha256.Sum256(s.buf)
+		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum[:])
+		s.root.Write(sum[:])
+		s.hashed.Add(1)
+		s.hashNext++
+	}
+	return s.Phase() == PhaseDone, nil
+}
+
+// flushRun makes the pages drained since the last flush, [runStart,
+// cursor), writable, a maximal sub-run of copied pages at a time (a page
+// still being copied by a fault on another CPU is left to that fault).
+func (s *Snapshot) flushRun() {
+	i := s.runStart
+	for i < s.cursor {
+		for i < s.cursor && s.state(i) != pageCopied {
+			i++
+		}
+		j := i
+		for j < s.cursor && s.state(j) == pageCopied && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
+			j++
+		}
+		if j > i {
+			_, inv, _ := s.tables.UnprotectRange(s.pageAddr(i), (j-i)*s.ps)
+			switch inv {
+			case mmu.InvalPage:
+				s.tlb.InvalidatePage(s.pageAddr(i))
+			case mmu.InvalAll:
+				s.tlb.InvalidateAll()
+			}
+		}
+		i = j
+	}
+	s.runStart = s.cursor
+}
+
+// Abort stops the current snapshot: it makes all captured memory writable
+// and marks the header aborted. Pages copied before Abort keep valid data.
+// Call it from the task that calls DrainStep.
+func (s *Snapshot) Abort() error {
+	if !s.drainBusy.CompareAndSwap(0, 1) {
+		return ErrDrainBusy
+	}
+	defer s.drainBusy.Store(0)
+	p := s.Phase()
+	if p != PhaseCapturing && p != PhaseHashing {
+		return ErrNotActive
+	}
+	s.abort()
+	return nil
+}
+
+func (s *Snapshot) abort() {
+	s.phase.Store(uint32(PhaseAborted))
+	for _, r := range s.ranges {
+		s.tables.UnprotectRange(r.Base, r.Size)
+	}
+	s.tlb.InvalidateAll()
+	s.mem.Write(s.base, s.layout.encodeHeader(StateAborted, s.instant))
+}
