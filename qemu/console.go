@@ -128,6 +128,19 @@ func (c *Console) Send(line string) error {
 	return nil
 }
 
+// SendRaw writes b to the console as is.
+func (c *Console) SendRaw(b []byte) error {
+	select {
+	case <-c.vmDone:
+		return c.exitErr()
+	default:
+	}
+	if _, err := c.w.Write(b); err != nil {
+		return fmt.Errorf("qemu: console send: %w", err)
+	}
+	return nil
+}
+
 // Match is a console line matched by Expect.
 type Match struct {
 	// Line is the whole matching line.

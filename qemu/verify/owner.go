@@ -48,7 +48,8 @@ type Owners struct {
 	// Regions are checked before the ELF sections.
 	Regions  []Region
 	sections []Region
-	syms     []Symbol // sorted by Addr
+	syms     []Symbol // sorted by Addr (physical)
+	v2p      uint64   // ELF virtual minus physical address
 	// Arch is the ELF machine ("amd64", "arm64" or "").
 	Arch string
 }
@@ -73,7 +74,7 @@ func ownersFromELF(f *elf.File) (*Owners, error) {
 	}
 	// Virtual-to-physical offset of the first PT_LOAD (Go's linker writes
 	// p_paddr = p_vaddr unless told otherwise).
-	var v2p uint64
+	v2p := uint64(0)
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_LOAD {
 			v2p = p.Vaddr - p.Paddr
@@ -107,6 +108,7 @@ func ownersFromELF(f *elf.File) (*Owners, error) {
 		o.syms = append(o.syms, Symbol{Name: s.Name, Addr: s.Value - v2p, Size: s.Size, Func: t == elf.STT_FUNC})
 	}
 	sort.Slice(o.syms, func(i, j int) bool { return o.syms[i].Addr < o.syms[j].Addr })
+	o.v2p = v2p
 	return o, nil
 }
 
@@ -133,7 +135,7 @@ func (o *Owners) Lookup(addr uint64) (Symbol, uint64, bool) {
 	return s, addr - s.Addr, true
 }
 
-// Symbol returns the address of the named symbol.
+// Symbol returns the physical address of the named symbol.
 func (o *Owners) Symbol(name string) (uint64, bool) {
 	for _, s := range o.syms {
 		if s.Name == name {
@@ -141,6 +143,20 @@ func (o *Owners) Symbol(name string) (uint64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// Virtual converts a physical address of the kernel image to the ELF's
+// virtual address (what breakpoints need).
+func (o *Owners) Virtual(phys uint64) uint64 { return phys + o.v2p }
+
+// Symbolize names the symbol containing the virtual address addr, in the
+// form disasm.Symbolizer expects.
+func (o *Owners) Symbolize(addr uint64) (string, uint64) {
+	s, _, ok := o.Lookup(addr - o.v2p)
+	if !ok {
+		return "", 0
+	}
+	return s.Name, s.Addr + o.v2p
 }
 
 func (o *Owners) section(addr uint64) *Region {

@@ -1,0 +1,725 @@
+package script
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/gdb"
+	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
+	"github.com/pagesnap/pagesnap/qemu/verify"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+var regionKinds = map[string]verify.Kind{"heap": verify.Heap, "stack": verify.Stack, "dma": verify.DMA, "storage": verify.Storage}
+
+// Errors a run can fail with, beyond those of packages qemu, snapshot and
+// verify.
+var (
+	// ErrGuestFault: the guest stopped on a fault (triple fault, reset)
+	// while the script waited for it.
+	ErrGuestFault = errors.New("script: guest fault")
+	// ErrKilled: a step needed QEMU after a kill step.
+	ErrKilled = errors.New("script: QEMU was killed")
+	// ErrExitCode: QEMU exited with another status than expected.
+	ErrExitCode = errors.New("script: unexpected exit status")
+)
+
+// Options tune a run.
+type Options struct {
+	// Log receives progress and, with Verbose, console lines.
+	Log     io.Writer
+	Verbose bool
+	// WorkDir keeps the reference image and dumps; empty: a temporary
+	// directory removed after the run.
+	WorkDir string
+	// AfterStep, if set, is called after each successful step (tests use it
+	// to inspect or to prepare guest state).
+	AfterStep func(r *Run, step int) error
+}
+
+// StepResult records one executed step.
+type StepResult struct {
+	Index  int
+	Name   string
+	Line   int
+	Detail string
+	Err    error
+}
+
+// Result is the outcome of one script run.
+type Result struct {
+	Script *Script
+	// Skipped is the reason the script did not run (kernel image absent).
+	Skipped string
+	// Err is the first failing step's error; nil when every step passed.
+	Err error
+	// Names are the named errors Err matches (see ErrorNames).
+	Names []string
+	// Verified is true when a verify step matched.
+	Verified bool
+	// Report is the last verification report.
+	Report *verify.Report
+	// Fault describes where the guest was when a step failed.
+	Fault *qemu.Fault
+	Steps []StepResult
+	// Pass is true when the outcome is the expected one.
+	Pass bool
+	// Why explains Pass.
+	Why string
+}
+
+// Run is the state of a script being executed.
+type Run struct {
+	S      *Script
+	VM     *qemu.VM
+	GDB    *gdb.Client
+	Owners *verify.Owners
+	// Guest is the built-in test guest, when Kernel is "testguest".
+	Guest *testguest.Guest
+	// RefPath is the reference image saved by the snapshot step, whose
+	// first byte is physical address RefBase.
+	RefPath string
+	RefBase uint64
+	Dir     string
+	memPath string
+	killed  bool
+	opt     Options
+}
+
+func (r *Run) logf(f string, a ...any) {
+	if r.opt.Log != nil {
+		fmt.Fprintf(r.opt.Log, f+"\n", a...)
+	}
+}
+
+// kernelPath resolves the script's kernel; skip is non-empty when the image
+// is absent.
+func (s *Script) kernelPath() (path, skip string) {
+	k := s.Kernel
+	missing := ""
+	expanded := os.Expand(k, func(v string) string {
+		val := os.Getenv(v)
+		if val == "" && missing == "" {
+			missing = v
+		}
+		return val
+	})
+	if missing != "" {
+		return "", fmt.Sprintf("kernel image absent: $%s is not set (this script needs the real pagesnap kernel; build it and set %s)", missing, missing)
+	}
+	if !filepath.IsAbs(expanded) && s.Path != "" {
+		expanded = filepath.Join(filepath.Dir(s.Path), expanded)
+	}
+	if _, err := os.Stat(expanded); err != nil {
+		return "", fmt.Sprintf("kernel image absent: %s: %v", expanded, err)
+	}
+	return expanded, ""
+}
+
+// Execute runs the script and evaluates its outcome. QEMU is always killed
+// before it returns.
+func Execute(ctx context.Context, s *Script, opt Options) *Result {
+	res := &Result{Script: s}
+	r := &Run{S: s, opt: opt}
+	var kernel string
+	if s.Kernel == "testguest" {
+		g, err := testguest.Build(0)
+		if err != nil {
+			res.Err = err
+			return finish(res)
+		}
+		r.Guest = g
+	} else {
+		var skip string
+		if kernel, skip = s.kernelPath(); skip != "" {
+			res.Skipped = skip
+			res.Why = skip
+			return res
+		}
+	}
+	dir := opt.WorkDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "pagesnap-script"); err != nil {
+			res.Err = err
+			return finish(res)
+		}
+		defer os.RemoveAll(dir)
+	}
+	r.Dir = dir
+	if r.Guest != nil {
+		kernel = filepath.Join(dir, "testguest.elf")
+		if err := r.Guest.WriteFile(kernel); err != nil {
+			res.Err = err
+			return finish(res)
+		}
+	}
+	o, err := verify.LoadOwners(kernel)
+	if err != nil {
+		res.Err = err
+		return finish(res)
+	}
+	for _, rg := range s.Regions {
+		base, err := r.resolveWith(o, rg.Base)
+		if err != nil {
+			res.Err = err
+			return finish(res)
+		}
+		o.Regions = append(o.Regions, verify.Region{Name: rg.Name, Kind: regionKinds[rg.Kind], Base: base, Size: uint64(rg.Size)})
+	}
+	r.Owners = o
+
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout.Or(5*time.Minute))
+	defer cancel()
+	cfg := qemu.Config{
+		Arch:         qemu.Arch(s.Arch),
+		Board:        s.Board,
+		Accel:        s.Accel,
+		MemoryMiB:    s.Memory.MiB(),
+		Kernel:       kernel,
+		Append:       strings.TrimSpace(s.Append + workloadArg(s.Workload)),
+		Devices:      s.Devices,
+		DebugExit:    s.Arch == "amd64",
+		GDB:          true,
+		Paused:       true,
+		ICount:       s.ICount,
+		PauseOnReset: s.PauseOnFault,
+	}
+	if s.KeepMemory {
+		f, err := os.CreateTemp("/dev/shm", "pagesnap-ram-")
+		if err != nil {
+			res.Err = fmt.Errorf("script: keep_memory: %w", err)
+			return finish(res)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		r.memPath = f.Name()
+		cfg.MemPath = r.memPath
+		defer os.Remove(r.memPath)
+	}
+	if opt.Verbose && opt.Log != nil {
+		cfg.ConsoleLog = opt.Log
+	}
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		res.Err = err
+		return finish(res)
+	}
+	defer vm.Kill()
+	r.VM = vm
+	if r.GDB, err = vm.GDB(); err == nil {
+		err = r.GDB.Continue()
+	}
+	if err != nil {
+		res.Err = fmt.Errorf("script: attaching the gdbstub: %w", err)
+		return finish(res)
+	}
+	for i := range s.Steps {
+		st := &s.Steps[i]
+		if ctx.Err() != nil {
+			res.Err = fmt.Errorf("script: run timeout %v exceeded before step %d: %w", s.Timeout.Or(5*time.Minute), i+1, qemu.ErrTimeout)
+			break
+		}
+		detail, err := r.step(ctx, st, res)
+		sr := StepResult{Index: i + 1, Name: st.Name(), Line: st.line, Detail: detail, Err: err}
+		res.Steps = append(res.Steps, sr)
+		if err == nil && opt.AfterStep != nil {
+			err = opt.AfterStep(r, i)
+			res.Steps[len(res.Steps)-1].Err = err
+		}
+		if err != nil {
+			r.logf("  step %d (line %d) %s: FAIL: %v", i+1, st.line, st.Name(), err)
+			res.Err = fmt.Errorf("step %d (line %d) %s: %w", i+1, st.line, st.Name(), err)
+			break
+		}
+		r.logf("  step %d (line %d) %s: ok%s", i+1, st.line, st.Name(), prefix(": ", detail))
+	}
+	if res.Err != nil && !vm.Exited() && !isVerification(res.Err) {
+		if f, ferr := vm.Fault(r.Owners.Symbolize); ferr == nil {
+			res.Fault = f
+			if f.RunState == "shutdown" || f.RunState == "guest-panicked" || f.RunState == "internal-error" {
+				res.Err = fmt.Errorf("%w: %w (%s)", ErrGuestFault, res.Err, f)
+			}
+		}
+	}
+	return finish(res)
+}
+
+func prefix(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}
+
+func workloadArg(w string) string {
+	if w == "" {
+		return ""
+	}
+	return " workload=" + w
+}
+
+func isVerification(err error) bool {
+	return errors.Is(err, verify.ErrMismatch) || errors.Is(err, snapshot.ErrHashMismatch) ||
+		errors.Is(err, snapshot.ErrRootMismatch) || errors.Is(err, snapshot.ErrIncomplete) || errors.Is(err, snapshot.ErrBadMagic)
+}
+
+// names classifies err into the named errors of ErrorNames.
+func names(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var n []string
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"mismatch", verify.ErrMismatch}, {"hash-mismatch", snapshot.ErrHashMismatch},
+		{"root-mismatch", snapshot.ErrRootMismatch}, {"incomplete", snapshot.ErrIncomplete},
+		{"bad-magic", snapshot.ErrBadMagic}, {"not-captured", snapshot.ErrNotCaptured},
+		{"timeout", qemu.ErrTimeout}, {"exited", qemu.ErrExited}, {"killed", ErrKilled},
+		{"guest-fault", ErrGuestFault},
+	} {
+		if errors.Is(err, c.err) {
+			n = append(n, c.name)
+		}
+	}
+	return n
+}
+
+func finish(res *Result) *Result {
+	res.Names = names(res.Err)
+	want := res.Script.Expect
+	switch want.Result {
+	case "verified":
+		res.Pass = res.Err == nil && res.Verified
+		if res.Err == nil && !res.Verified {
+			res.Why = "expected verified, but no verify step matched"
+		}
+	case "ok":
+		res.Pass = res.Err == nil
+	case "error":
+		for _, n := range res.Names {
+			if n == want.Error {
+				res.Pass = true
+			}
+		}
+		if res.Err == nil {
+			res.Why = "expected error " + want.Error + ", but every step passed"
+		}
+	}
+	if res.Why == "" {
+		got := "every step passed"
+		if res.Verified {
+			got += ", snapshot verified"
+		}
+		if res.Err != nil {
+			got = "error " + strings.Join(res.Names, "/") + ": " + res.Err.Error()
+			if len(res.Names) == 0 {
+				got = "unclassified error: " + res.Err.Error()
+			}
+		}
+		res.Why = "expected " + want.String() + "; got " + got
+	}
+	return res
+}
+
+func (r *Run) resolveWith(o *verify.Owners, a Addr) (uint64, error) {
+	if a.Symbol == "" {
+		return a.Value, nil
+	}
+	v, ok := o.Symbol(a.Symbol)
+	if !ok {
+		return 0, fmt.Errorf("script: symbol %q not in the kernel ELF", a.Symbol)
+	}
+	return v + a.Offset, nil
+}
+
+func (r *Run) resolve(a Addr) (uint64, error) { return r.resolveWith(r.Owners, a) }
+
+func (r *Run) alive() error {
+	if r.killed {
+		return ErrKilled
+	}
+	if r.VM.Exited() {
+		return fmt.Errorf("%w (%s)", qemu.ErrExited, r.VM.Status())
+	}
+	return nil
+}
+
+// stopped runs f with every vCPU stopped (gdb interrupt) and resumes after.
+func (r *Run) stopped(f func() error) error {
+	if err := r.alive(); err != nil {
+		return err
+	}
+	if _, err := r.GDB.Interrupt(); err != nil {
+		return r.deadErr(err)
+	}
+	ferr := f()
+	if err := r.GDB.Continue(); err != nil {
+		return errors.Join(ferr, r.deadErr(err))
+	}
+	return ferr
+}
+
+// deadErr prefers "QEMU exited" to the socket error it caused.
+func (r *Run) deadErr(err error) error {
+	select {
+	case <-r.VM.Done():
+		return fmt.Errorf("%w (%s): %v", qemu.ErrExited, r.VM.Status(), err)
+	case <-time.After(100 * time.Millisecond):
+		return err
+	}
+}
+
+func (r *Run) writePhys(addr uint64, b []byte) error {
+	if err := r.GDB.SetPhysical(true); err != nil {
+		return err
+	}
+	defer r.GDB.SetPhysical(false)
+	return r.GDB.WriteMemory(addr, b)
+}
+
+func (r *Run) step(ctx context.Context, st *Step, res *Result) (string, error) {
+	switch {
+	case st.Expect != nil:
+		if err := r.alive(); err != nil && !r.VM.Exited() {
+			return "", err
+		}
+		m, err := r.VM.Console.Expect(st.Expect.Re, st.Expect.Timeout.Or(30*time.Second))
+		if err != nil {
+			return "", err
+		}
+		return strconv.Quote(m.Line), nil
+	case st.Send != nil:
+		if err := r.alive(); err != nil {
+			return "", err
+		}
+		return strconv.Quote(*st.Send), r.VM.Send(*st.Send)
+	case st.Snapshot != nil:
+		return r.snapshot(st.Snapshot)
+	case st.Write != nil:
+		w := st.Write
+		addr, err := r.resolve(w.Addr)
+		if err != nil {
+			return "", err
+		}
+		b := []byte(w.Bytes)
+		switch {
+		case w.U32 != nil:
+			b = le(uint64(*w.U32), 4)
+		case w.U64 != nil:
+			b = le(uint64(*w.U64), 8)
+		}
+		return fmt.Sprintf("%d bytes at %#x", len(b), addr), r.stopped(func() error { return r.writePhys(addr, b) })
+	case st.DMA != nil:
+		return r.dma(st.DMA)
+	case st.IRQStorm != nil:
+		return r.irqStorm(st.IRQStorm)
+	case st.Pause != nil:
+		d := time.Duration(*st.Pause)
+		return d.String(), r.stopped(func() error { return sleep(ctx, d) })
+	case st.Sleep != nil:
+		return "", sleep(ctx, time.Duration(*st.Sleep))
+	case st.Kill != nil:
+		if err := r.alive(); err != nil {
+			return "", err
+		}
+		r.killed = true
+		return r.VM.Kill().String(), nil
+	case st.Reset != nil:
+		if err := r.alive(); err != nil {
+			return "", err
+		}
+		q, err := r.VM.QMP()
+		if err != nil {
+			return "", err
+		}
+		return "", q.SystemReset()
+	case st.Corrupt != nil:
+		return r.corrupt(st.Corrupt)
+	case st.Verify != nil:
+		rep, err := r.verify()
+		if rep != nil {
+			res.Report = rep
+			r.logf("    %s", strings.ReplaceAll(rep.String(), "\n", "\n    "))
+		}
+		if err != nil {
+			return "", err
+		}
+		res.Verified = true
+		return fmt.Sprintf("%d pages match", rep.Matched), nil
+	case st.Exit != nil:
+		if r.killed {
+			return "", ErrKilled
+		}
+		s, err := r.VM.Wait(st.Exit.Timeout.Or(60 * time.Second))
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", qemu.ErrTimeout, err)
+		}
+		if st.Exit.Code != nil {
+			if v, ok := s.DebugExit(); !ok || v != *st.Exit.Code {
+				return "", fmt.Errorf("%w: %s, want isa-debug-exit %d (status %d)", ErrExitCode, s, *st.Exit.Code, *st.Exit.Code<<1|1)
+			}
+		}
+		return s.String(), nil
+	}
+	return "", errors.New("script: empty step")
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: run timeout during sleep", qemu.ErrTimeout)
+	}
+}
+
+func le(v uint64, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(v >> (8 * i))
+	}
+	return b
+}
+
+// snapshot stops the guest at the instant symbol after typing the start
+// command and saves the reference image of all RAM.
+func (r *Run) snapshot(sp *SnapshotStep) (string, error) {
+	if err := r.alive(); err != nil {
+		return "", err
+	}
+	phys, ok := r.Owners.Symbol(r.S.Instant)
+	if !ok {
+		return "", fmt.Errorf("script: instant symbol %q not in the kernel ELF", r.S.Instant)
+	}
+	va := r.Owners.Virtual(phys)
+	g := r.GDB
+	if _, err := g.Interrupt(); err != nil {
+		return "", r.deadErr(err)
+	}
+	if err := g.SetBreakpoint(gdb.Hardware, va, 1); err != nil {
+		return "", err
+	}
+	if err := g.Continue(); err != nil {
+		return "", r.deadErr(err)
+	}
+	cmd := sp.Command
+	if cmd == "" {
+		cmd = "snap start"
+	}
+	if cmd != "-" {
+		if err := r.VM.Send(cmd); err != nil {
+			return "", err
+		}
+	}
+	timeout := sp.Timeout.Or(60 * time.Second)
+	stop, err := g.Wait(timeout)
+	if err != nil {
+		if _, ierr := g.Interrupt(); ierr != nil {
+			return "", r.deadErr(ierr)
+		}
+		g.ClearBreakpoint(gdb.Hardware, va, 1)
+		g.Continue()
+		return "", fmt.Errorf("%w: instant %s not reached within %v after %q", qemu.ErrTimeout, r.S.Instant, timeout, cmd)
+	}
+	pc, err := g.PC()
+	if err != nil {
+		return "", err
+	}
+	if pc != va {
+		return "", fmt.Errorf("script: guest stopped at %#x (%s), not at the instant %#x", pc, stop.Raw, va)
+	}
+	r.RefPath = filepath.Join(r.Dir, "reference.bin")
+	if r.RefBase, err = r.VM.SaveRAM(r.RefPath); err != nil {
+		return "", err
+	}
+	if err := g.ClearBreakpoint(gdb.Hardware, va, 1); err != nil {
+		return "", err
+	}
+	if err := g.Continue(); err != nil {
+		return "", r.deadErr(err)
+	}
+	return fmt.Sprintf("stopped at %s (%#x), reference image of %d MiB saved", r.S.Instant, va, r.VM.Config.MemoryMiB), nil
+}
+
+func (r *Run) dma(d *DMAStep) (string, error) {
+	addr, err := r.resolve(d.Addr)
+	if err != nil {
+		return "", err
+	}
+	buf := bytes.Repeat(d.Pattern, int(uint64(d.Len)/uint64(len(d.Pattern))+1))[:d.Len]
+	n := max(d.Repeat, 1)
+	for i := 0; i < n; i++ {
+		if err := r.stopped(func() error { return r.writePhys(addr, buf) }); err != nil {
+			return "", err
+		}
+		if d.Gap > 0 {
+			time.Sleep(time.Duration(d.Gap))
+		}
+	}
+	return fmt.Sprintf("%d × %d bytes at %#x", n, d.Len, addr), nil
+}
+
+func (r *Run) irqStorm(s *IRQStep) (string, error) {
+	if err := r.alive(); err != nil {
+		return "", err
+	}
+	switch s.Kind {
+	case "nmi":
+		q, err := r.VM.QMP()
+		if err != nil {
+			return "", err
+		}
+		for i := 0; i < s.Count; i++ {
+			if err := q.InjectNMI(); err != nil {
+				return "", fmt.Errorf("nmi %d: %w", i, err)
+			}
+		}
+	case "serial":
+		if err := r.VM.Console.SendRaw(bytes.Repeat([]byte{' '}, s.Count)); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%d %s interrupts", s.Count, s.Kind), nil
+}
+
+// storageAddr finds the storage's physical address.
+func (r *Run) storageAddr() (uint64, error) {
+	sp := r.S.Storage
+	if sp.Addr != nil {
+		return r.resolve(*sp.Addr)
+	}
+	re := regexp.MustCompile(sp.Line)
+	lines := r.VM.Console.Lines()
+	for i := len(lines) - 1; i >= 0; i-- {
+		if m := re.FindStringSubmatch(lines[i]); m != nil {
+			v, err := strconv.ParseUint(m[1], 0, 64)
+			if err != nil {
+				return 0, fmt.Errorf("script: storage line %q: address %q: %v", lines[i], m[1], err)
+			}
+			return v, nil
+		}
+	}
+	return 0, fmt.Errorf("script: no console line matches storage line %q", sp.Line)
+}
+
+// readStorage returns the snapshot storage bytes: from the live guest
+// (stopped meanwhile) or, after QEMU is gone, from the RAM file.
+func (r *Run) readStorage() ([]byte, uint64, error) {
+	addr, err := r.storageAddr()
+	if err != nil {
+		return nil, 0, err
+	}
+	read := func(a, n uint64) ([]byte, error) { return r.VM.ReadPhys(a, n) }
+	live := r.alive() == nil
+	if !live {
+		if r.memPath == "" {
+			return nil, 0, fmt.Errorf("%w; set keep_memory: true to read the storage after QEMU is gone", r.alive())
+		}
+		ram, err := verify.OpenPhys(r.memPath, r.VM.Config.Arch.RAMBase(r.VM.Config.Board))
+		if err != nil {
+			return nil, 0, err
+		}
+		defer ram.Close()
+		read = ram.Read
+	}
+	var out []byte
+	get := func() error {
+		hdr, err := read(addr, snapshot.MinPageSize)
+		if err != nil {
+			return err
+		}
+		if _, err := snapshot.ReadImage(bytes.NewReader(hdr), int64(len(hdr))); err != nil && !errors.Is(err, snapshot.ErrTruncated) {
+			return err
+		}
+		size := leU64(hdr[80:])
+		if size < snapshot.MinPageSize || size > uint64(r.VM.Config.MemoryMiB)<<20 {
+			return fmt.Errorf("%w: storage size %#x", snapshot.ErrBadHeader, size)
+		}
+		out, err = read(addr, size)
+		return err
+	}
+	if live {
+		err = r.stopped(get)
+	} else {
+		err = get()
+	}
+	return out, addr, err
+}
+
+func leU64(b []byte) uint64 {
+	var v uint64
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+func (r *Run) verify() (*verify.Report, error) {
+	b, addr, err := r.readStorage()
+	if err != nil {
+		return nil, err
+	}
+	im, err := snapshot.ReadImage(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := verify.OpenPhys(r.RefPath, r.RefBase)
+	if err != nil {
+		return nil, err
+	}
+	defer ref.Close()
+	o := *r.Owners
+	o.Regions = append(append([]verify.Region(nil), o.Regions...), verify.Region{Name: "storage", Kind: verify.Storage, Base: addr, Size: uint64(len(b))})
+	rep := verify.Compare(ref, im, &o)
+	return rep, rep.Err()
+}
+
+func (r *Run) corrupt(c *CorruptStep) (string, error) {
+	page, err := r.resolve(c.Page)
+	if err != nil {
+		return "", err
+	}
+	b, addr, err := r.readStorage()
+	if err != nil {
+		return "", err
+	}
+	im, err := snapshot.ReadImage(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return "", err
+	}
+	i, ok := im.Layout.PageIndex(page)
+	if !ok {
+		return "", &snapshot.PageError{Addr: page, Err: snapshot.ErrNotCaptured}
+	}
+	if c.Offset < 0 || uint64(c.Offset) >= im.PageSize {
+		return "", fmt.Errorf("script: corrupt offset %d outside the page", c.Offset)
+	}
+	off := im.Layout.DataOff + i*im.PageSize + uint64(c.Offset)
+	nb := []byte{b[off] ^ byte(c.XOR)}
+	at := addr + off
+	if r.alive() == nil {
+		err = r.stopped(func() error { return r.writePhys(at, nb) })
+	} else if r.memPath != "" {
+		var f *os.File
+		if f, err = os.OpenFile(r.memPath, os.O_WRONLY, 0); err == nil {
+			_, err = f.WriteAt(nb, int64(at-r.VM.Config.Arch.RAMBase(r.VM.Config.Board)))
+			f.Close()
+		}
+	} else {
+		err = r.alive()
+	}
+	return fmt.Sprintf("storage byte %#x (page %#x offset %#x) %#02x -> %#02x", at, page&^(im.PageSize-1), c.Offset, b[off], nb[0]), err
+}

@@ -1,0 +1,282 @@
+package script
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
+	"github.com/pagesnap/pagesnap/qemu/verify"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+func TestParseErrors(t *testing.T) {
+	base := "arch: amd64\nkernel: testguest\nexpect: ok\n"
+	for _, c := range []struct{ src, want string }{
+		{"", "script: empty"},
+		{"arch: amd64\nkernel: k\nsteps:\n  - sleep: 1s\n", "expect is required"},
+		{"arch: riscv\nkernel: k\nexpect: ok\nsteps:\n  - sleep: 1s\n", `arch "riscv"`},
+		{base + "steps:\n  - sleep: 1s\n    send: x\n", "step at line 5: want exactly one action, got 2"},
+		{base + "steps:\n  - write: {addr: 0x10, u32: 1, size: 4}\n", "line 5: field size not found in writestep"},
+		{base + "steps:\n  - {}\n", "want exactly one action, got 0"},
+		{base + "steps:\n  - sleeep: 1s\n", "field sleeep not found"},
+		{base + "bogus: 1\nsteps:\n  - sleep: 1s\n", "field bogus not found"},
+		{base + "steps:\n  - sleep: soon\n", `line 5: bad duration "soon"`},
+		{base + "steps:\n  - expect: \"([\"\n", "expect: error parsing regexp"},
+		{base + "steps:\n  - write: {addr: 0x10, u32: 1, bytes: \"00\"}\n", "exactly one of bytes, u32, u64"},
+		{base + "steps:\n  - snapshot: {}\n", "snapshot step needs the instant symbol"},
+		{base + "instant: tick\nsteps:\n  - verify: {}\n", "verify before any snapshot step"},
+		{base + "instant: tick\nsteps:\n  - snapshot: {}\n  - verify: {}\n", "verify needs storage"},
+		{base + "steps:\n  - irq_storm: {kind: smi, count: 3}\n", `irq_storm kind "smi"`},
+		{base + "steps:\n  - write: {addr: \"a b\", u32: 1}\n", `bad address "a b"`},
+		{"arch: amd64\nkernel: k\nexpect: error explode\nsteps:\n  - sleep: 1s\n", `unknown error "explode"`},
+		{"arch: amd64\nkernel: k\nexpect: verified\nsteps:\n  - sleep: 1s\n", "expect verified but no verify step"},
+		{"arch: arm64\nkernel: testguest\nexpect: ok\nsteps:\n  - sleep: 1s\n", "testguest is an amd64 guest"},
+		{base + "storage: {addr: 0x1000, line: x}\nsteps:\n  - sleep: 1s\n", "exactly one of addr, line"},
+		{base + "storage: {corrupt: 1}\nsteps:\n  - sleep: 1s\n", "field corrupt not found"},
+	} {
+		_, err := Parse(strings.NewReader(c.src))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q:\n got %v\nwant …%s…", c.src, err, c.want)
+		}
+	}
+}
+
+func TestParseFull(t *testing.T) {
+	src := `
+name: full
+board: virt
+arch: arm64
+memory: 1G
+kernel: ${PAGESNAP_TEST_NO_SUCH_VAR}/kernel.elf
+workload: gc-churn
+instant: github.com/pagesnap/pagesnap/kernel.snapshotInstant
+storage: {line: 'snap: storage (0x[0-9a-f]+)'}
+regions:
+  - {name: dma0, kind: dma, base: 0x48000000, size: 64K}
+steps:
+  - expect: "ready"
+  - snapshot: {command: snap start, timeout: 2m}
+  - dma: {addr: 0x48000000, len: 4K, pattern: "de ad be ef", repeat: 3, gap: 10ms}
+  - irq_storm: {kind: nmi, count: 100}
+  - write: {addr: runtime.mheap_+0x10, bytes: "0102"}
+  - corrupt: {page: 0x40100000, offset: 12, xor: 0x80}
+  - reset: {}
+  - verify: {}
+expect: error hash-mismatch
+`
+	s, err := Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Memory.MiB() != 1024 || s.Arch != "arm64" || len(s.Steps) != 8 || s.Expect != (Outcome{"error", "hash-mismatch"}) {
+		t.Fatalf("%+v", s)
+	}
+	d := s.Steps[2].DMA
+	if d.Addr.Value != 0x48000000 || d.Len != 4096 || !bytes.Equal(d.Pattern, []byte{0xde, 0xad, 0xbe, 0xef}) || d.Repeat != 3 {
+		t.Fatalf("dma %+v", d)
+	}
+	if w := s.Steps[4].Write; w.Addr.Symbol != "runtime.mheap_" || w.Addr.Offset != 0x10 {
+		t.Fatalf("write %+v", w)
+	}
+	if s.Regions[0].Size != 64<<10 || s.Steps[5].Corrupt.XOR != 0x80 || s.Steps[1].Name() != "snapshot" || s.Steps[1].Line() != 14 {
+		t.Fatalf("%+v %+v line %d", s.Regions, s.Steps[5].Corrupt, s.Steps[1].Line())
+	}
+	// The kernel variable is unset: the run is skipped, loudly, not passed.
+	res := Execute(context.Background(), s, Options{})
+	if res.Skipped == "" || res.Pass || !strings.Contains(res.Skipped, "$PAGESNAP_TEST_NO_SUCH_VAR is not set") {
+		t.Fatalf("skip: %+v", res)
+	}
+}
+
+// TestScripts runs every testguest script in ../scripts and checks it
+// meets its expectation; scripts needing the real kernel must skip when it
+// is absent and pass or fail honestly when present.
+func TestScripts(t *testing.T) {
+	files, _ := filepath.Glob("../scripts/*.yaml")
+	if len(files) < 4 {
+		t.Fatalf("scripts: %v", files)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			s, err := ParseFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Kernel != "testguest" {
+				if _, skip := s.kernelPath(); skip != "" {
+					t.Skip(skip)
+				}
+				if testing.Short() {
+					t.Skip("real-kernel script in -short mode")
+				}
+			}
+			var log bytes.Buffer
+			res := Execute(context.Background(), s, Options{Log: &log})
+			if !res.Pass {
+				t.Fatalf("%s\n%s", res.Why, log.String())
+			}
+			if s.Expect.Result == "error" && s.Expect.Error == "guest-fault" {
+				if res.Fault == nil || res.Fault.Inst.Text != "ud2" || res.Fault.Inst.Sym != "fault" {
+					t.Fatalf("fault report: %v", res.Fault)
+				}
+			}
+		})
+	}
+}
+
+// imageOf builds a complete, valid image of [base, base+n) from the
+// reference RAM image, following the documented format.
+func imageOf(t *testing.T, ref []byte, base, n uint64) []byte {
+	t.Helper()
+	rs := []snapshot.Range{{Base: base, Size: n}}
+	l, err := snapshot.NewLayout(4096, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	img := make([]byte, l.Size)
+	copy(img, "PAGESNAP")
+	le.PutUint32(img[8:], 1)
+	le.PutUint32(img[12:], 1)
+	le.PutUint64(img[16:], 4096)
+	le.PutUint32(img[24:], 1)
+	le.PutUint64(img[32:], l.NumPages)
+	for i, v := range []uint64{l.MapOff, l.ScratchOff, l.DataOff, l.ManifestOff, l.Size} {
+		le.PutUint64(img[48+8*i:], v)
+	}
+	le.PutUint64(img[128:], base)
+	le.PutUint64(img[136:], n)
+	root := sha256.New()
+	root.Write(img[:144])
+	le.PutUint32(img[28:], 2)
+	for i := uint64(0); i < l.NumPages; i++ {
+		img[l.MapOff+i/8] |= 1 << (i % 8)
+		pg := img[l.DataOff+i*4096 : l.DataOff+(i+1)*4096]
+		copy(pg, ref[base+i*4096:])
+		s := sha256.Sum256(pg)
+		copy(img[l.ManifestOff+i*32:], s[:])
+		root.Write(s[:])
+	}
+	copy(img[l.ManifestOff+l.NumPages*32:], root.Sum(nil))
+	return img
+}
+
+// TestVerifyPlumbing exercises the snapshot, verify, dma and corrupt steps
+// on the test guest. The guest has no snapshot engine, so after the
+// snapshot step the test itself stores a correct image of the guest's
+// image pages, made from the reference at the instant, in guest RAM (as
+// the engine would): the run must verify it although the guest keeps
+// writing its counter page and a DMA burst hits captured memory, and must
+// report the corrupted page after the corrupt step.
+func TestVerifyPlumbing(t *testing.T) {
+	const storage = 0x400000
+	src := `
+name: plumbing
+arch: amd64
+memory: 16M
+kernel: testguest
+instant: tick
+storage: {addr: 0x400000}
+regions:
+  - {name: dma-buffer, kind: dma, base: 0x102000, size: 4K}
+steps:
+  - expect: "pagesnap test guest ready"
+  - snapshot: {command: "-"}
+  - sleep: 50ms
+  - dma: {addr: 0x102100, len: 256, pattern: "5a"}
+  - verify: {}
+  - corrupt: {page: 0x101000, offset: 0, xor: 1}
+  - verify: {}
+expect: error hash-mismatch
+`
+	s, err := Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refCounter uint32
+	var log bytes.Buffer
+	opt := Options{Log: &log, AfterStep: func(r *Run, i int) error {
+		if i != 1 {
+			return nil
+		}
+		ref, err := os.ReadFile(r.RefPath)
+		if err != nil {
+			return err
+		}
+		if len(ref) != 16<<20 || r.RefBase != 0 {
+			t.Errorf("reference %d bytes at %#x", len(ref), r.RefBase)
+		}
+		refCounter = binary.LittleEndian.Uint32(ref[testguest.CounterAddr:])
+		img := imageOf(t, ref, testguest.LoadAddr, testguest.ImageEnd-testguest.LoadAddr)
+		return r.stopped(func() error { return r.writePhys(storage, img) })
+	}}
+	res := Execute(context.Background(), s, opt)
+	if !res.Pass {
+		t.Fatalf("%s\n%s", res.Why, log.String())
+	}
+	// The first verify matched; the second failed on the corrupted page
+	// only, with the manifest check naming it too.
+	if !res.Verified || len(res.Steps) != 7 || res.Steps[4].Err != nil {
+		t.Fatalf("steps %+v", res.Steps)
+	}
+	rep := res.Report
+	var pe *snapshot.PageError
+	if rep == nil || !errors.As(rep.ImageErr, &pe) || pe.Addr != testguest.CounterAddr || len(rep.Mismatches) != 1 {
+		t.Fatalf("report %v", rep)
+	}
+	m := rep.Mismatches[0]
+	if m.Addr != testguest.CounterAddr || m.Offset != 0 || m.Want != byte(refCounter) || m.Got != byte(refCounter)^1 ||
+		m.Owner != (verify.Owner{Kind: verify.KernelData, Where: ".data counter"}) {
+		t.Fatalf("mismatch %+v (counter at instant %d)", m, refCounter)
+	}
+	if !strings.Contains(log.String(), "stopped at tick") {
+		t.Fatal(log.String())
+	}
+	if got := res.Names; len(got) != 2 || got[0] != "mismatch" || got[1] != "hash-mismatch" {
+		t.Fatalf("names %v", got)
+	}
+}
+
+// TestKillThenVerify: with keep_memory the storage is read from the RAM
+// file after QEMU is killed; a run whose storage holds no image fails
+// with bad-magic, not a hang or a pass.
+func TestKillThenVerify(t *testing.T) {
+	src := `
+arch: amd64
+memory: 16M
+kernel: testguest
+keep_memory: true
+instant: tick
+storage: {addr: 0x400000}
+steps:
+  - expect: "pagesnap test guest ready"
+  - snapshot: {command: "-"}
+  - kill: {}
+  - verify: {}
+expect: error bad-magic
+`
+	s, err := Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	res := Execute(context.Background(), s, Options{Log: &log})
+	if !res.Pass || !errors.Is(res.Err, snapshot.ErrBadMagic) {
+		t.Fatalf("%s\n%s", res.Why, log.String())
+	}
+	// Without keep_memory the same run cannot read the storage.
+	s.KeepMemory = false
+	s.Expect = Outcome{Result: "error", Error: "killed"}
+	if res := Execute(context.Background(), s, Options{}); !res.Pass || !errors.Is(res.Err, ErrKilled) {
+		t.Fatalf("%s", res.Why)
+	}
+	_ = qemu.ErrExited
+}
