@@ -472,6 +472,9 @@ func (r *Run) step(ctx context.Context, st *Step, res *Result) (string, error) {
 				return "", fmt.Errorf("%w: %s, want isa-debug-exit %d (status %d)", ErrExitCode, s, *st.Exit.Code, *st.Exit.Code<<1|1)
 			}
 		}
+		if v, ok := s.DebugExit(); ok && r.S.Arch == "amd64" {
+			return fmt.Sprintf("isa-debug-exit %d (%s)", v, s), nil
+		}
 		return s.String(), nil
 	}
 	return "", errors.New("script: empty step")
