@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
-	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
 )
 
@@ -427,7 +426,7 @@ func TestGDBInterrupt(t *testing.T) {
 	if _, err := c.PC(); err != nil {
 		t.Fatal(err)
 	}
-	var _ = gdb.Software
+
 }
 
 // TestFault makes the guest execute UD2 with no IDT: the triple fault

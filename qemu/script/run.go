@@ -508,51 +508,18 @@ func (r *Run) snapshot(sp *SnapshotStep) (string, error) {
 		return "", fmt.Errorf("script: instant symbol %q not in the kernel ELF", r.S.Instant)
 	}
 	va := r.Owners.Virtual(phys)
-	g := r.GDB
-	if _, err := g.Interrupt(); err != nil {
-		return "", r.deadErr(err)
-	}
-	if err := g.SetBreakpoint(gdb.Hardware, va, 1); err != nil {
-		return "", err
-	}
-	if err := g.Continue(); err != nil {
-		return "", r.deadErr(err)
-	}
 	cmd := sp.Command
 	if cmd == "" {
 		cmd = "snap start"
 	}
+	var trigger func() error
 	if cmd != "-" {
-		if err := r.VM.Send(cmd); err != nil {
-			return "", err
-		}
-	}
-	timeout := sp.Timeout.Or(60 * time.Second)
-	stop, err := g.Wait(timeout)
-	if err != nil {
-		if _, ierr := g.Interrupt(); ierr != nil {
-			return "", r.deadErr(ierr)
-		}
-		g.ClearBreakpoint(gdb.Hardware, va, 1)
-		g.Continue()
-		return "", fmt.Errorf("%w: instant %s not reached within %v after %q", qemu.ErrTimeout, r.S.Instant, timeout, cmd)
-	}
-	pc, err := g.PC()
-	if err != nil {
-		return "", err
-	}
-	if pc != va {
-		return "", fmt.Errorf("script: guest stopped at %#x (%s), not at the instant %#x", pc, stop.Raw, va)
+		trigger = func() error { return r.VM.Send(cmd) }
 	}
 	r.RefPath = filepath.Join(r.Dir, "reference.bin")
-	if r.RefBase, err = r.VM.SaveRAM(r.RefPath); err != nil {
+	var err error
+	if r.RefBase, err = r.VM.ReferenceAt(va, trigger, r.RefPath, sp.Timeout.Or(60*time.Second)); err != nil {
 		return "", err
-	}
-	if err := g.ClearBreakpoint(gdb.Hardware, va, 1); err != nil {
-		return "", err
-	}
-	if err := g.Continue(); err != nil {
-		return "", r.deadErr(err)
 	}
 	return fmt.Sprintf("stopped at %s (%#x), reference image of %d MiB saved", r.S.Instant, va, r.VM.Config.MemoryMiB), nil
 }
