@@ -130,6 +130,7 @@ type Snapshot struct {
 	first   []uint64 // page index of each range's first page
 	base    uint64   // storage base
 	eager   []Range  // Eager ∪ DMA, sorted and merged
+	protect []Range  // captured minus eager: what Start protects
 	instant uint64
 
 	phase     atomic.Uint32
@@ -192,7 +193,7 @@ func New(cfg Config) (*Snapshot, error) {
 	}
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
-		ranges: l.Ranges, base: st.Base, eager: mergeRanges(eager),
+		ranges: l.Ranges, base: st.Base,
 		buf: make([]byte, ps),
 	}
 	var n uint64
@@ -200,8 +201,42 @@ func New(cfg Config) (*Snapshot, error) {
 		s.first = append(s.first, n)
 		n += r.Size / ps
 	}
+	s.setEager(eager)
 	return s, nil
 }
+
+// setEager records the eager set and precomputes what Start protects, so
+// that Start allocates nothing.
+func (s *Snapshot) setEager(eager []Range) {
+	s.eager = mergeRanges(eager)
+	s.protect = s.protect[:0]
+	for _, r := range s.ranges {
+		s.protect = append(s.protect, subtract(r, s.eager)...)
+	}
+}
+
+// AddEager adds ranges to the eager set after New: for memory whose
+// address is only known once the engine exists, such as the pages holding
+// the Snapshot value itself (its counters are written by the fault path).
+// It fails with ErrActive while a snapshot is capturing or hashing.
+func (s *Snapshot) AddEager(rs ...Range) error {
+	if p := s.Phase(); p == PhaseCapturing || p == PhaseHashing {
+		return ErrActive
+	}
+	for i, r := range rs {
+		if err := checkRanges(s.ps, []Range{r}, "eager"); err != nil {
+			return fmt.Errorf("%w: eager range %d: %w", ErrConfig, i, err)
+		}
+		if r.Overlaps(s.cfg.Storage) {
+			return fmt.Errorf("%w: eager range %v overlaps the storage %v", ErrStorage, r, s.cfg.Storage)
+		}
+	}
+	s.setEager(append(slices.Clone(s.eager), rs...))
+	return nil
+}
+
+// Eager returns the merged eager set (Eager, DMA and AddEager ranges).
+func (s *Snapshot) Eager() []Range { return slices.Clone(s.eager) }
 
 // mergeRanges sorts rs and merges overlapping or adjacent ranges.
 func mergeRanges(rs []Range) []Range {
@@ -307,15 +342,22 @@ func (s *Snapshot) Start() error {
 	}
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
 	s.root = nil
-	if s.cfg.Clock != nil {
-		s.instant = s.cfg.Clock()
-	}
 	l := &s.layout
-	s.mem.Write(s.base, l.encodeHeader(StateCapturing, s.instant))
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)
 	}
-	// Eager copy.
+
+	// The snapshot instant. From here until every eager page is copied,
+	// Start writes nothing in captured memory (only storage, and locals on
+	// the caller's stack, which the kernel keeps outside captured RAM): a
+	// write there would reach the image with content newer than the
+	// instant. Counters and the instant are stored afterwards, and Start
+	// allocates nothing (the protect list is precomputed).
+	var instant uint64
+	if s.cfg.Clock != nil {
+		instant = s.cfg.Clock()
+	}
+	var eagerPages uint64
 	for _, r := range s.ranges {
 		for _, e := range s.eager {
 			lo, hi := max(r.Base, e.Base), min(r.End(), e.End())
@@ -323,25 +365,34 @@ func (s *Snapshot) Start() error {
 				i, _ := s.pageIndex(pa)
 				s.mem.Copy(s.slot(i), pa, s.ps)
 				s.setState(i, pageCopied)
-				s.eagerPages.Add(1)
+				eagerPages++
 			}
 		}
 	}
-	// Protect the rest, at the highest level that covers it.
+	// Protect the rest, at the highest level that covers it. Until a page
+	// is protected nothing but this loop runs, so it still holds the
+	// content of the instant; page tables are outside captured memory or
+	// eager.
 	var touched int
-	for _, r := range s.ranges {
-		for _, p := range subtract(r, s.eager) {
-			n, _, err := s.tables.Protect(p.Base, p.Size)
-			touched += n
-			if err != nil {
-				s.entriesTouched.Store(uint64(touched))
-				s.abort()
-				return fmt.Errorf("snapshot: protecting %v: %w (snapshot aborted)", p, err)
-			}
+	var perr error
+	var bad Range
+	for _, p := range s.protect {
+		n, _, err := s.tables.Protect(p.Base, p.Size)
+		touched += n
+		if err != nil {
+			perr, bad = err, p
+			break
 		}
 	}
-	s.entriesTouched.Store(uint64(touched))
 	s.tlb.InvalidateAll()
+	s.instant = instant
+	s.eagerPages.Store(eagerPages)
+	s.entriesTouched.Store(uint64(touched))
+	s.mem.Write(s.base, l.encodeHeader(StateCapturing, s.instant))
+	if perr != nil {
+		s.abort()
+		return fmt.Errorf("snapshot: protecting %v: %w (snapshot aborted)", bad, perr)
+	}
 	return nil
 }
 
