@@ -3,7 +3,6 @@ package script
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/internal/imagetest"
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
 	"github.com/pagesnap/pagesnap/qemu/verify"
 	"github.com/pagesnap/pagesnap/snapshot"
@@ -132,43 +132,6 @@ func TestScripts(t *testing.T) {
 	}
 }
 
-// imageOf builds a complete, valid image of [base, base+n) from the
-// reference RAM image, following the documented format.
-func imageOf(t *testing.T, ref []byte, base, n uint64) []byte {
-	t.Helper()
-	rs := []snapshot.Range{{Base: base, Size: n}}
-	l, err := snapshot.NewLayout(4096, rs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	le := binary.LittleEndian
-	img := make([]byte, l.Size)
-	copy(img, "PAGESNAP")
-	le.PutUint32(img[8:], 1)
-	le.PutUint32(img[12:], 1)
-	le.PutUint64(img[16:], 4096)
-	le.PutUint32(img[24:], 1)
-	le.PutUint64(img[32:], l.NumPages)
-	for i, v := range []uint64{l.MapOff, l.ScratchOff, l.DataOff, l.ManifestOff, l.Size} {
-		le.PutUint64(img[48+8*i:], v)
-	}
-	le.PutUint64(img[128:], base)
-	le.PutUint64(img[136:], n)
-	root := sha256.New()
-	root.Write(img[:144])
-	le.PutUint32(img[28:], 2)
-	for i := uint64(0); i < l.NumPages; i++ {
-		img[l.MapOff+i/8] |= 1 << (i % 8)
-		pg := img[l.DataOff+i*4096 : l.DataOff+(i+1)*4096]
-		copy(pg, ref[base+i*4096:])
-		s := sha256.Sum256(pg)
-		copy(img[l.ManifestOff+i*32:], s[:])
-		root.Write(s[:])
-	}
-	copy(img[l.ManifestOff+l.NumPages*32:], root.Sum(nil))
-	return img
-}
-
 // TestVerifyPlumbing exercises the snapshot, verify, dma and corrupt steps
 // on the test guest. The guest has no snapshot engine, so after the
 // snapshot step the test itself stores a correct image of the guest's
@@ -215,7 +178,10 @@ expect: error hash-mismatch
 			t.Errorf("reference %d bytes at %#x", len(ref), r.RefBase)
 		}
 		refCounter = binary.LittleEndian.Uint32(ref[testguest.CounterAddr:])
-		img := imageOf(t, ref, testguest.LoadAddr, testguest.ImageEnd-testguest.LoadAddr)
+		img, err := imagetest.Encode(ref, 0, 4096, []snapshot.Range{{Base: testguest.LoadAddr, Size: testguest.ImageEnd - testguest.LoadAddr}}, 7)
+		if err != nil {
+			return err
+		}
 		return r.stopped(func() error { return r.writePhys(storage, img) })
 	}}
 	res := Execute(context.Background(), s, opt)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pagesnap/pagesnap/qemu/internal/imagetest"
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -49,7 +50,11 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	o.Regions = []Region{{Name: "virtio ring", Kind: DMA, Base: 0x181000, Size: 0x1000}, {Name: "heap", Kind: Heap, Base: 0x180000, Size: 0x1000}}
-	return &fixture{mem: mem, ranges: rs, img: encodeImage(t, mem, 0, ps, rs, 99), owners: o, guest: g}
+	img, err := imagetest.Encode(mem, 0, ps, rs, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{mem: mem, ranges: rs, img: img, owners: o, guest: g}
 }
 
 func (f *fixture) compare(t *testing.T) *Report {
@@ -82,7 +87,7 @@ func TestWrongPageConsistentManifest(t *testing.T) {
 	pageIdx := uint64(1) // 0x101000 is the second page
 	off := l.DataOff + pageIdx*ps + 2
 	f.img[off] ^= 0x40
-	rehash(f.img, l, len(f.ranges))
+	imagetest.Rehash(f.img, l)
 	r := f.compare(t)
 	if r.ImageErr != nil {
 		t.Fatalf("image check: %v", r.ImageErr)
