@@ -485,3 +485,98 @@ func TestParseRegistersARM64(t *testing.T) {
 		t.Fatal("x86 parse of arm64 output succeeded")
 	}
 }
+
+// TestARM64 runs the arm64 test guest on virt: console echo, gdbstub
+// breakpoints and registers with the aarch64 target description, the
+// fault report's register parsing and A64 decoding, and PSCI SYSTEM_OFF.
+func TestARM64(t *testing.T) {
+	if _, err := (&qemu.Config{Arch: qemu.ARM64}).Args("/x"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := testguest.BuildARM64(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "guest.elf")
+	if err := g.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	vm, err := qemu.Start(context.Background(), qemu.Config{Arch: qemu.ARM64, MemoryMiB: 64, Kernel: p, GDB: true})
+	if errors.Is(err, qemu.ErrNoQEMU) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString(testguest.Banner, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	vm.Send("snap verify")
+	if _, err := vm.Console.Expect(regexp.MustCompile(`^snap verify$`), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	f, err := vm.Fault(func(a uint64) (string, uint64) {
+		if a >= g.Symbols["tick"] && a < g.Symbols["putc"] {
+			return "tick", g.Symbols["tick"]
+		}
+		return "", 0
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.CPU.PC < testguest.ARM64LoadAddr || f.CPU.PC >= g.Symbols["msg"] || f.CPU.Mode != "arm64" || f.RunState != "paused" {
+		t.Fatalf("fault report %s", f)
+	}
+	// Every instruction of the main loop but HVC/UDF decodes.
+	if f.InstErr != nil && f.CPU.PC != g.Symbols["halt"]-4 && f.CPU.PC != g.Symbols["fault"] {
+		t.Fatalf("decode at %#x: %v", f.CPU.PC, f.InstErr)
+	}
+	q, _ := vm.QMP()
+	if err := q.Cont(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := vm.GDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PCName() != "pc" {
+		t.Fatalf("pc register %q in %s", c.PCName(), c.Arch)
+	}
+	// Connecting stopped the guest mid-loop: take the count from there.
+	ctr0, err := c.ReadMemory(testguest.ARM64CounterAddr, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := c.RunTo(g.Symbols["tick"], 20*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	regs, err := c.Registers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regs["pc"] != g.Symbols["tick"] || regs["x30"] != g.Symbols["main_loop"]+4 || regs["x5"] != testguest.ARM64CounterAddr {
+		t.Fatalf("pc %#x x30 %#x x5 %#x", regs["pc"], regs["x30"], regs["x5"])
+	}
+	ctr, _ := c.ReadMemory(testguest.ARM64CounterAddr, 4)
+	n0, n := binary.LittleEndian.Uint32(ctr0), binary.LittleEndian.Uint32(ctr)
+	if n-n0 < 2 || n-n0 > 3 {
+		t.Fatalf("counter %d -> %d over three ticks", n0, n)
+	}
+	code, err := c.ReadMemory(testguest.ARM64LoadAddr, 0x80)
+	if err != nil || !bytes.Equal(code, g.Image[:0x80]) {
+		t.Fatalf("code read: %v", err)
+	}
+	if err := c.WriteMemory(testguest.ARM64CmdAddr, []byte{1, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vm.Wait(20 * time.Second)
+	if err != nil || st.Code != 0 || st.Killed {
+		t.Fatalf("PSCI SYSTEM_OFF: %v %v", st, err)
+	}
+}

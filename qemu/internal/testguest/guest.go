@@ -125,7 +125,7 @@ func Build(cmd uint32) (*Guest, error) {
 	for _, n := range symbolNames {
 		g.Symbols[n] = uint64(a.labels[n])
 	}
-	g.ELF = buildELF(img, uint32(len(code)), a.labels)
+	g.ELF = buildELF(emX8664, LoadAddr, img, uint32(len(code)), a.labels, pvhNote(a.labels["_start"]))
 	return g, nil
 }
 
@@ -137,6 +137,7 @@ func (g *Guest) WriteFile(path string) error { return os.WriteFile(path, g.ELF, 
 const (
 	etExec     = 2
 	emX8664    = 62
+	emAArch64  = 183
 	ptLoad     = 1
 	ptNote     = 4
 	pfX        = 1
@@ -168,7 +169,18 @@ type section struct {
 	fileOffsetIsAllocated bool
 }
 
-func buildELF(img []byte, codeLen uint32, labels map[string]uint32) []byte {
+// pvhNote is the Xen PVH entry note: namesz, descsz, type, "Xen\0" and the
+// 32-bit entry address.
+func pvhNote(entry uint32) []byte {
+	var note bytes.Buffer
+	binary.Write(&note, binary.LittleEndian, []uint32{4, 4, xenElfnotePhys32Entry, 0x006e6558, entry})
+	return note.Bytes()
+}
+
+// buildELF lays out an ELF64 executable: one PT_LOAD of img at base
+// (.text = the code, .data = base+0x1000 to the end), a PT_NOTE holding
+// note, and a symbol table of symbolNames.
+func buildELF(machine uint16, base uint64, img []byte, codeLen uint32, labels map[string]uint32, noteBytes []byte) []byte {
 	le := binary.LittleEndian
 	const (
 		ehsize   = 64
@@ -177,11 +189,8 @@ func buildELF(img []byte, codeLen uint32, labels map[string]uint32) []byte {
 		phnum    = 2
 		imageOff = 0x1000
 	)
-	// PVH note: namesz, descsz, type, "Xen\0", 32-bit entry.
-	var note bytes.Buffer
-	binary.Write(&note, le, []uint32{4, 4, xenElfnotePhys32Entry})
-	note.WriteString("Xen\x00")
-	binary.Write(&note, le, labels["_start"])
+	note := bytes.NewBuffer(noteBytes)
+	dataAddr := base + 0x1000
 	noteOff := uint64(ehsize + phentsz*phnum)
 
 	// Symbol and string tables.
@@ -206,18 +215,24 @@ func buildELF(img []byte, codeLen uint32, labels map[string]uint32) []byte {
 		symtab = append(symtab, s...)
 	}
 	// Sizes of the functions: up to the next label in address order.
-	funcEnd := map[string]uint32{"_start": labels["main_loop"], "main_loop": labels["fault"], "fault": labels["tick"], "tick": labels["putc"], "putc": labels["msg"], "halt": labels["fault"]}
 	for i, n := range names {
-		if e, ok := funcEnd[n]; ok {
-			le.PutUint64(symtab[24*(i+1)+16:], uint64(e-labels[n]))
+		if symtab[24*(i+1)+4]&0xf != sttFunc {
+			continue
 		}
+		end := labels["msg"]
+		for _, m := range names {
+			if a := labels[m]; a > labels[n] && a < end {
+				end = a
+			}
+		}
+		le.PutUint64(symtab[24*(i+1)+16:], uint64(end-labels[n]))
 	}
 
 	secs := []*section{
 		{name: ""},
-		{name: ".text", typ: shtProgbit, flags: shfAlloc | shfExec, addr: LoadAddr, off: imageOff, sz: uint64(codeLen), align: 16},
-		{name: ".data", typ: shtProgbit, flags: shfAlloc | shfWrite, addr: CounterAddr, off: imageOff + CounterAddr - LoadAddr, sz: ImageEnd - CounterAddr, align: 4096},
-		{name: ".note.Xen", typ: shtNote, off: noteOff, sz: uint64(note.Len()), align: 4},
+		{name: ".text", typ: shtProgbit, flags: shfAlloc | shfExec, addr: base, off: imageOff, sz: uint64(codeLen), align: 16},
+		{name: ".data", typ: shtProgbit, flags: shfAlloc | shfWrite, addr: dataAddr, off: imageOff + dataAddr - base, sz: base + uint64(len(img)) - dataAddr, align: 4096},
+		{name: ".note", typ: shtNote, off: noteOff, sz: uint64(note.Len()), align: 4},
 		{name: ".symtab", typ: shtSymtab, data: symtab, link: 5, info: 1, align: 8, entsize: 24},
 		{name: ".strtab", typ: shtStrtab, data: strtab, align: 1},
 		{name: ".shstrtab", typ: shtStrtab, align: 1},
@@ -265,7 +280,7 @@ func buildELF(img []byte, codeLen uint32, labels map[string]uint32) []byte {
 	// ELF header.
 	copy(b, []byte{0x7f, 'E', 'L', 'F', 2 /* 64-bit */, 1 /* LE */, 1 /* version */})
 	le.PutUint16(b[16:], etExec)
-	le.PutUint16(b[18:], emX8664)
+	le.PutUint16(b[18:], machine)
 	le.PutUint32(b[20:], 1)
 	le.PutUint64(b[24:], uint64(labels["_start"]))
 	le.PutUint64(b[32:], ehsize)
@@ -282,8 +297,8 @@ func buildELF(img []byte, codeLen uint32, labels map[string]uint32) []byte {
 	le.PutUint32(ph[0:], ptLoad)
 	le.PutUint32(ph[4:], pfR|pfW|pfX)
 	le.PutUint64(ph[8:], imageOff)
-	le.PutUint64(ph[16:], LoadAddr)
-	le.PutUint64(ph[24:], LoadAddr)
+	le.PutUint64(ph[16:], base)
+	le.PutUint64(ph[24:], base)
 	le.PutUint64(ph[32:], uint64(len(img)))
 	le.PutUint64(ph[40:], uint64(len(img)))
 	le.PutUint64(ph[48:], 0x1000)

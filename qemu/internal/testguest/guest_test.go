@@ -3,7 +3,10 @@ package testguest
 import (
 	"bytes"
 	"debug/elf"
+	"strings"
 	"testing"
+
+	"golang.org/x/arch/arm64/arm64asm"
 
 	"golang.org/x/arch/x86/x86asm"
 )
@@ -86,5 +89,40 @@ func TestDisassembly(t *testing.T) {
 		if got := at(sym); got != want {
 			t.Errorf("%s: %q, want %q", sym, got, want)
 		}
+	}
+}
+
+func TestARM64ELF(t *testing.T) {
+	g, err := BuildARM64(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := elf.NewFile(bytes.NewReader(g.ELF))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Entry != ARM64LoadAddr || f.Machine != elf.EM_AARCH64 {
+		t.Fatalf("entry %#x machine %v", f.Entry, f.Machine)
+	}
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if g.Symbols[s.Name] != s.Value {
+			t.Errorf("%s = %#x, want %#x", s.Name, s.Value, g.Symbols[s.Name])
+		}
+		if s.Name == "tick" && s.Size != 16 {
+			t.Errorf("tick size %d, want 16", s.Size)
+		}
+	}
+	off := g.Symbols["tick"] - ARM64LoadAddr
+	var got []string
+	for i := uint64(0); i < 4; i++ {
+		in, err := arm64asm.Decode(g.Image[off+4*i:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, in.String())
+	}
+	if want := "LDR W4, [X5]|ADD W4, W4, #0x1|STR W4, [X5]|RET X30"; strings.Join(got, "|") != want {
+		t.Fatalf("tick: %q", got)
 	}
 }
