@@ -179,7 +179,14 @@ func (l *Layout) headerLen() int { return hdrRanges + 16*len(l.Ranges) }
 
 // encodeHeader returns the header bytes (headerLen long) for state and instant.
 func (l *Layout) encodeHeader(state State, instant uint64) []byte {
-	b := make([]byte, l.headerLen())
+	return l.encodeHeaderTo(make([]byte, l.headerLen()), state, instant)
+}
+
+// encodeHeaderTo encodes the header into b (headerLen bytes) without
+// allocating, for the drain that may run where allocation is not allowed.
+func (l *Layout) encodeHeaderTo(b []byte, state State, instant uint64) []byte {
+	b = b[:l.headerLen()]
+	clear(b)
 	le := binary.LittleEndian
 	copy(b[hdrMagic:], Magic)
 	le.PutUint32(b[hdrVersion:], Version)

@@ -142,6 +142,7 @@ type Snapshot struct {
 	hashNext uint64
 	root     hash.Hash
 	buf      []byte
+	hdr      []byte // header encoding buffer (no allocation while draining)
 
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
@@ -196,6 +197,7 @@ func New(cfg Config) (*Snapshot, error) {
 		ranges: l.Ranges, base: st.Base,
 		buf: make([]byte, ps),
 	}
+	s.hdr = make([]byte, l.headerLen())
 	var n uint64
 	for _, r := range l.Ranges {
 		s.first = append(s.first, n)
@@ -341,7 +343,7 @@ func (s *Snapshot) Start() error {
 		c.Store(0)
 	}
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
-	s.root = nil
+	s.root = sha256.New()
 	l := &s.layout
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)
@@ -488,8 +490,7 @@ func (s *Snapshot) HandleWriteFault(addr uint64) bool {
 			}
 			// The page is still protected: its content is that of Start.
 			s.mem.Copy(s.slot(i), pa, s.ps)
-			s.setState(i, pageCopied)
-			s.faultCopies.Add(1)
+			s.finishFaultCopy(i)
 			return s.unprotect(pa)
 		case pageFaultCopy:
 			// Another CPU's handler is copying (handlers never nest on
@@ -499,6 +500,22 @@ func (s *Snapshot) HandleWriteFault(addr uint64) bool {
 			return s.unprotect(pa)
 		}
 	}
+}
+
+// finishFaultCopy ends a fault-path copy of page i. If Abort ran meanwhile
+// (possible only with several CPUs), Abort may have made the page writable
+// during the copy: the copy is then marked uncopied, not trusted. Abort
+// stores the phase before unprotecting, so a copy that saw a post-Abort
+// store also sees PhaseAborted here.
+//
+//go:nosplit
+func (s *Snapshot) finishFaultCopy(i uint64) {
+	if Phase(s.phase.Load()) == PhaseAborted {
+		s.setState(i, pageUncopied)
+		return
+	}
+	s.setState(i, pageCopied)
+	s.faultCopies.Add(1)
 }
 
 // unprotect makes the page at pa writable, falling back to copying its
@@ -547,8 +564,7 @@ func (s *Snapshot) fallback(pa uint64) bool {
 			}
 			if s.casState(i, pageUncopied, pageFaultCopy) {
 				s.mem.Copy(s.slot(i), a, s.ps)
-				s.setState(i, pageCopied)
-				s.faultCopies.Add(1)
+				s.finishFaultCopy(i)
 				break
 			}
 		}
@@ -582,15 +598,13 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
+			// Every page was visited, but a fault on another CPU may still
+			// be copying one (FaultCopy): the hashing phase waits for it.
 			s.flushRun()
-			// Everything is copied: make all captured memory writable (also
-			// pages a racing push-down or an empty pool left protected).
-			for _, r := range s.ranges {
-				s.tables.UnprotectRange(r.Base, r.Size)
-			}
-			s.tlb.InvalidateAll()
-			s.root = sha256.New()
-			h := l.encodeHeader(StateComplete, s.instant)
+			// s.root and s.hdr were allocated before the instant: the
+			// capture phase of DrainStep allocates nothing, so a kernel may
+			// run it from its idle hook, where the scheduler has no P.
+			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)
 			s.phase.Store(uint32(PhaseHashing))
@@ -623,6 +637,13 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	}
 	for budget > 0 && s.Phase() == PhaseHashing {
 		if s.hashNext == l.NumPages {
+			// Every page is copied (the loop below saw each one Copied):
+			// make all captured memory writable, including pages a racing
+			// push-down or an empty pool left protected.
+			for _, r := range s.ranges {
+				s.tables.UnprotectRange(r.Base, r.Size)
+			}
+			s.tlb.InvalidateAll()
 			var rh [HashSize]byte
 			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(rh[:0]))
 			s.mem.Write(s.base, l.encodeHeader(StateComplete, s.instant))
