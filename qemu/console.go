@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ const maxLines = 1 << 20
 // that tests can wait for lines in order; input is typed with Send.
 type Console struct {
 	r       io.Reader
-	w       io.Writer
+	w       *os.File
 	vmDone  <-chan struct{}
 	exitErr func() error
 	log     io.Writer
@@ -35,7 +36,11 @@ type Console struct {
 	eof     chan struct{}
 }
 
-func newConsole(r io.Reader, w io.Writer, done <-chan struct{}, exitErr func() error) *Console {
+// SendTimeout bounds each console write: a guest that does not read its
+// serial port stops QEMU from draining the pipe.
+var SendTimeout = 10 * time.Second
+
+func newConsole(r io.Reader, w *os.File, done <-chan struct{}, exitErr func() error) *Console {
 	return &Console{r: r, w: w, vmDone: done, exitErr: exitErr, changed: make(chan struct{}), eof: make(chan struct{})}
 }
 
@@ -121,11 +126,7 @@ func (c *Console) Send(line string) error {
 		return c.exitErr()
 	default:
 	}
-	_, err := io.WriteString(c.w, line+"\n")
-	if err != nil {
-		return fmt.Errorf("qemu: console send: %w", err)
-	}
-	return nil
+	return c.SendRaw([]byte(line + "\n"))
 }
 
 // SendRaw writes b to the console as is.
@@ -135,7 +136,12 @@ func (c *Console) SendRaw(b []byte) error {
 		return c.exitErr()
 	default:
 	}
-	if _, err := c.w.Write(b); err != nil {
+	c.w.SetWriteDeadline(time.Now().Add(SendTimeout))
+	n, err := c.w.Write(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: console send: %d of %d bytes written in %v: the guest is not reading its serial port", ErrTimeout, n, len(b), SendTimeout)
+	}
+	if err != nil {
 		return fmt.Errorf("qemu: console send: %w", err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +59,7 @@ type VM struct {
 	Dir string
 
 	cmd     *exec.Cmd
-	stdin   io.WriteCloser
+	stdin   *os.File
 	stderr  *tailBuffer
 	done    chan struct{} // closed when the process has been reaped
 	status  ExitStatus
@@ -104,10 +103,14 @@ func Start(ctx context.Context, cfg Config) (*VM, error) {
 	// Own process group so that Kill reaches every helper QEMU forks, and
 	// SIGKILL on parent death so a crashed test leaves no orphan.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdin, err := cmd.StdinPipe()
+	// Our own pipe rather than cmd.StdinPipe: an *os.File pipe supports
+	// write deadlines, so typing into a guest that never reads its console
+	// fails with a timeout instead of blocking once the pipe is full.
+	stdinR, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdin = stdinR
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -124,7 +127,10 @@ func Start(ctx context.Context, cfg Config) (*VM, error) {
 	cmd.Stderr = vm.stderr
 	vm.Console = newConsole(stdout, stdin, vm.done, vm.exitError)
 	vm.Console.log = cfg.ConsoleLog
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdinR.Close() // QEMU holds its own copy
+	if err != nil {
+		stdin.Close()
 		if tmp {
 			os.RemoveAll(dir)
 		}
@@ -170,6 +176,7 @@ func (vm *VM) reap() {
 	// byte QEMU wrote is visible after Wait returns.
 	vm.Console.waitEOF(2 * time.Second)
 	vm.closeControl()
+	vm.stdin.Close()
 	if vm.tmpDir {
 		os.RemoveAll(vm.Dir)
 	}

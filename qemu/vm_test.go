@@ -580,3 +580,20 @@ func TestARM64(t *testing.T) {
 		t.Fatalf("PSCI SYSTEM_OFF: %v %v", st, err)
 	}
 }
+
+// TestSendTimeout: a guest that never reads its serial port (it halts
+// after printing) makes Send fail with ErrTimeout once QEMU stops
+// draining the pipe, instead of blocking.
+func TestSendTimeout(t *testing.T) {
+	needQEMU(t)
+	_, p := guest(t, 0)
+	vm := start(t, qemu.Config{Kernel: p, Paused: true}) // vCPU never runs: nothing reads the UART
+	old := qemu.SendTimeout
+	qemu.SendTimeout = 500 * time.Millisecond
+	defer func() { qemu.SendTimeout = old }()
+	big := strings.Repeat("x", 1<<20)
+	err := vm.Console.SendRaw([]byte(big))
+	if !errors.Is(err, qemu.ErrTimeout) || !strings.Contains(err.Error(), "not reading its serial port") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package script
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -585,64 +586,79 @@ func (r *Run) storageAddr() (uint64, error) {
 	return 0, fmt.Errorf("script: no console line matches storage line %q", sp.Line)
 }
 
-// readStorage returns the snapshot storage bytes: from the live guest
-// (stopped meanwhile) or, after QEMU is gone, from the RAM file.
-func (r *Run) readStorage() ([]byte, uint64, error) {
-	addr, err := r.storageAddr()
-	if err != nil {
-		return nil, 0, err
+// storageSize reads the total size from a storage header.
+func (r *Run) storageSize(hdr []byte) (uint64, error) {
+	if _, err := snapshot.ReadImage(bytes.NewReader(hdr), int64(len(hdr))); err != nil && !errors.Is(err, snapshot.ErrTruncated) {
+		return 0, err
 	}
-	read := func(a, n uint64) ([]byte, error) { return r.VM.ReadPhys(a, n) }
-	live := r.alive() == nil
-	if !live {
+	size := binary.LittleEndian.Uint64(hdr[80:]) // header field "total size"
+	if size < snapshot.MinPageSize || size > uint64(r.VM.Config.MemoryMiB)<<20 {
+		return 0, fmt.Errorf("%w: storage size %#x", snapshot.ErrBadHeader, size)
+	}
+	return size, nil
+}
+
+// openStorage returns a reader over the snapshot storage: saved from the
+// live guest (stopped meanwhile) to a file, or, after QEMU is gone, read
+// in place from the RAM file. close releases it.
+func (r *Run) openStorage() (rd io.ReaderAt, size, addr uint64, close func(), err error) {
+	if addr, err = r.storageAddr(); err != nil {
+		return nil, 0, 0, nil, err
+	}
+	if r.alive() != nil {
 		if r.memPath == "" {
-			return nil, 0, fmt.Errorf("%w; set keep_memory: true to read the storage after QEMU is gone", r.alive())
+			return nil, 0, 0, nil, fmt.Errorf("%w; set keep_memory: true to read the storage after QEMU is gone", r.alive())
 		}
 		ram, err := verify.OpenPhys(r.memPath, r.VM.Config.Arch.RAMBase(r.VM.Config.Board))
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, nil, err
 		}
-		defer ram.Close()
-		read = ram.Read
+		hdr, err := ram.Read(addr, snapshot.MinPageSize)
+		if err == nil {
+			size, err = r.storageSize(hdr)
+		}
+		var sec *io.SectionReader
+		if err == nil {
+			sec, err = ram.Section(addr, size)
+		}
+		if err != nil {
+			ram.Close()
+			return nil, 0, 0, nil, err
+		}
+		return sec, size, addr, func() { ram.Close() }, nil
 	}
-	var out []byte
-	get := func() error {
-		hdr, err := read(addr, snapshot.MinPageSize)
+	path := filepath.Join(r.Dir, "storage.bin")
+	err = r.stopped(func() error {
+		hdr, err := r.VM.ReadPhys(addr, snapshot.MinPageSize)
 		if err != nil {
 			return err
 		}
-		if _, err := snapshot.ReadImage(bytes.NewReader(hdr), int64(len(hdr))); err != nil && !errors.Is(err, snapshot.ErrTruncated) {
+		if size, err = r.storageSize(hdr); err != nil {
 			return err
 		}
-		size := leU64(hdr[80:])
-		if size < snapshot.MinPageSize || size > uint64(r.VM.Config.MemoryMiB)<<20 {
-			return fmt.Errorf("%w: storage size %#x", snapshot.ErrBadHeader, size)
+		q, err := r.VM.QMP()
+		if err != nil {
+			return err
 		}
-		out, err = read(addr, size)
-		return err
+		return q.Pmemsave(addr, size, path)
+	})
+	if err != nil {
+		return nil, 0, 0, nil, err
 	}
-	if live {
-		err = r.stopped(get)
-	} else {
-		err = get()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, 0, nil, err
 	}
-	return out, addr, err
-}
-
-func leU64(b []byte) uint64 {
-	var v uint64
-	for i := 7; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
+	return f, size, addr, func() { f.Close() }, nil
 }
 
 func (r *Run) verify() (*verify.Report, error) {
-	b, addr, err := r.readStorage()
+	rd, size, addr, done, err := r.openStorage()
 	if err != nil {
 		return nil, err
 	}
-	im, err := snapshot.ReadImage(bytes.NewReader(b), int64(len(b)))
+	defer done()
+	im, err := snapshot.ReadImage(rd, int64(size))
 	if err != nil {
 		return nil, err
 	}
@@ -652,7 +668,7 @@ func (r *Run) verify() (*verify.Report, error) {
 	}
 	defer ref.Close()
 	o := *r.Owners
-	o.Regions = append(append([]verify.Region(nil), o.Regions...), verify.Region{Name: "storage", Kind: verify.Storage, Base: addr, Size: uint64(len(b))})
+	o.Regions = append(append([]verify.Region(nil), o.Regions...), verify.Region{Name: "storage", Kind: verify.Storage, Base: addr, Size: size})
 	rep := verify.Compare(ref, im, &o)
 	return rep, rep.Err()
 }
@@ -662,11 +678,12 @@ func (r *Run) corrupt(c *CorruptStep) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b, addr, err := r.readStorage()
+	rd, size, addr, done, err := r.openStorage()
 	if err != nil {
 		return "", err
 	}
-	im, err := snapshot.ReadImage(bytes.NewReader(b), int64(len(b)))
+	defer done()
+	im, err := snapshot.ReadImage(rd, int64(size))
 	if err != nil {
 		return "", err
 	}
@@ -678,7 +695,11 @@ func (r *Run) corrupt(c *CorruptStep) (string, error) {
 		return "", fmt.Errorf("script: corrupt offset %d outside the page", c.Offset)
 	}
 	off := im.Layout.DataOff + i*im.PageSize + uint64(c.Offset)
-	nb := []byte{b[off] ^ byte(c.XOR)}
+	var old [1]byte
+	if _, err := rd.ReadAt(old[:], int64(off)); err != nil {
+		return "", err
+	}
+	nb := []byte{old[0] ^ byte(c.XOR)}
 	at := addr + off
 	if r.alive() == nil {
 		err = r.stopped(func() error { return r.writePhys(at, nb) })
@@ -691,5 +712,5 @@ func (r *Run) corrupt(c *CorruptStep) (string, error) {
 	} else {
 		err = r.alive()
 	}
-	return fmt.Sprintf("storage byte %#x (page %#x offset %#x) %#02x -> %#02x", at, page&^(im.PageSize-1), c.Offset, b[off], nb[0]), err
+	return fmt.Sprintf("storage byte %#x (page %#x offset %#x) %#02x -> %#02x", at, page&^(im.PageSize-1), c.Offset, old[0], nb[0]), err
 }
