@@ -320,3 +320,23 @@ func (vm *VM) GDB() (*gdb.Client, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Shutdown ends QEMU cleanly: QMP quit, then up to timeout for the process
+// to exit; if it does not, it is killed and an error says so. It returns
+// QEMU's exit status.
+func (vm *VM) Shutdown(timeout time.Duration) (ExitStatus, error) {
+	if vm.Exited() {
+		return vm.status, nil
+	}
+	q, err := vm.QMP()
+	if err == nil {
+		// QEMU may close the socket before it answers quit: the exit
+		// status below is what counts.
+		_ = q.Quit()
+	}
+	st, werr := vm.Wait(timeout)
+	if werr != nil {
+		return st, errors.Join(err, werr)
+	}
+	return st, nil
+}

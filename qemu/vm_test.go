@@ -597,3 +597,20 @@ func TestSendTimeout(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestShutdown(t *testing.T) {
+	needQEMU(t)
+	_, p := guest(t, 0)
+	vm := start(t, qemu.Config{Kernel: p})
+	if _, err := vm.Console.ExpectString(testguest.Banner, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vm.Shutdown(20 * time.Second)
+	if err != nil || st.Code != 0 || st.Killed || st.Signal != 0 {
+		t.Fatalf("%v %v", st, err)
+	}
+	processGone(t, vm.Pid())
+	if st2, err := vm.Shutdown(time.Second); err != nil || st2 != st {
+		t.Fatalf("second shutdown: %v %v", st2, err)
+	}
+}

@@ -3,6 +3,8 @@ package disasm
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
@@ -58,5 +60,33 @@ func TestARM64(t *testing.T) {
 	}
 	if _, err := Decode(ARM64, []byte{0, 0}, 0, nil); !errors.Is(err, ErrDecode) {
 		t.Fatal(err)
+	}
+}
+
+func TestELF(t *testing.T) {
+	g, err := testguest.Build(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "g.elf")
+	if err := g.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	e, err := OpenELF(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test guest is 32-bit code in an ELF64: decode it as such.
+	e.Mode = X86_32
+	tick := g.Symbols["tick"]
+	in, err := e.At(tick + 6)
+	if err != nil || in.Text != "ret" || in.Sym != "tick+0x6" {
+		t.Fatalf("%v %v", in, err)
+	}
+	if _, err := e.At(tick + 2); err == nil || !strings.Contains(err.Error(), "not at a boundary") {
+		t.Fatalf("mid-instruction: %v", err)
+	}
+	if _, err := e.At(0x5000); err == nil {
+		t.Fatal("address outside the kernel decoded")
 	}
 }

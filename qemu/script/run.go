@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/disasm"
 	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
 	"github.com/pagesnap/pagesnap/qemu/verify"
@@ -72,7 +73,11 @@ type Result struct {
 	Report *verify.Report
 	// Fault describes where the guest was when a step failed.
 	Fault *qemu.Fault
-	Steps []StepResult
+	// ConsoleFaults decodes the instructions at program counters the guest
+	// printed in its last console lines ("pc=0x…", as in Go's fault and
+	// tamago's exception reports), when a step failed.
+	ConsoleFaults []string
+	Steps         []StepResult
 	// Pass is true when the outcome is the expected one.
 	Pass bool
 	// Why explains Pass.
@@ -245,6 +250,12 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 		}
 		r.logf("  step %d (line %d) %s: ok%s", i+1, st.line, st.Name(), prefix(": ", detail))
 	}
+	if res.Err != nil && !isVerification(res.Err) {
+		res.ConsoleFaults = consoleFaults(kernel, vm.Console.Lines(), r.Guest != nil)
+		for _, f := range res.ConsoleFaults {
+			r.logf("    %s", f)
+		}
+	}
 	if res.Err != nil && !vm.Exited() && !isVerification(res.Err) {
 		if f, ferr := vm.Fault(r.Owners.Symbolize); ferr == nil {
 			res.Fault = f
@@ -254,6 +265,43 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 		}
 	}
 	return finish(res)
+}
+
+var pcInConsole = regexp.MustCompile(`(?i)\bpc[=: ]\s*(0x[0-9a-f]+)`)
+
+// consoleFaults decodes the instructions at the program counters printed
+// in the last 50 console lines (at most 3 distinct).
+func consoleFaults(kernel string, lines []string, x86of32 bool) []string {
+	if len(lines) > 50 {
+		lines = lines[len(lines)-50:]
+	}
+	var out []string
+	seen := map[uint64]bool{}
+	var e *disasm.ELF
+	for _, l := range lines {
+		for _, m := range pcInConsole.FindAllStringSubmatch(l, -1) {
+			pc, err := strconv.ParseUint(m[1], 0, 64)
+			if err != nil || seen[pc] || len(seen) == 3 {
+				continue
+			}
+			seen[pc] = true
+			if e == nil {
+				if e, err = disasm.OpenELF(kernel); err != nil {
+					return append(out, fmt.Sprintf("console pc %#x: %v", pc, err))
+				}
+				if x86of32 {
+					e.Mode = disasm.X86_32
+				}
+			}
+			in, err := e.At(pc)
+			if err != nil {
+				out = append(out, fmt.Sprintf("console pc %#x (%q): %v", pc, l, err))
+			} else {
+				out = append(out, fmt.Sprintf("console pc %#x (%q): %s", pc, l, in))
+			}
+		}
+	}
+	return out
 }
 
 func prefix(p, s string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,4 +246,22 @@ expect: error bad-magic
 		t.Fatalf("%s", res.Why)
 	}
 	_ = qemu.ErrExited
+}
+
+func TestConsoleFaults(t *testing.T) {
+	g, err := testguest.Build(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "g.elf")
+	if err := g.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	tick := g.Symbols["tick"]
+	lines := []string{"booting", fmt.Sprintf("exception: vector 13 pc=%#x", g.Symbols["fault"]), fmt.Sprintf("panic: fault PC: %#x", tick+6), "pc=0x10"}
+	got := consoleFaults(p, lines, true)
+	if len(got) != 3 || !strings.HasSuffix(got[0], "<fault>: 0f0b  ud2") || !strings.HasSuffix(got[1], fmt.Sprintf("%#x <tick+0x6>: c3  ret", tick+6)) ||
+		!strings.Contains(got[2], "not in an executable segment") {
+		t.Fatalf("%q", got)
+	}
 }

@@ -152,7 +152,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				return 2
 			}
 		}
-		t0 := time.Now()
 		res := script.Execute(ctx, s, opt)
 		switch {
 		case res.Skipped != "" && !*requireKernel:
@@ -162,12 +161,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "--- FAIL %s: %s\n", f, res.Skipped)
 			fail++
 		case res.Pass:
-			fmt.Fprintf(stdout, "--- PASS %s (%.1fs host time): %s\n", f, time.Since(t0).Seconds(), res.Why)
+			fmt.Fprintf(stdout, "--- PASS %s (%d steps): %s\n", f, len(res.Steps), res.Why)
 			pass++
 		default:
 			fmt.Fprintf(stdout, "--- FAIL %s: %s\n", f, res.Why)
 			if res.Fault != nil {
 				fmt.Fprintf(stdout, "    %s\n", res.Fault)
+			}
+			for _, cf := range res.ConsoleFaults {
+				fmt.Fprintf(stdout, "    %s\n", cf)
 			}
 			fail++
 		}
