@@ -65,7 +65,8 @@
 //	Copied     C=1 B=0
 //
 // Invariant: a captured page is writable (in the page tables) only in state
-// DrainWrite or Copied, and the state never returns to Uncopied. Hence while
+// DrainWrite or Copied, and the state never returns to Uncopied (except
+// when Abort interrupts a fault-path copy: that copy is then not trusted). Hence while
 // a page is Uncopied or FaultCopy its content is still the content at Start
 // (DMA ranges are eager, so no device writes it either).
 //
@@ -93,7 +94,11 @@
 // drain later finishes the slot from the clean scratch copy, whatever the
 // program wrote to the page meanwhile. With true concurrency (host tests) the
 // same arguments hold, and a page's slot is written by exactly one copier:
-// the winner of the CAS out of Uncopied. The page-table updates are CAS-based
+// the winner of the CAS out of Uncopied. When the drain has visited every
+// page it hashes them in order, waiting for each to read Copied (a fault on
+// another CPU may still be copying one), and only then makes all captured
+// memory writable — unprotecting a page in FaultCopy would let the program
+// write it under the copier. The page-table updates are CAS-based
 // and idempotent (package mmu) so a fault can also interrupt or race a
 // drain's unprotect of a neighbouring page.
 //

@@ -3,8 +3,11 @@ package snapshot_test
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/pagesnap/pagesnap/mmu"
@@ -25,6 +28,8 @@ const (
 //	[32M, 36M)     2 MiB pages   not captured (workload writes there too)
 //	[36M, 48M)     2 MiB pages   captured; DMA at [40M, 40M+256K); read-only page at [44M, 46M)
 //	[64M, ...)     storage (not mapped: only the engine writes it)
+var longSeeds = flag.Int("seeds", 0, "seeds per architecture for the property test (default 16, 3 with -short)")
+
 var (
 	ramRanges  = []snapshot.Range{{Base: 0, Size: 32 * MiB}, {Base: 36 * MiB, Size: 12 * MiB}}
 	tablesR    = snapshot.Range{Base: 1 * MiB, Size: 1 * MiB}
@@ -202,8 +207,42 @@ func (f *fixture) check(t testing.TB) []uint64 {
 	return bad
 }
 
-func runProperty(t *testing.T, arch mmu.Arch, seed uint64, o opts) (*fixture, []uint64) {
+// slotChecker checks every write of a page slot at the moment it is made:
+// the slot must then equal the page's content at Start. It catches a dirty
+// copy even if a later copy would hide it.
+type slotChecker struct {
+	*sim.Memory
+	f    *fixture
+	viol atomic.Pointer[string]
+}
+
+func (c *slotChecker) Copy(dst, src, n uint64) {
+	c.Memory.Copy(dst, src, n)
+	f := c.f
+	if f == nil || f.ref == nil {
+		return
+	}
+	l := f.s.Layout()
+	if dst < storageR.Base+l.DataOff || dst >= storageR.Base+l.ManifestOff {
+		return
+	}
+	pg := l.PageAddr((dst - storageR.Base - l.DataOff) / 4096)
+	b := make([]byte, 4096)
+	c.Memory.Read(dst, b)
+	if !bytes.Equal(b, f.ref[pg]) {
+		s := fmt.Sprintf("slot of page %#x written from %#x with content that is not the content at Start", pg, src)
+		c.viol.CompareAndSwap(nil, &s)
+	}
+}
+
+// runProperty runs workload, DMA device and drain concurrently around a
+// Start and returns the pages whose image differs from memory at Start and
+// the first dirty slot write seen.
+func runProperty(t *testing.T, arch mmu.Arch, seed uint64, o opts) (*fixture, []uint64, string) {
+	chk := &slotChecker{}
+	o.mem = func(m *sim.Memory) snapshot.PhysMem { chk.Memory = m; return chk }
 	f := newFixture(t, arch, seed, o)
+	chk.f = f
 	w := &sim.Workload{M: f.m, Ranges: workRanges, CPUs: 4, Seed: seed}
 	var dmaR []sim.Range
 	for _, r := range dmaRanges {
@@ -231,19 +270,29 @@ func runProperty(t *testing.T, arch mmu.Arch, seed uint64, o opts) (*fixture, []
 	if p := f.s.Progress(); p.Copied != l.NumPages || p.Hashed != l.NumPages || p.Phase != snapshot.PhaseDone {
 		t.Fatalf("progress %+v", p)
 	}
-	return f, bad
+	viol := ""
+	if v := chk.viol.Load(); v != nil {
+		viol = *v
+	}
+	return f, bad, viol
 }
 
 // TestSnapshotEqualsMemoryAtStart is the property test: for every seed the
 // image equals memory at Start, bit for bit, for every page.
 func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
-	seeds := 12
+	seeds := 16
 	if testing.Short() {
 		seeds = 3
 	}
+	if *longSeeds > 0 {
+		seeds = *longSeeds
+	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			f, bad := runProperty(t, arch, seed, opts{})
+			f, bad, viol := runProperty(t, arch, seed, opts{})
+			if viol != "" {
+				t.Fatalf("%v seed %d: %s", arch, seed, viol)
+			}
 			if len(bad) > 0 {
 				t.Fatalf("%v seed %d: %d pages differ from memory at Start, first %#x", arch, seed, len(bad), bad[0])
 			}
@@ -286,7 +335,7 @@ func TestNegativeControls(t *testing.T) {
 			}},
 			{"page tables not eager", opts{noTables: true}, tablesR.Contains},
 		} {
-			_, bad := runProperty(t, arch, 7, c.o)
+			_, bad, _ := runProperty(t, arch, 7, c.o)
 			if len(bad) == 0 {
 				t.Fatalf("%v %s: mismatch not detected", arch, c.name)
 			}
