@@ -1,0 +1,40 @@
+// Package dma says which physical memory devices can write by DMA, for the
+// snapshot engine's eager set (DMA bypasses the MMU, so write protection
+// cannot catch a device's stores: such pages must be copied at Start).
+//
+// # Ranges
+//
+// Window is the whole DMA region of a tamago dma.Region: copying all of it
+// at Start is correct but makes the pause as long as the region is large.
+// InUse is what devices can reach at this instant: the region's allocated
+// blocks (every ring and buffer a driver has handed, or may hand, to a
+// device), rounded out to whole pages and merged. It is enough provided
+// every block allocated later is copied before a device learns its address,
+// which the guard below does.
+//
+// # Guard
+//
+// The kernel installs a Guard (SetGuard, or Begin when a snapshot starts);
+// Reserve and Alloc allocate from tamago's dma package and call the guard on
+// the new block's pages before returning, so a snapshot in progress copies
+// those pages before any device can be told the address. Hence:
+//
+//   - Every driver must allocate device-visible memory through this
+//     package's Reserve/Alloc (RegionReserve/RegionAlloc for other regions),
+//     never through tamago's dma package directly.
+//   - Memory that tamago itself allocates from its dma package (for example
+//     kvm/virtio's VirtualQueue.Init reserves the descriptor table, the
+//     rings and the descriptor buffers) must be passed to Expose by the
+//     driver after the allocation and before the device can learn the
+//     address (before the queue is registered, made ready or notified).
+//   - The guard runs with this package's lock held: it must not allocate or
+//     release DMA memory, nor call Expose.
+//
+// Begin makes snapshot start and allocation mutually exclusive: while its
+// callback computes InUse and starts the snapshot no allocation, release or
+// Expose can happen, and the guard it returns is installed before any can,
+// so every block is either in InUse at Start or passed to the new guard.
+//
+// Ranges are snapshot.Range values, page-aligned to PageSize (4 KiB, the
+// snapshot's copy granularity on amd64 and arm64 with 4 KiB granules).
+package dma
