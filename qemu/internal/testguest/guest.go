@@ -7,14 +7,24 @@
 // (which increments the 32-bit word at CounterAddr), echoes every byte
 // received on COM1, and reads the 32-bit word at CmdAddr. A non-zero
 // command other than CmdFault is written to the isa-debug-exit port 0xf4
-// (QEMU exits with (V<<1)|1); CmdFault executes UD2 at FaultAddr, which
-// with no IDT triple-faults.
+// (QEMU exits with (V<<1)|1); CmdFault executes UD2 at the "fault" symbol.
+// The guest loads an empty IDT, so that fault, or any interrupt (an
+// injected NMI), triple-faults.
 package testguest
 
 import (
 	"bytes"
 	"encoding/binary"
 	"os"
+)
+
+// Local APIC registers (SDM Vol. 3A 10.4.1, table 10-1).
+const (
+	lapicBase        = 0xfee00000
+	lapicSVR         = 0xf0   // spurious-interrupt vector register
+	lapicSVREnable   = 1 << 8 // APIC software enable
+	lapicLVTLINT1    = 0x360
+	lapicDeliveryNMI = 4 << 8 // LVT delivery mode 100b: NMI
 )
 
 // Guest memory layout.
@@ -54,7 +64,19 @@ func Build(cmd uint32) (*Guest, error) {
 		lsr  = com1 + 5 // line status register (16550: bit 0 data ready, bit 5 THR empty)
 	)
 	a.label("_start")
-	a.emit(0xfa)       // cli
+	a.emit(0xfa)             // cli
+	a.emit(0x0f, 0x01, 0x1d) // lidt [disp32]: an empty IDT, so any interrupt or
+	a.abs32("idtr")          // exception triple-faults (SDM Vol. 3A 6.10, 6.14)
+	// Enable the local APIC and route LINT1 as NMI, unmasked, so that an
+	// NMI injected by the host (QMP inject-nmi arrives on LINT1) is
+	// delivered (SDM Vol. 3A 10.4.3 spurious-interrupt vector register,
+	// 10.5.1 local vector table).
+	a.emit(0xc7, 0x05) // mov dword [disp32], imm32
+	a.imm32(lapicBase + lapicSVR)
+	a.imm32(lapicSVREnable | 0xff)
+	a.emit(0xc7, 0x05)
+	a.imm32(lapicBase + lapicLVTLINT1)
+	a.imm32(lapicDeliveryNMI)
 	a.emit(0xbc)       // mov esp, imm32
 	a.imm32(StackTop)  //
 	a.emit(0xbe)       // mov esi, imm32
@@ -110,6 +132,8 @@ func Build(cmd uint32) (*Guest, error) {
 	a.imm16(com1)
 	a.emit(0xee) // out dx, al
 	a.emit(0xc3) // ret
+	a.label("idtr")
+	a.emit(0, 0, 0, 0, 0, 0) // limit 0, base 0
 	a.label("msg")
 	a.emit([]byte(Banner + "\n\x00")...)
 	a.labels["counter"] = CounterAddr
