@@ -1,0 +1,22 @@
+// Package virtio drives virtio devices on the microvm board's virtio-mmio
+// transports for GOOS=tamago kernels: today an entropy device
+// (virtio-rng), whose continuous DMA writes exercise the snapshot engine's
+// DMA path.
+//
+// Transport set-up uses tamago's kvm/virtio (MMIO, version 2 "modern"
+// transport only, and VirtualQueue for the split-queue layout and its DMA
+// memory); the queues are then driven by ring (this package), which polls
+// the used ring instead of relying on interrupts. Every ring and buffer
+// range is passed to the dma package's guard (dma.Expose, or allocated
+// through dma.Reserve) before the device can learn its address.
+//
+// QEMU (7.2) flags for an entropy device on microvm:
+//
+//	-global virtio-mmio.force-legacy=false -device virtio-rng-device
+//
+// Without force-legacy=false QEMU offers the legacy (version 1) transport,
+// which tamago's virtio.MMIO rejects; Probe reports such transports.
+//
+// The ring code is plain Go and is tested on the host; the device code
+// builds only for GOOS=tamago.
+package virtio
