@@ -1,0 +1,129 @@
+//go:build tamago
+
+package virtio
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	tvirtio "github.com/usbarmory/tamago/kvm/virtio"
+
+	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+)
+
+// virtio-mmio transport versions (1.2, 4.2.2 MMIO Device Register Layout,
+// Version register).
+const (
+	// MMIO_VERSION_LEGACY is the legacy (pre-1.0) transport.
+	MMIO_VERSION_LEGACY = 1
+	// MMIO_VERSION_MODERN is the virtio 1.x transport tamago drives.
+	MMIO_VERSION_MODERN = 2
+)
+
+// Transport is one virtio-mmio transport of the board.
+type Transport struct {
+	// Index is the transport number: Base = VIRTIO_MMIO_BASE + Index*VIRTIO_MMIO_SIZE.
+	Index int
+	// Base is the register block's physical address.
+	Base uint32
+	// Version is the transport version (MMIO_VERSION_*).
+	Version uint32
+	// DeviceID is the virtio device ID (1.2, 5 Device Types); 0 means no
+	// device is attached.
+	DeviceID uint32
+	// VendorID is the device vendor ID.
+	VendorID uint32
+}
+
+func (t Transport) String() string {
+	return fmt.Sprintf("transport %d at %#x: device %d, version %d", t.Index, t.Base, t.DeviceID, t.Version)
+}
+
+// at returns a pointer to physical address addr (identity mapped).
+func at(addr uint) unsafe.Pointer {
+	var p unsafe.Pointer
+	return unsafe.Add(p, addr)
+}
+
+func (t Transport) read(off uint32) uint32 {
+	return atomic.LoadUint32((*uint32)(at(uint(t.Base + off))))
+}
+
+func (t Transport) write(off, v uint32) {
+	atomic.StoreUint32((*uint32)(at(uint(t.Base+off))), v)
+}
+
+// Probe reads the board's virtio-mmio transports and returns those with a
+// device attached, in transport order.
+func Probe() []Transport {
+	var found []Transport
+	for i := 0; i < microvm.VIRTIO_MMIO_COUNT; i++ {
+		t := Transport{Index: i, Base: uint32(microvm.VIRTIO_MMIO_BASE + i*microvm.VIRTIO_MMIO_SIZE)}
+		if t.read(tvirtio.Magic) != tvirtio.MAGIC {
+			continue
+		}
+		t.Version = t.read(tvirtio.Version)
+		t.DeviceID = t.read(tvirtio.DeviceID)
+		t.VendorID = t.read(tvirtio.VendorID)
+		if t.DeviceID != 0 {
+			found = append(found, t)
+		}
+	}
+	return found
+}
+
+// ErrNoDevice is returned (wrapped) when no transport has the wanted device.
+var ErrNoDevice = errors.New("virtio: no device")
+
+// ErrLegacy is returned (wrapped) when the wanted device is only offered
+// through the legacy (version 1) transport.
+var ErrLegacy = errors.New("virtio: legacy virtio-mmio transport")
+
+// Find returns the first transport with device id and the modern (version
+// 2) transport. The error says what was found instead and how to attach
+// the device in QEMU (qemuDevice names its -device).
+func Find(id uint32, qemuDevice string) (Transport, error) {
+	all := Probe()
+	var legacy []string
+	for _, t := range all {
+		if t.DeviceID != id {
+			continue
+		}
+		if t.Version == MMIO_VERSION_MODERN {
+			return t, nil
+		}
+		legacy = append(legacy, t.String())
+	}
+	if len(legacy) > 0 {
+		return Transport{}, fmt.Errorf("%w: device %d only on %s: tamago drives version %d; start QEMU with -global virtio-mmio.force-legacy=false",
+			ErrLegacy, id, strings.Join(legacy, ", "), MMIO_VERSION_MODERN)
+	}
+	others := "none"
+	if len(all) > 0 {
+		var s []string
+		for _, t := range all {
+			s = append(s, t.String())
+		}
+		others = strings.Join(s, ", ")
+	}
+	return Transport{}, fmt.Errorf("%w: no device %d on the %d virtio-mmio transports at %#x (devices found: %s); attach one with -global virtio-mmio.force-legacy=false -device %s",
+		ErrNoDevice, id, microvm.VIRTIO_MMIO_COUNT, microvm.VIRTIO_MMIO_BASE, others, qemuDevice)
+}
+
+// reset writes 0 to the device status and waits until the device reads
+// back 0 (1.2, 4.2.3.1 Device Initialization: reset), for at most timeout.
+func (t Transport) reset(timeout time.Duration) error {
+	t.write(tvirtio.Status, 0)
+	deadline := time.Now().Add(timeout)
+	for t.read(tvirtio.Status) != 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("virtio: %s: status %#x after reset", t, t.read(tvirtio.Status))
+		}
+		time.Sleep(10 * time.Microsecond)
+	}
+	return nil
+}

@@ -1,0 +1,384 @@
+//go:build tamago
+
+package virtio
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	tvirtio "github.com/usbarmory/tamago/kvm/virtio"
+
+	"github.com/pagesnap/pagesnap/dma"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+// Virtio constants for the entropy device (1.2, 5.4 Entropy Device).
+const (
+	// VIRTIO_ID_ENTROPY is the entropy device ID (1.2, 5 Device Types).
+	VIRTIO_ID_ENTROPY = 4
+	// VIRTIO_F_VERSION_1 is the feature bit of a virtio 1.x device (1.2,
+	// 6 Reserved Feature Bits).
+	VIRTIO_F_VERSION_1 = 32
+	// DEVICE_NEEDS_RESET is the device status bit set by a device that
+	// hit an error (1.2, 2.1 Device Status Field).
+	DEVICE_NEEDS_RESET = 1 << tvirtio.DeviceNeedsReset
+
+	// rngRequestQueue is the entropy device's only queue, requestq.
+	rngRequestQueue = 0
+)
+
+// RNG defaults.
+const (
+	// DefaultRNGQueueSize caps the queue size when RNGConfig.QueueSize is 0.
+	DefaultRNGQueueSize = 64
+	// DefaultRNGBufferSize is the buffer size when RNGConfig.BufferSize is 0.
+	DefaultRNGBufferSize = 4096
+	// DefaultRNGPoll is the pump's idle sleep when RNGConfig.Poll is 0.
+	DefaultRNGPoll = 100 * time.Microsecond
+)
+
+// RNGConfig configures an entropy device driver.
+type RNGConfig struct {
+	// QueueSize is the number of buffers kept at the device; 0 means the
+	// device's maximum, at most DefaultRNGQueueSize.
+	QueueSize int
+	// BufferSize is the size of each device-writable buffer in bytes; 0
+	// means DefaultRNGBufferSize.
+	BufferSize int
+	// Rotate, when positive, gives every Rotate-th completed descriptor a
+	// freshly allocated buffer (dma.Reserve, page-aligned, so the dma
+	// guard sees it before the device is told) and releases the old one:
+	// DMA memory is then allocated and freed while the device writes.
+	Rotate int
+	// Consume, when set, is called by the pump with the bytes the device
+	// wrote into each completed buffer, before the buffer goes back to the
+	// device; b is only valid during the call.
+	Consume func(b []byte)
+	// Poll is how long the pump sleeps when the device has completed
+	// nothing; 0 means DefaultRNGPoll.
+	Poll time.Duration
+}
+
+// RNGStats are an entropy device driver's counters.
+type RNGStats struct {
+	// Bytes is the number of bytes the device wrote.
+	Bytes uint64
+	// Buffers is the number of buffers the device completed.
+	Buffers uint64
+	// Rotations is the number of buffers replaced by a fresh allocation.
+	Rotations uint64
+	// Notifies is the number of queue notifications sent.
+	Notifies uint64
+}
+
+// rngBuffer is the buffer a descriptor points at.
+type rngBuffer struct {
+	addr uint
+	size int
+	own  bool // from dma.Reserve by the pump (else part of tamago's block)
+}
+
+// RNG drives a virtio entropy device: a pump goroutine keeps every buffer
+// at the device and consumes what the device writes into them, so that the
+// device DMA-writes continuously while the pump runs.
+type RNG struct {
+	cfg RNGConfig
+	t   Transport
+	io  *tvirtio.MMIO
+	vq  *tvirtio.VirtualQueue
+	rg  *ring
+
+	size     int       // queue size
+	rings    [2]uint64 // [base, end) of tamago's ring block
+	tamagoBl rngBuffer // tamago's block of all initial buffers
+
+	mu   sync.Mutex  // guards bufs and descriptor writes, run, closed
+	bufs []rngBuffer // current buffer of each descriptor
+	run  chan struct{}
+	done chan struct{}
+	err  error // why the pump stopped, if it failed
+
+	closed bool
+
+	bytes, buffers, rotations, notifies atomic.Uint64
+}
+
+// OpenRNG finds the first entropy device on the board's virtio-mmio
+// transports and initializes it (see NewRNG). The error wraps ErrNoDevice
+// or ErrLegacy and says how to attach the device when there is none.
+func OpenRNG(cfg RNGConfig) (*RNG, error) {
+	t, err := Find(VIRTIO_ID_ENTROPY, "virtio-rng-device")
+	if err != nil {
+		return nil, err
+	}
+	return NewRNG(t, cfg)
+}
+
+// NewRNG initializes the entropy device on transport t (1.2, 3.1.1 Driver
+// Requirements: Device Initialization): reset, feature negotiation
+// (VIRTIO_F_VERSION_1 only), one request queue of device-writable buffers
+// whose rings and buffers are passed to dma.Expose before the queue is
+// registered, then DRIVER_OK. All buffers are given to the device at once;
+// call Start to keep them coming.
+func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
+	if t.DeviceID != VIRTIO_ID_ENTROPY {
+		return nil, fmt.Errorf("virtio: %s is not an entropy device (ID %d)", t, VIRTIO_ID_ENTROPY)
+	}
+	if cfg.BufferSize == 0 {
+		cfg.BufferSize = DefaultRNGBufferSize
+	}
+	if cfg.BufferSize < 0 || cfg.QueueSize < 0 || cfg.Rotate < 0 || cfg.Poll < 0 {
+		return nil, fmt.Errorf("virtio: invalid RNG configuration %+v", cfg)
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = DefaultRNGPoll
+	}
+	io := &tvirtio.MMIO{Base: t.Base}
+	if err := io.Init(1 << VIRTIO_F_VERSION_1); err != nil {
+		return nil, fmt.Errorf("virtio: %s: %w", t, err)
+	}
+	if io.NegotiatedFeatures()&(1<<VIRTIO_F_VERSION_1) == 0 {
+		t.write(tvirtio.Status, 0)
+		return nil, fmt.Errorf("virtio: %s does not offer VIRTIO_F_VERSION_1", t)
+	}
+	if io.QueueReady(rngRequestQueue) {
+		t.write(tvirtio.Status, 0)
+		return nil, fmt.Errorf("virtio: %s: request queue already live after reset", t)
+	}
+	max := io.MaxQueueSize(rngRequestQueue)
+	size := cfg.QueueSize
+	switch {
+	case max == 0:
+		t.write(tvirtio.Status, 0)
+		return nil, fmt.Errorf("virtio: %s: request queue not available", t)
+	case size == 0:
+		size = min(max, DefaultRNGQueueSize)
+	case size > max:
+		t.write(tvirtio.Status, 0)
+		return nil, fmt.Errorf("virtio: %s: queue size %d above the device maximum %d", t, size, max)
+	}
+	io.SetQueueSize(rngRequestQueue, size)
+
+	// tamago reserves the buffers (one block) and the rings (one
+	// page-aligned block) from its global DMA region directly, with every
+	// buffer already in the available ring: expose both before the device
+	// can learn the addresses (SetQueue).
+	vq := &tvirtio.VirtualQueue{}
+	vq.Init(size, cfg.BufferSize, tvirtio.Write)
+	desc, driver, device := vq.Address()
+	_, _, usedBytes := RingBytes(size)
+	r := &RNG{cfg: cfg, t: t, io: io, vq: vq, size: size}
+	r.rings = [2]uint64{uint64(desc), uint64(device) + uint64(usedBytes)}
+	first := uint(vq.Descriptors[0].Address)
+	r.tamagoBl = rngBuffer{addr: first, size: size * cfg.BufferSize}
+	dma.Expose(uint64(first), uint64(size*cfg.BufferSize))
+	dma.Expose(r.rings[0], r.rings[1]-r.rings[0])
+
+	r.rg = newRing(uint16(size), at(desc), at(driver), at(device))
+	r.rg.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT) // we poll
+	for i := 0; i < size; i++ {
+		addr, n := r.rg.descriptor(uint16(i))
+		if uint(addr) != first+uint(i*cfg.BufferSize) || n != uint32(cfg.BufferSize) {
+			t.write(tvirtio.Status, 0)
+			vq.Destroy()
+			return nil, fmt.Errorf("virtio: unexpected tamago queue layout: descriptor %d at %#x+%d", i, addr, n)
+		}
+		r.bufs = append(r.bufs, rngBuffer{addr: uint(addr), size: int(n)})
+	}
+	if r.rg.availIdx != uint16(size) {
+		t.write(tvirtio.Status, 0)
+		vq.Destroy()
+		return nil, fmt.Errorf("virtio: unexpected tamago queue layout: available index %d, want %d", r.rg.availIdx, size)
+	}
+
+	io.SetQueue(rngRequestQueue, vq)
+	io.SetReady()
+	if s := io.Status(); s&DEVICE_NEEDS_RESET != 0 || s&(1<<tvirtio.DriverOk) == 0 {
+		r.shutdown()
+		return nil, fmt.Errorf("virtio: %s: status %#x after DRIVER_OK", t, s)
+	}
+	r.notify()
+	return r, nil
+}
+
+// Transport returns the device's transport.
+func (r *RNG) Transport() Transport { return r.t }
+
+// QueueSize returns the number of buffers.
+func (r *RNG) QueueSize() int { return r.size }
+
+func (r *RNG) notify() {
+	if !r.rg.notifySuppressed() {
+		r.io.QueueNotify(rngRequestQueue)
+		r.notifies.Add(1)
+	}
+}
+
+// Start starts the pump goroutine. It fails if the pump runs or the
+// driver is closed.
+func (r *RNG) Start() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return errors.New("virtio: RNG closed")
+	case r.run != nil:
+		return errors.New("virtio: RNG pump already running")
+	}
+	r.run, r.done, r.err = make(chan struct{}), make(chan struct{}), nil
+	go r.pump(r.run, r.done)
+	return nil
+}
+
+// Stop stops the pump and waits for it to exit; it returns the error that
+// stopped it early, if any. Buffers stay at the device, which may still
+// complete them (and so write to them) until Close.
+func (r *RNG) Stop() error {
+	r.mu.Lock()
+	run, done := r.run, r.done
+	r.run = nil
+	r.mu.Unlock()
+	if run == nil {
+		return r.Err()
+	}
+	close(run)
+	<-done
+	return r.Err()
+}
+
+// Err returns the error that stopped the pump, if any.
+func (r *RNG) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *RNG) fail(err error) {
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+}
+
+// pump is the pump goroutine: it consumes completed buffers, gives each
+// back to the device (rotating it first when configured) and notifies the
+// device, sleeping cfg.Poll when there was nothing to do.
+func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-run:
+			return
+		default:
+		}
+		n := 0
+		for {
+			id, wrote, ok := r.rg.next()
+			if !ok {
+				break
+			}
+			if err := r.complete(id, wrote); err != nil {
+				r.fail(err)
+				return
+			}
+			n++
+		}
+		if n > 0 {
+			r.notify()
+			continue
+		}
+		if s := r.io.Status(); s&DEVICE_NEEDS_RESET != 0 {
+			r.fail(fmt.Errorf("virtio: %s: device needs reset (status %#x)", r.t, s))
+			return
+		}
+		time.Sleep(r.cfg.Poll)
+	}
+}
+
+// complete consumes the buffer of descriptor id, of which the device wrote
+// wrote bytes, and gives it back to the device.
+func (r *RNG) complete(id uint16, wrote uint32) error {
+	if int(id) >= r.size {
+		return fmt.Errorf("virtio: %s: used descriptor %d beyond the queue (%d)", r.t, id, r.size)
+	}
+	b := r.bufs[id] // written only by this goroutine
+	if int64(wrote) > int64(b.size) {
+		return fmt.Errorf("virtio: %s: device wrote %d bytes into a %d-byte buffer", r.t, wrote, b.size)
+	}
+	if r.cfg.Consume != nil {
+		r.cfg.Consume(unsafe.Slice((*byte)(at(b.addr)), wrote))
+	}
+	r.bytes.Add(uint64(wrote))
+	c := r.buffers.Add(1)
+	if r.cfg.Rotate > 0 && c%uint64(r.cfg.Rotate) == 0 {
+		// The guard copies the new block in dma.Reserve, before its
+		// address is written to the descriptor below.
+		addr, buf := dma.RegionReserve(nil, r.cfg.BufferSize, dma.PageSize)
+		nb := rngBuffer{addr: addr, size: len(buf), own: true}
+		r.mu.Lock()
+		r.rg.setDesc(id, uint64(nb.addr), uint32(nb.size), VIRTQ_DESC_F_WRITE)
+		r.bufs[id] = nb
+		r.mu.Unlock()
+		if b.own {
+			dma.Release(b.addr)
+		}
+		r.rotations.Add(1)
+	}
+	r.rg.post(id)
+	return nil
+}
+
+// Stats returns the counters.
+func (r *RNG) Stats() RNGStats {
+	return RNGStats{Bytes: r.bytes.Load(), Buffers: r.buffers.Load(), Rotations: r.rotations.Load(), Notifies: r.notifies.Load()}
+}
+
+// Ranges returns the memory the device can write right now: the queue's
+// rings and the buffer of every descriptor, byte-exact (round with
+// dma.Pages). It is nil after Close.
+func (r *RNG) Ranges() []snapshot.Range {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	rs := []snapshot.Range{{Base: r.rings[0], Size: r.rings[1] - r.rings[0]}}
+	for _, b := range r.bufs {
+		rs = append(rs, snapshot.Range{Base: uint64(b.addr), Size: uint64(b.size)})
+	}
+	return rs
+}
+
+// Close stops the pump, resets the device (so it stops writing memory)
+// and frees the queue's rings and buffers.
+func (r *RNG) Close() error {
+	err := r.Stop()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return errors.New("virtio: RNG already closed")
+	}
+	r.closed = true
+	r.mu.Unlock()
+	if rerr := r.shutdown(); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// shutdown resets the device and frees the queue memory.
+func (r *RNG) shutdown() error {
+	if err := r.t.reset(time.Second); err != nil {
+		return err // the device may still write: keep its memory
+	}
+	for _, b := range r.bufs {
+		if b.own {
+			dma.Release(b.addr)
+		}
+	}
+	r.vq.Destroy()
+	return nil
+}
