@@ -361,8 +361,20 @@ func (t *Tables) Walk(va uint64) (w Walk, err error) {
 //
 //go:nosplit
 func (t *Tables) LeafSize(va uint64) (uint64, error) {
-	w, err := t.Walk(va)
-	return w.Size, err
+	// A lean walk: Walk's result struct would cost the fault path's
+	// small stack 100 bytes.
+	tab := t.Root
+	for level := 0; level < Levels; level++ {
+		e := t.Mem.Load64(tab + 8*index(va, level))
+		if !t.valid(e, level) {
+			return 0, ErrNotMapped
+		}
+		if t.leaf(e, level) {
+			return levelSize(level), nil
+		}
+		tab = t.next(e)
+	}
+	return 0, ErrNotMapped
 }
 
 func checkRange(va, size uint64) error {

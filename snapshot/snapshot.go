@@ -186,8 +186,8 @@ func New(cfg Config) (*Snapshot, error) {
 			if err := checkRanges(ps, []Range{r}, set.name); err != nil {
 				return nil, fmt.Errorf("%w: %s range %d: %w", ErrConfig, set.name, i, err)
 			}
-			if r.Overlaps(st) && set.name == "DMA" {
-				return nil, fmt.Errorf("%w: DMA range %v overlaps the storage %v", ErrStorage, r, st)
+			if r.Overlaps(st) {
+				return nil, fmt.Errorf("%w: %s range %v overlaps the storage %v", ErrStorage, set.name, r, st)
 			}
 			eager = append(eager, r)
 		}
