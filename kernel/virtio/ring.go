@@ -93,7 +93,7 @@ func (r *ring) setDesc(id uint16, addr uint64, n uint32, flags uint16) {
 	*(*uint16)(unsafe.Add(d, 14)) = 0
 }
 
-// desc returns descriptor id's address and length.
+// descriptor returns descriptor id's address and length.
 func (r *ring) descriptor(id uint16) (addr uint64, n uint32) {
 	d := unsafe.Add(r.desc, uintptr(id)*VIRTQ_DESC_SIZE)
 	return *(*uint64)(d), *(*uint32)(unsafe.Add(d, 8))

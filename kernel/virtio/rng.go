@@ -96,7 +96,7 @@ type RNG struct {
 	rings    [2]uint64 // [base, end) of tamago's ring block
 	tamagoBl rngBuffer // tamago's block of all initial buffers
 
-	mu   sync.Mutex  // guards bufs and descriptor writes, run, closed
+	mu   sync.Mutex  // guards descriptor table writes, bufs, run, closed
 	bufs []rngBuffer // current buffer of each descriptor
 	run  chan struct{}
 	done chan struct{}
@@ -336,9 +336,10 @@ func (r *RNG) Stats() RNGStats {
 	return RNGStats{Bytes: r.bytes.Load(), Buffers: r.buffers.Load(), Rotations: r.rotations.Load(), Notifies: r.notifies.Load()}
 }
 
-// Ranges returns the memory the device can write right now: the queue's
-// rings and the buffer of every descriptor, byte-exact (round with
-// dma.Pages). It is nil after Close.
+// Ranges returns the memory the device can write right now, byte-exact
+// (round with dma.Pages): first the queue's rings, then the buffer of
+// every descriptor as the descriptor table in DMA memory (what the device
+// reads) says. It is nil after Close.
 func (r *RNG) Ranges() []snapshot.Range {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -346,8 +347,9 @@ func (r *RNG) Ranges() []snapshot.Range {
 		return nil
 	}
 	rs := []snapshot.Range{{Base: r.rings[0], Size: r.rings[1] - r.rings[0]}}
-	for _, b := range r.bufs {
-		rs = append(rs, snapshot.Range{Base: uint64(b.addr), Size: uint64(b.size)})
+	for i := 0; i < r.size; i++ {
+		addr, n := r.rg.descriptor(uint16(i))
+		rs = append(rs, snapshot.Range{Base: addr, Size: uint64(n)})
 	}
 	return rs
 }
