@@ -608,7 +608,9 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)
 			s.phase.Store(uint32(PhaseHashing))
-			break
+			// Hashing allocates: it starts with the next call, so that a
+			// call made in the capture phase never allocates.
+			return false, nil
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
