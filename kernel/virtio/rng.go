@@ -104,6 +104,10 @@ type RNG struct {
 
 	closed bool
 
+	hold  atomic.Bool // Quiesce: keep completed buffers from the device
+	quiet atomic.Bool // set by the pump: held, and the device holds nothing
+	held  []uint16    // completed descriptors kept while held (pump only)
+
 	bytes, buffers, rotations, notifies atomic.Uint64
 }
 
@@ -265,7 +269,9 @@ func (r *RNG) fail(err error) {
 
 // pump is the pump goroutine: it consumes completed buffers, gives each
 // back to the device (rotating it first when configured) and notifies the
-// device, sleeping cfg.Poll when there was nothing to do.
+// device, sleeping cfg.Poll when there was nothing to do. While held
+// (Quiesce) it keeps completed buffers instead, and reports quiet once the
+// device holds none.
 func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	for {
@@ -274,7 +280,11 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 			return
 		default:
 		}
-		n := 0
+		// Nothing is posted in an iteration that saw hold set, so when
+		// it also finds every posted buffer returned the device holds
+		// none (and gets none until Resume).
+		hold := r.hold.Load()
+		consumed, posted := 0, 0
 		for {
 			id, wrote, ok := r.rg.next()
 			if !ok {
@@ -284,10 +294,28 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 				r.fail(err)
 				return
 			}
-			n++
+			consumed++
+			if hold {
+				r.held = append(r.held, id)
+			} else {
+				r.rg.post(id)
+				posted++
+			}
 		}
-		if n > 0 {
+		if !hold {
+			for _, id := range r.held {
+				r.rg.post(id)
+				posted++
+			}
+			r.held = r.held[:0]
+		}
+		if posted > 0 {
 			r.notify()
+		}
+		if hold && r.rg.availIdx == r.rg.lastUsed {
+			r.quiet.Store(true)
+		}
+		if consumed+posted > 0 {
 			continue
 		}
 		if s := r.io.Status(); s&DEVICE_NEEDS_RESET != 0 {
@@ -299,7 +327,7 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 }
 
 // complete consumes the buffer of descriptor id, of which the device wrote
-// wrote bytes, and gives it back to the device.
+// wrote bytes, and rotates it when due; the caller gives it back.
 func (r *RNG) complete(id uint16, wrote uint32) error {
 	if int(id) >= r.size {
 		return fmt.Errorf("virtio: %s: used descriptor %d beyond the queue (%d)", r.t, id, r.size)
@@ -327,8 +355,43 @@ func (r *RNG) complete(id uint16, wrote uint32) error {
 		}
 		r.rotations.Add(1)
 	}
-	r.rg.post(id)
 	return nil
+}
+
+// Quiesce stops giving buffers to the device and waits, at most timeout,
+// until the device has completed every buffer it held: from then until
+// Resume the device writes no memory, so DMA pages keep their content
+// across a snapshot's Start exactly. Completed buffers are still
+// consumed (and counted). The pump must be running. On timeout it
+// resumes and fails.
+func (r *RNG) Quiesce(timeout time.Duration) error {
+	r.mu.Lock()
+	running := r.run != nil
+	r.mu.Unlock()
+	if !running {
+		return errors.New("virtio: RNG pump not running")
+	}
+	r.quiet.Store(false)
+	r.hold.Store(true)
+	deadline := time.Now().Add(timeout)
+	for !r.quiet.Load() {
+		if err := r.Err(); err != nil {
+			r.Resume()
+			return err
+		}
+		if time.Now().After(deadline) {
+			r.Resume()
+			return fmt.Errorf("virtio: %s: device still holds buffers after %v", r.t, timeout)
+		}
+		time.Sleep(r.cfg.Poll)
+	}
+	return nil
+}
+
+// Resume ends Quiesce: the pump gives the device every buffer again.
+func (r *RNG) Resume() {
+	r.hold.Store(false)
+	r.quiet.Store(false)
 }
 
 // Stats returns the counters.
