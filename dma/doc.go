@@ -35,6 +35,34 @@
 // Expose can happen, and the guard it returns is installed before any can,
 // so every block is either in InUse at Start or passed to the new guard.
 //
+// A kernel starts a snapshot like this (s is the *snapshot.Snapshot; the
+// guard makes each page copied before a device can write it, exactly as a
+// write fault would):
+//
+//	err := dma.Begin(func() (dma.Guard, error) {
+//		s, err := snapshot.New(snapshot.Config{..., DMA: dma.InUse(nil)})
+//		if err != nil {
+//			return nil, err
+//		}
+//		if err := startWithInterruptsOff(s); err != nil {
+//			return nil, err
+//		}
+//		return func(base, size uint64) {
+//			for a := base; a < base+size; a += dma.PageSize {
+//				s.HandleWriteFault(a)
+//			}
+//		}, nil
+//	})
+//
+// and calls SetGuard(nil) once the snapshot is complete or aborted.
+//
+// Devices keep writing while Start copies the eager set (the device model
+// runs beside the CPU, interrupts off or not), so a DMA page's copy shows
+// the page at the moment it was copied, not at the instant. For a
+// bit-exact image quiesce the devices across Start (kernel/virtio's
+// RNG.Quiesce: the device holds no buffer, so it writes nothing) and
+// resume them after; they then write during the rest of the capture.
+//
 // Ranges are snapshot.Range values, page-aligned to PageSize (4 KiB, the
 // snapshot's copy granularity on amd64 and arm64 with 4 KiB granules).
 package dma

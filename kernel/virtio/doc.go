@@ -10,6 +10,10 @@
 // range is passed to the dma package's guard (dma.Expose, or allocated
 // through dma.Reserve) before the device can learn its address.
 //
+// DMA keeps going while the CPU has interrupts off: for a bit-exact
+// snapshot, RNG.Quiesce before the snapshot's Start (the device then holds
+// no buffer and writes nothing) and RNG.Resume after it.
+//
 // QEMU (7.2) flags for an entropy device on microvm:
 //
 //	-global virtio-mmio.force-legacy=false -device virtio-rng-device

@@ -175,7 +175,7 @@ func dmaBytes(rs []snapshot.Range) []byte {
 // after Resume.
 func checkQuiesce(rng *virtio.RNG) {
 	t0 := time.Now()
-	if err := rng.Quiesce(time.Second); err != nil {
+	if err := rng.Quiesce(10 * time.Second); err != nil {
 		check(false, "quiesce: %v", err)
 		return
 	}
