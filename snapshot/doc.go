@@ -115,4 +115,35 @@
 // preallocated by New: the table-page pool for page-table splits, the
 // storage, the counters (atomics in the Snapshot value, which the kernel must
 // place in the eager set or outside captured RAM).
+//
+// # Using it from the kernel
+//
+//	tables := &mmu.Tables{Arch: mmu.AMD64, Mem: mmu.Direct{}, Root: mmu.Root(),
+//		Pool: mmu.NewPool(poolBase, poolSize)}
+//	s, err := snapshot.New(snapshot.Config{
+//		Ranges:  ram,                 // captured RAM, sorted
+//		Storage: storage,             // reserved, mapped writable, outside ram
+//		Eager:   []snapshot.Range{faultStack, handlerData, pageTables, pool},
+//		DMA:     dmaRanges,           // every device-writable range
+//		Mem:     mmu.Direct{}, Tables: tables, TLB: mmu.TLB{},
+//		Clock:   readTSC,             // recorded as the snapshot instant
+//	})
+//	s.AddEager(pagesOf(s), pagesOf(tables.Pool)) // the fault path writes them
+//	// interrupts off, other activity stopped:
+//	err = s.Start()
+//	// write-protection fault handler (error code W=1 and P=1 on amd64,
+//	// permission fault on a write on arm64):
+//	if !s.HandleWriteFault(faultAddr) { /* a genuine fault */ }
+//	// idle task:
+//	for done, _ := s.DrainStep(64); !done; done, _ = s.DrainStep(64) {}
+//	st := s.Stats() // EntriesTouched, EagerPages, Faults, FaultCopies, DrainedPages, ...
+//
+// Requirements on the kernel: every CPU write to captured RAM goes through
+// Tables (identity mapped); on amd64 CR0.WP=1 so that supervisor writes
+// honour R/W (SDM 4.6.1); on arm64 TCR_EL1.HPD=0 (APTable honoured) and no
+// Contiguous bit in captured mappings; page tables and the pool are in the
+// eager set or outside captured RAM; the storage is outside captured RAM
+// and not in the eager set. Pages the kernel maps read-only stay read-only:
+// the mmu marks what it protects with a software bit and only releases
+// those.
 package snapshot
