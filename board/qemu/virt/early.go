@@ -1,0 +1,59 @@
+//go:build tamago && arm64
+
+package virt
+
+// early holds what earlyInit learnt before the runtime started.
+var early struct {
+	// err is why the device tree could not size memory ("" if it did).
+	err string
+	// banks are the RAM ranges from the device tree.
+	banks  [maxBanks]Range
+	nbanks int
+}
+
+// earlyInit sizes the runtime's memory from the device tree. cpuinit calls
+// it with the MMU on, on the exception stack, before the runtime exists:
+// there is no g, so it and everything it calls is nosplit and allocates
+// nothing; it writes only non-pointer globals and a string constant
+// (write barriers are off until the runtime enables them).
+//
+//go:nosplit
+func earlyInit() {
+	f, err := parseFDT(DTBAddress, DTBMaxSize)
+	if err == fdtOK {
+		early.nbanks, err = f.memoryBanks(&early.banks)
+	}
+	if err == fdtOK {
+		err = fdtErrNoMemory
+		for _, b := range early.banks[:early.nbanks] {
+			end := b.Start + b.Size
+			if b.Start <= RamStart && RamStart < end {
+				if end > RamLimit {
+					end = RamLimit
+				}
+				ramSize = uint(end - RamStart)
+				err = fdtOK
+				break
+			}
+		}
+	}
+	if err != fdtOK {
+		early.err = err.String()
+	}
+}
+
+// Memory returns the RAM ranges the device tree describes (all of RAM,
+// including what the runtime owns, see goos.RamStart and goos.RamSize).
+func Memory() []Range {
+	return append([]Range(nil), early.banks[:early.nbanks]...)
+}
+
+// DeviceTree returns the device tree blob QEMU passed, or nil if there is
+// none. It lies below RamStart and stays valid.
+func DeviceTree() []byte {
+	f, err := parseFDT(DTBAddress, DTBMaxSize)
+	if err != fdtOK {
+		return nil
+	}
+	return f.blob
+}

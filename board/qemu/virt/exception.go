@@ -1,0 +1,109 @@
+//go:build tamago && arm64
+
+package virt
+
+import (
+	"runtime/goos"
+	"unsafe"
+)
+
+// Exception vectors (Arm ARM D1.3.2 "Exception vectors", vector table
+// layout): four groups of four 128-byte entries. The runtime runs on
+// SP_EL0, so its exceptions use the first group and the SP_EL1 stack.
+const (
+	// ESR_EL1.EC, bits 31:26: the exception class.
+	ESR_EL1_EC_SHIFT = 26
+	EC_UNKNOWN       = 0x00 // undefined instruction (and HLT outside debug)
+	EC_SVC64         = 0x15
+	EC_IABT_CUR      = 0x21 // instruction abort, same EL
+	EC_PC_ALIGN      = 0x22
+	EC_DABT_CUR      = 0x25 // data abort, same EL
+	EC_SP_ALIGN      = 0x26
+	EC_BRK64         = 0x3c
+
+	// ExceptionExitCode is the exit status after an unhandled exception.
+	ExceptionExitCode = 3
+)
+
+// exceptionFrame is what the vector saves on the SP_EL1 stack (layout
+// shared with vectors_arm64.s).
+type exceptionFrame struct {
+	X      [31]uint64 // X0-X30 (X28 is the interrupted g, X30 its LR)
+	SP     uint64     // SP_EL0 at the exception
+	ELR    uint64     // ELR_EL1: the faulting or returning PC
+	SPSR   uint64     // SPSR_EL1
+	ESR    uint64     // ESR_EL1: syndrome
+	FAR    uint64     // FAR_EL1: faulting address (aborts)
+	Vector uint64     // vector entry index 0-15
+	_      uint64
+}
+
+// semihostingCallPC is the address of semihostingCall's HLT (exit_arm64.s).
+var semihostingCallPC uintptr
+
+var vectorNames = [16]string{
+	"synchronous (EL1, SP_EL0)", "IRQ (EL1, SP_EL0)", "FIQ (EL1, SP_EL0)", "SError (EL1, SP_EL0)",
+	"synchronous (EL1, SP_EL1)", "IRQ (EL1, SP_EL1)", "FIQ (EL1, SP_EL1)", "SError (EL1, SP_EL1)",
+	"synchronous (EL0)", "IRQ (EL0)", "FIQ (EL0)", "SError (EL0)",
+	"synchronous (EL0, AArch32)", "IRQ (EL0, AArch32)", "FIQ (EL0, AArch32)", "SError (EL0, AArch32)",
+}
+
+// exception handles an exception taken to EL1 (called by the vectors with
+// the frame on the SP_EL1 stack). It returns true to resume at f.ELR.
+// The interrupted code may hold any lock and be in the middle of any
+// allocation, so it runs nosplit (no stack check: the stack is not a
+// goroutine's), allocates nothing and takes no lock; it writes no pointers,
+// so no write barrier is emitted.
+//
+//go:nosplit
+func exception(f *exceptionFrame) (resume bool) {
+	ec := (f.ESR >> ESR_EL1_EC_SHIFT) & 0x3f
+	if ec == EC_UNKNOWN && uintptr(f.ELR) == semihostingCallPC {
+		// Semihosting is off: skip the HLT, let Exit fall back.
+		semihostingFailed = 1
+		f.ELR += 4
+		return true
+	}
+	puts("\nvirt: unhandled exception: ")
+	puts(vectorNames[f.Vector&15])
+	puts("\n  ESR_EL1 ")
+	putHex(f.ESR)
+	puts(" (EC ")
+	putHex(ec)
+	puts(")  ELR_EL1 ")
+	putHex(f.ELR)
+	puts("  FAR_EL1 ")
+	putHex(f.FAR)
+	puts("\n  SPSR_EL1 ")
+	putHex(f.SPSR)
+	puts("  SP_EL0 ")
+	putHex(f.SP)
+	puts("  LR ")
+	putHex(f.X[30])
+	puts("  g ")
+	putHex(f.X[28])
+	puts("\n")
+	if ec == EC_DABT_CUR && f.FAR < 2<<20 {
+		puts("  (nil pointer dereference)\n")
+	}
+	Exit(ExceptionExitCode)
+	return false
+}
+
+//go:nosplit
+func puts(s string) {
+	for i := 0; i < len(s); i++ {
+		goos.Printk(s[i])
+	}
+}
+
+//go:nosplit
+func putHex(v uint64) {
+	const digits = "0123456789abcdef"
+	puts("0x")
+	for shift := 60; shift >= 0; shift -= 4 {
+		goos.Printk(digits[(v>>uint(shift))&0xf])
+	}
+}
+
+var _ = unsafe.Sizeof(exceptionFrame{})

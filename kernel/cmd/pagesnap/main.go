@@ -1,0 +1,164 @@
+// Command pagesnap is the pagesnap kernel for QEMU microvm (amd64): it
+// boots, installs pagesnap's page tables and fault handler, runs a
+// write-heavy workload on request and takes live snapshots of physical
+// memory from serial console commands (type help).
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/goos"
+	"strconv"
+	"time"
+
+	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+	"github.com/pagesnap/pagesnap/kernel"
+)
+
+func main() {
+	fmt.Printf("pagesnap kernel: %s/%s %s, %s, TSC %d MHz\n", runtime.GOOS, runtime.GOARCH,
+		runtime.Version(), runtime.CPU(), microvm.TSCFrequency()/1e6)
+	m, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize})
+	if err != nil {
+		fmt.Printf("pagesnap: setup failed: %v\n", err)
+		os.Exit(2)
+	}
+	fmt.Println(m)
+	if m.Storage.Size == 0 {
+		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
+			m.StorageNeeded(), m.Reserved.End())
+	}
+
+	dmaWindow := kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}
+	ctl := &kernel.Controller{
+		M:              m,
+		TicksPerSecond: microvm.TSCFrequency(),
+		DMA: func(mode kernel.DMAMode) []kernel.Range {
+			switch mode {
+			case kernel.DMANone:
+				return nil
+			default:
+				return []kernel.Range{dmaWindow}
+			}
+		},
+		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
+	}
+	goos.Idle = ctl.Idle(goos.Idle)
+
+	work := &kernel.Workload{ArrayBytes: 32 << 20}
+	con := &kernel.Console{
+		Read:     microvm.UART0.Rx,
+		Out:      os.Stdout,
+		Commands: commands(ctl, work),
+	}
+	fmt.Println("pagesnap: ready")
+	con.Serve()
+}
+
+func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.Command {
+	return map[string]*kernel.Command{
+		"snap": {
+			Usage: "snap start [inuse|whole|none]",
+			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control); snap status; snap verify",
+			Run: func(out io.Writer, args []string) error {
+				if len(args) == 0 {
+					return fmt.Errorf("usage: snap start [inuse|whole|none] | snap status | snap verify")
+				}
+				switch args[0] {
+				case "start":
+					mode := kernel.DMAInUse
+					if len(args) > 1 {
+						switch args[1] {
+						case "inuse":
+						case "whole":
+							mode = kernel.DMAWhole
+						case "none":
+							mode = kernel.DMANone
+						default:
+							return fmt.Errorf("snap start: unknown DMA mode %q (inuse, whole or none)", args[1])
+						}
+					}
+					r, err := ctl.Start(mode)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d\n",
+						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges))
+					return nil
+				case "status":
+					s, err := ctl.Status()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(out, s)
+					return nil
+				case "verify":
+					s, err := ctl.Verify()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(out, s)
+					return nil
+				}
+				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify)", args[0])
+			},
+		},
+		"work": {
+			Usage: "work start|stop|stats",
+			Help:  "control the write-heavy workload (GC churn, array mutation); stats prints cumulative counters",
+			Run: func(out io.Writer, args []string) error {
+				if len(args) != 1 {
+					return fmt.Errorf("usage: work start|stop|stats")
+				}
+				switch args[0] {
+				case "start":
+					work.Start()
+				case "stop":
+					work.Stop()
+				case "stats":
+				default:
+					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
+				}
+				c := work.Counters()
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano())
+				return nil
+			},
+		},
+		"stacks": {
+			Usage: "stacks",
+			Help:  "print every goroutine's stack (debugging)",
+			Run: func(out io.Writer, args []string) error {
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				out.Write(buf[:n])
+				return nil
+			},
+		},
+		"info": {
+			Usage: "info",
+			Help:  "print the memory layout",
+			Run: func(out io.Writer, args []string) error {
+				fmt.Fprintln(out, ctl.M)
+				return nil
+			},
+		},
+		"exit": {
+			Usage: "exit [code]",
+			Help:  "stop the machine with a status (QEMU exits with 2*code+1)",
+			Run: func(out io.Writer, args []string) error {
+				code := 0
+				if len(args) > 0 {
+					n, err := strconv.Atoi(args[0])
+					if err != nil || n < 0 || n > 127 {
+						return fmt.Errorf("exit: bad status %q (0-127)", args[0])
+					}
+					code = n
+				}
+				os.Exit(code)
+				return nil
+			},
+		},
+	}
+}

@@ -1,0 +1,118 @@
+//go:build tamago && amd64
+
+#include "textflag.h"
+
+// func readCR2() uint64
+TEXT ·readCR2(SB),NOSPLIT,$0-8
+	MOVQ	CR2, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func readCR3() uint64
+TEXT ·readCR3(SB),NOSPLIT,$0-8
+	MOVQ	CR3, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func writeCR3(v uint64)
+TEXT ·writeCR3(SB),NOSPLIT,$0-8
+	MOVQ	v+0(FP), AX
+	MOVQ	AX, CR3
+	RET
+
+// func setCR0WP()
+TEXT ·setCR0WP(SB),NOSPLIT,$0
+	MOVQ	CR0, AX
+	ORQ	$(1<<16), AX	// CR0.WP: supervisor writes honour R/W (SDM Vol. 3A 2.5)
+	MOVQ	AX, CR0
+	RET
+
+// func invlpg(va uint64)
+TEXT ·invlpg(SB),NOSPLIT,$0-8
+	MOVQ	va+0(FP), AX
+	INVLPG	(AX)
+	RET
+
+// func flushTLB()
+// Reloading CR3 drops every non-global translation; pagesnap's tables set
+// no G bit (SDM Vol. 3A 4.10.4.1).
+TEXT ·flushTLB(SB),NOSPLIT,$0
+	MOVQ	CR3, AX
+	MOVQ	AX, CR3
+	RET
+
+// func cli() (flags uint64)
+TEXT ·cli(SB),NOSPLIT,$0-8
+	PUSHFQ
+	POPQ	AX
+	MOVQ	AX, flags+0(FP)
+	CLI
+	RET
+
+// func restoreFlags(flags uint64)
+TEXT ·restoreFlags(SB),NOSPLIT,$0-8
+	MOVQ	flags+0(FP), AX
+	PUSHQ	AX
+	POPFQ
+	RET
+
+// func outb(port uint16, val uint8)
+TEXT ·outb(SB),NOSPLIT,$0-3
+	MOVW	port+0(FP), DX
+	MOVB	val+2(FP), AX
+	OUTB
+	RET
+
+// func outw(port uint16, val uint16)
+TEXT ·outw(SB),NOSPLIT,$0-4
+	MOVW	port+0(FP), DX
+	MOVW	val+2(FP), AX
+	OUTW
+	RET
+
+// func outl(port uint16, val uint32)
+TEXT ·outl(SB),NOSPLIT,$0-8
+	MOVW	port+0(FP), DX
+	MOVL	val+4(FP), AX
+	OUTL
+	RET
+
+// func inb(port uint16) uint8
+TEXT ·inb(SB),NOSPLIT,$0-9
+	MOVW	port+0(FP), DX
+	INB
+	MOVB	AX, ret+8(FP)
+	RET
+
+// func rdtsc() uint64
+TEXT ·rdtsc(SB),NOSPLIT,$0-8
+	RDTSC
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func lgdt(ptr uint64)
+TEXT ·lgdt(SB),NOSPLIT,$0-8
+	MOVQ	ptr+0(FP), AX
+	LGDT	(AX)
+	RET
+
+// func ltr(sel uint16)
+TEXT ·ltr(SB),NOSPLIT,$0-2
+	MOVW	sel+0(FP), AX
+	LTR	AX
+	RET
+
+// func sidt(ptr uint64)
+TEXT ·sidt(SB),NOSPLIT,$0-8
+	MOVQ	ptr+0(FP), AX
+	SIDT	(AX)
+	RET
+
+// func halt()
+TEXT ·halt(SB),NOSPLIT,$0
+	CLI
+loop:
+	HLT
+	JMP	loop

@@ -1,0 +1,103 @@
+//go:build tamago && amd64
+
+#include "textflag.h"
+
+// Frame on the IST1 stack at entry (Intel SDM Vol. 3A 6.14.2, Figure 6-9):
+// error code, RIP, CS, RFLAGS, RSP, SS; the processor aligned RSP to 16
+// bytes before pushing them, so RSP is 16-byte aligned here.
+#define GPRS	(15*8)
+#define FXAREA	520	/* 512-byte FXSAVE area + 8: keeps it 16-byte aligned */
+#define ARGS	48	/* pageFault(cr2, code, rip, rbp uint64) bool, ABI0 */
+
+// pageFaultEntry is the #PF handler. It saves every general-purpose and
+// SSE register (the Go code it calls may use them, and the ABI wrapper
+// zeroes X15), calls pageFault with CR2, the error code, RIP and RBP, restores
+// the registers and returns to the faulting instruction, which re-executes.
+// pageFault does not return for a fault that is not the snapshot's.
+TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	AX
+	PUSHQ	BX
+	PUSHQ	CX
+	PUSHQ	DX
+	PUSHQ	SI
+	PUSHQ	DI
+	PUSHQ	BP
+	PUSHQ	R8
+	PUSHQ	R9
+	PUSHQ	R10
+	PUSHQ	R11
+	PUSHQ	R12
+	PUSHQ	R13
+	PUSHQ	R14
+	PUSHQ	R15
+	SUBQ	$FXAREA, SP
+	FXSAVE64	(SP)
+	SUBQ	$ARGS, SP
+	MOVQ	CR2, AX
+	MOVQ	AX, 0(SP)
+	MOVQ	(ARGS+FXAREA+GPRS)(SP), AX
+	MOVQ	AX, 8(SP)
+	MOVQ	(ARGS+FXAREA+GPRS+8)(SP), AX
+	MOVQ	AX, 16(SP)
+	MOVQ	(ARGS+FXAREA+64)(SP), AX	// saved BP
+	MOVQ	AX, 24(SP)
+	CALL	·pageFault(SB)
+	ADDQ	$ARGS, SP
+	FXRSTOR64	(SP)
+	ADDQ	$FXAREA, SP
+	POPQ	R15
+	POPQ	R14
+	POPQ	R13
+	POPQ	R12
+	POPQ	R11
+	POPQ	R10
+	POPQ	R9
+	POPQ	R8
+	POPQ	BP
+	POPQ	DI
+	POPQ	SI
+	POPQ	DX
+	POPQ	CX
+	POPQ	BX
+	POPQ	AX
+	ADDQ	$8, SP	// error code
+	IRETQ
+
+// func pageFaultEntryAddr() uint64
+TEXT ·pageFaultEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·pageFaultEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func reloadDataSegments(sel uint16)
+TEXT ·reloadDataSegments(SB),NOSPLIT,$0-2
+	MOVW	sel+0(FP), AX
+	MOVW	AX, DS
+	MOVW	AX, ES
+	MOVW	AX, SS
+	RET
+
+// func runOnStack(sp uint64, fn func())
+// Calls fn on the stack whose top is sp, with the current g's stackguard0
+// cleared so that no function on the way runs the stack-growth check
+// against a stack it is not on (morestack would then try to grow the
+// goroutine stack, or act on a pending preemption request). Interrupts
+// must be off. The old stackguard0 is restored on return.
+TEXT ·runOnStack(SB),NOSPLIT,$0-16
+	MOVQ	fn+8(FP), DX
+	MOVQ	sp+0(FP), AX
+	MOVQ	(TLS), R8		// g
+	MOVQ	16(R8), R9		// g.stackguard0 (g.stack is lo, hi)
+	MOVQ	$0, 16(R8)
+	MOVQ	SP, CX
+	MOVQ	AX, SP
+	PUSHQ	CX			// caller's SP
+	PUSHQ	R9			// saved stackguard0
+	MOVQ	0(DX), AX
+	CALL	AX
+	POPQ	R9
+	POPQ	CX
+	MOVQ	CX, SP
+	MOVQ	(TLS), R8
+	MOVQ	R9, 16(R8)
+	RET

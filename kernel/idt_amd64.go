@@ -1,0 +1,36 @@
+//go:build tamago && amd64
+
+package kernel
+
+import "unsafe"
+
+// Interrupt gate for the page fault (#PF, vector 14), Intel SDM Vol. 3A 6.14.1
+// "64-Bit Mode IDT", Figure 6-8 "64-Bit IDT Gate Descriptors".
+const (
+	VECTOR_PF = 14
+
+	// Gate type 0xE (64-bit interrupt gate: IF cleared on entry), P, DPL0.
+	IDT_INTERRUPT_GATE = 0x8e
+	// IST index used for #PF: the dedicated fault stack.
+	PF_IST = 1
+)
+
+// pageFaultEntryAddr returns the address of pageFaultEntry (fault_amd64.s).
+//
+//go:nosplit
+func pageFaultEntryAddr() uint64
+
+// installPageFaultGate points the current IDT's vector 14 at pagesnap's
+// resumable handler, on IST1.
+func installPageFaultGate() {
+	var idtr [2]uint64
+	sidt(uint64(uintptr(unsafe.Pointer(&idtr[0]))))
+	base := idtr[0]>>16 | idtr[1]<<48
+	off := pageFaultEntryAddr()
+	lo := off&0xffff | uint64(SEL_CODE)<<16 | uint64(PF_IST)<<32 | uint64(IDT_INTERRUPT_GATE)<<40 | (off>>16&0xffff)<<48
+	hi := off >> 32
+	gate := base + VECTOR_PF*16
+	m := PhysMem{}
+	m.Store64(gate+8, hi)
+	m.Store64(gate, lo)
+}

@@ -1,0 +1,155 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pagesnap/pagesnap/mmu"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+// Sizes of pagesnap's reserved region: memory the snapshot machinery
+// writes while a snapshot runs, kept outside the captured RAM.
+const (
+	gdtPageSize    = 4 << 10
+	faultStackSize = 64 << 10
+	snapStackSize  = 64 << 10
+	tablePoolSize  = 8 << 20
+	reservedSize   = 10 << 20
+	hugePage       = 2 << 20
+)
+
+// Machine is pagesnap's plan of physical memory:
+//
+//	[0x1000, DMA.End())   captured RAM: firmware area, kernel image, heap,
+//	                      stacks and the DMA window (page 0 stays unmapped)
+//	Reserved              GDT/TSS, fault stack (IST1), snapshot stack,
+//	                      page tables and the table-page pool: not captured
+//	Storage               the snapshot image
+type Machine struct {
+	RAM      []Range // from the firmware (e820)
+	Captured []Range
+	DMA      Range // the DMA window
+	Reserved Range
+	Storage  Range // empty when no RAM is left for it
+
+	GDTPage        uint64
+	FaultStackTop  uint64
+	SnapStackTop   uint64
+	Tables         *mmu.Tables
+	TableSetupUsed uint64 // pool pages used by the boot mapping
+}
+
+// Plan computes the memory plan for RAM ranges ram, the runtime's memory
+// ending at the DMA window dma, with storage big enough for the captured
+// ranges. It touches no memory.
+func Plan(ram []Range, dma Range) (*Machine, error) {
+	m := &Machine{RAM: ram, DMA: dma}
+	end := dma.End()
+	for _, r := range ram {
+		lo := max(alignUp(r.Base, 4096), 0x1000)
+		hi := min(r.End()&^0xfff, end)
+		if lo < hi {
+			m.Captured = append(m.Captured, Range{Base: lo, Size: hi - lo})
+		}
+	}
+	if len(m.Captured) == 0 || m.Captured[len(m.Captured)-1].End() != end {
+		return nil, fmt.Errorf("memory: RAM %v does not reach the end of the DMA window %#x", ram, end)
+	}
+	m.Reserved = Range{Base: alignUp(end, hugePage), Size: reservedSize}
+	if !inRAM(ram, m.Reserved) {
+		return nil, fmt.Errorf("memory: no RAM for pagesnap's reserved region %#x-%#x: give the machine more memory", m.Reserved.Base, m.Reserved.End())
+	}
+	l, err := snapshot.NewLayout(4096, m.Captured)
+	if err != nil {
+		return nil, err
+	}
+	need := alignUp(l.Size, 4096)
+	for _, r := range ram {
+		base := alignUp(max(r.Base, m.Reserved.End()), hugePage)
+		if base+need <= r.End() {
+			m.Storage = Range{Base: base, Size: need}
+			break
+		}
+	}
+	m.GDTPage = m.Reserved.Base
+	m.FaultStackTop = m.Reserved.Base + gdtPageSize + faultStackSize
+	m.SnapStackTop = m.FaultStackTop + snapStackSize
+	return m, nil
+}
+
+// StorageNeeded returns the storage size the captured ranges need.
+func (m *Machine) StorageNeeded() uint64 {
+	l, err := snapshot.NewLayout(4096, m.Captured)
+	if err != nil {
+		return 0
+	}
+	return alignUp(l.Size, 4096)
+}
+
+// ErrNoStorage means no RAM is left for the snapshot storage.
+var ErrNoStorage = errors.New("snapshot storage: not enough RAM after the reserved region")
+
+func inRAM(ram []Range, x Range) bool {
+	for _, r := range ram {
+		if x.Base >= r.Base && x.End() <= r.End() {
+			return true
+		}
+	}
+	return false
+}
+
+// buildTables writes identity page tables for the whole machine into the
+// reserved region: RAM cacheable, everything else below 4 GiB uncacheable
+// (device registers), page 0 not mapped, 4 KiB pages in the first 2 MiB and
+// 2 MiB pages elsewhere. The table-page pool that follows the root also
+// serves the splits the snapshot makes.
+func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) error {
+	root := m.SnapStackTop
+	poolBase := root + 4096
+	for off := uint64(0); off < 4096; off += 8 {
+		mem.Store64(root+off, 0)
+	}
+	t := &mmu.Tables{Arch: arch, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
+	if poolBase+tablePoolSize > m.Reserved.End() {
+		return errors.New("memory: reserved region too small for the table pool")
+	}
+	if err := t.Map(0x1000, 0x1000, hugePage-0x1000, 4096, 0); err != nil {
+		return err
+	}
+	for a := uint64(hugePage); a < 4<<30; a += hugePage {
+		attrs := uncached
+		if inRAM(m.RAM, Range{Base: a, Size: hugePage}) {
+			attrs = 0
+		}
+		if err := t.Map(a, a, hugePage, hugePage, attrs); err != nil {
+			return err
+		}
+	}
+	for _, r := range m.RAM {
+		lo := max(alignUp(r.Base, hugePage), 4<<30)
+		hi := r.End() &^ (hugePage - 1)
+		if lo < hi {
+			if err := t.Map(lo, lo, hi-lo, hugePage, 0); err != nil {
+				return err
+			}
+		}
+	}
+	m.Tables = t
+	m.TableSetupUsed = t.Pool.Used()
+	return nil
+}
+
+// String describes the plan on one line (read by the host harness).
+func (m *Machine) String() string {
+	s := "layout: captured="
+	for i, r := range m.Captured {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf("%#x-%#x", r.Base, r.End())
+	}
+	s += fmt.Sprintf(" dma=%#x-%#x reserved=%#x-%#x storage=%#x+%#x", m.DMA.Base, m.DMA.End(),
+		m.Reserved.Base, m.Reserved.End(), m.Storage.Base, m.Storage.Size)
+	return s
+}

@@ -1,0 +1,36 @@
+//go:build tamago && amd64
+
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/pagesnap/pagesnap/mmu"
+)
+
+// Setup plans memory for a runtime whose memory ends at the DMA window dma,
+// switches to pagesnap's own page tables (tamago's boot tables use large
+// pages in low memory, which the snapshot cannot protect and split), turns
+// on supervisor write protection (CR0.WP) and installs the resumable
+// page-fault handler on its own stack. It must run once, before any
+// snapshot.
+func Setup(dma Range) (*Machine, error) {
+	ram, err := RAMRanges()
+	if err != nil {
+		return nil, err
+	}
+	m, err := Plan(ram, dma)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.buildTables(mmu.AMD64, PhysMem{}, mmu.X86_PCD|mmu.X86_PWT); err != nil {
+		return nil, fmt.Errorf("page tables: %w", err)
+	}
+	flags := cli()
+	writeCR3(m.Tables.Root)
+	setCR0WP()
+	installGDT(m.GDTPage, m.FaultStackTop)
+	installPageFaultGate()
+	restoreFlags(flags)
+	return m, nil
+}

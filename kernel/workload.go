@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Workload keeps memory busy while a snapshot runs: garbage-collector churn
+// (allocations of varied sizes, a rolling set kept alive) and random writes
+// over a large array. It pauses 1 ms every few thousand operations, as a
+// real system does, which gives the idle drain its time.
+type Workload struct {
+	// ArrayBytes is the size of the mutated array.
+	ArrayBytes int
+
+	running atomic.Bool
+	stop    chan struct{}
+	allocs  atomic.Uint64
+	writes  atomic.Uint64
+	arr     []uint64
+}
+
+// Counters are cumulative operation counts.
+type Counters struct {
+	Allocs, Writes uint64
+}
+
+// Start starts the workload goroutines; it is a no-op when running.
+func (w *Workload) Start() {
+	if !w.running.CompareAndSwap(false, true) {
+		return
+	}
+	if w.arr == nil {
+		w.arr = make([]uint64, w.ArrayBytes/8)
+	}
+	w.stop = make(chan struct{})
+	go w.churn(w.stop)
+	go w.mutate(w.stop)
+}
+
+// Stop stops the workload goroutines.
+func (w *Workload) Stop() {
+	if w.running.CompareAndSwap(true, false) {
+		close(w.stop)
+	}
+}
+
+// Running reports whether the workload runs.
+func (w *Workload) Running() bool { return w.running.Load() }
+
+// Counters returns the operation counts so far.
+func (w *Workload) Counters() Counters {
+	return Counters{Allocs: w.allocs.Load(), Writes: w.writes.Load()}
+}
+
+func stopped(stop chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *Workload) churn(stop chan struct{}) {
+	var live [256][]byte
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := 0; ; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b := make([]byte, 64+x%16384)
+		b[0], b[len(b)-1] = byte(x), byte(x>>8)
+		live[x%uint64(len(live))] = b
+		w.allocs.Add(1)
+		if i%512 == 511 {
+			if stopped(stop) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func (w *Workload) mutate(stop chan struct{}) {
+	x := uint64(0x2545f4914f6cdd1d)
+	n := uint64(len(w.arr))
+	for {
+		for i := 0; i < 8192; i++ {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			w.arr[x%n] += x
+		}
+		w.writes.Add(8192)
+		if stopped(stop) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
