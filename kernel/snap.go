@@ -43,12 +43,12 @@ type Controller struct {
 	// Log receives progress and completion lines.
 	Log func(format string, args ...any)
 
-	mu       sync.Mutex
-	s        *snapshot.Snapshot
-	mode     DMAMode
-	started  time.Time
-	finished time.Duration
-	pause    uint64 // ticks with interrupts off in Start
+	mu        sync.Mutex
+	s         *snapshot.Snapshot
+	mode      DMAMode
+	started   time.Time
+	finished  time.Duration
+	pause     uint64 // ticks with interrupts off in Start
 	drainIdle uint64
 	idleCalls uint64
 }
