@@ -68,8 +68,10 @@ type Config struct {
 	MachineOpts []string
 	// Accel is TCG (default) or KVM.
 	Accel string
-	// CPU is the -cpu model; empty leaves QEMU's default (for arm64 virt
-	// the harness picks "cortex-a57").
+	// CPU is the -cpu model. Empty picks "max" for amd64 under TCG (tamago
+	// needs RDRAND, which QEMU's default qemu64 model lacks: the kernel
+	// triple-faults on its first rdrand), QEMU's default under KVM (where
+	// "max" aborts on these hosts), and "cortex-a57" for arm64.
 	CPU string
 	// MemoryMiB is the guest RAM size in MiB; 0 means 128.
 	MemoryMiB int
@@ -187,8 +189,12 @@ func (c *Config) Args(dir string) ([]string, error) {
 		a = append(a, "-smp", strconv.Itoa(c.SMP))
 	}
 	cpu := c.CPU
-	if cpu == "" && c.Arch == ARM64 {
+	switch {
+	case cpu != "":
+	case c.Arch == ARM64:
 		cpu = "cortex-a57"
+	case accel == TCG:
+		cpu = "max"
 	}
 	if cpu != "" {
 		a = append(a, "-cpu", cpu)

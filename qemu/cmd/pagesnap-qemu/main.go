@@ -26,7 +26,8 @@
 //
 // boot starts QEMU (TCG) with the kernel, copies the console to standard
 // output, and exits when -expect matches (status 0), when the guest exits
-// (QEMU's status) or after -timeout (status 1, QEMU killed).
+// (the guest's isa-debug-exit value on amd64, else QEMU's status) or after
+// -timeout (status 1, QEMU killed).
 package main
 
 import (
@@ -360,6 +361,10 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "pagesnap-qemu boot: %v\n", err)
 		return 1
+	}
+	if v, ok := st.DebugExit(); ok && *arch == "amd64" {
+		fmt.Fprintf(stderr, "pagesnap-qemu boot: guest exited with isa-debug-exit %d (QEMU %s)\n", v, st)
+		return v
 	}
 	fmt.Fprintf(stderr, "pagesnap-qemu boot: QEMU %s\n", st)
 	return st.Code

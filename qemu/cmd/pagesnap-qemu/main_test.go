@@ -135,9 +135,9 @@ func TestBootCommand(t *testing.T) {
 	if err := g.WriteFile(k); err != nil {
 		t.Fatal(err)
 	}
-	// The guest prints its banner and exits with isa-debug-exit 5: QEMU's
-	// status (5<<1)|1 = 11 is the command's.
-	if rc, o, e := runCmd("boot", "-kernel", k, "-m", "16"); rc != 11 || o != testguest.Banner+"\n" || !strings.Contains(e, "exit status 11") {
+	// The guest prints its banner and exits with isa-debug-exit 5 (QEMU's
+	// status (5<<1)|1 = 11): 5 is the command's status.
+	if rc, o, e := runCmd("boot", "-kernel", k, "-m", "16"); rc != 5 || o != testguest.Banner+"\n" || !strings.Contains(e, "isa-debug-exit 5 (QEMU exit status 11)") {
 		t.Fatalf("%d %q %q", rc, o, e)
 	}
 	if rc, _, e := runCmd("boot", "-kernel", k, "-m", "16", "-expect", "guest ready$"); rc != 0 || !strings.Contains(e, "matched") {
