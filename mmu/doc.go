@@ -27,6 +27,16 @@
 // page another agent just made writable: that only causes one extra fault,
 // never a missed one.
 //
+// arm64 break-before-make: split replaces a valid block descriptor by a
+// table descriptor in one store. The Arm ARM (D8.14.1) requires
+// break-before-make for a change of block size unless FEAT_BBM is
+// implemented; without it a CPU may take a TLB conflict abort. QEMU TCG does
+// not model this. The safe configuration on arm64 hardware is to map
+// captured RAM with 4 KiB pages: protection stays hierarchical (APTable at
+// table levels, so Start still touches one entry per GiB) and no split ever
+// happens, only permission changes of valid entries, which need no
+// break-before-make.
+//
 // Unprotect and everything it calls is //go:nosplit, allocates nothing,
 // stores no heap pointers and takes no locks: it runs in the write-fault
 // handler (see package snapshot for why each rule holds).
