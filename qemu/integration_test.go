@@ -1,13 +1,19 @@
 package qemu_test
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/internal/imagetest"
+	"github.com/pagesnap/pagesnap/qemu/verify"
+	"github.com/pagesnap/pagesnap/snapshot"
 )
 
 // TestSelftestKernel boots the GOOS=tamago selftest kernel
@@ -48,4 +54,88 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b[:len(b)-1]))
 	return len(b), nil
+}
+
+// TestSelftestKernelReference stops the real tamago kernel at a Go
+// function (as the snapshot step stops at the instant), saves the
+// reference image, checks it holds the kernel's text bit for bit where the
+// ELF says, and runs a page comparison whose mismatch names the Go symbol.
+func TestSelftestKernelReference(t *testing.T) {
+	k := os.Getenv("PAGESNAP_SELFTEST_AMD64")
+	if k == "" {
+		t.Skip("PAGESNAP_SELFTEST_AMD64 is not set: build kernel/cmd/selftest with the tamago toolchain to run this test")
+	}
+	owners, err := verify.LoadOwners(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	instant, ok := owners.Symbol("main.checkGC")
+	if !ok {
+		t.Fatal("no main.checkGC in the selftest kernel")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vm, err := qemu.Start(ctx, qemu.Config{Arch: qemu.AMD64, MemoryMiB: 1024, Kernel: k, DebugExit: true, GDB: true, Paused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	g, err := vm.GDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(t.TempDir(), "ref.bin")
+	base, err := vm.ReferenceAt(owners.Virtual(instant), nil, ref, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.Console.ExpectString("selftest: gc: ok", 2*time.Minute); err != nil {
+		t.Fatal(err) // the kernel went on after the reference was taken
+	}
+	// The text segment in the reference equals the ELF's.
+	f, err := elf.Open(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	text := f.Section(".text")
+	want, err := text.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := verify.OpenPhys(ref, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	got, err := mem.Read(text.Addr, text.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("kernel .text in the reference differs from the ELF")
+	}
+	// An image of the page holding main.checkGC, with one byte of the
+	// function changed, is reported against that symbol.
+	ram, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := instant &^ 0xfff
+	ram[instant-base+4] ^= 0xff
+	img, err := imagetest.Encode(ram, base, 4096, []snapshot.Range{{Base: page, Size: 4096}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := verify.ReadImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := verify.Compare(mem, im, owners)
+	if len(rep.Mismatches) != 1 || rep.Mismatches[0].Owner.String() != "kernel text (.text main.checkGC+0x4)" || rep.Mismatches[0].Addr != page {
+		t.Fatalf("%s", rep)
+	}
 }
