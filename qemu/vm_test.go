@@ -54,12 +54,7 @@ func start(t *testing.T, cfg qemu.Config) *qemu.VM {
 		cfg.MemoryMiB = 16
 	}
 	cfg.DebugExit = true
-	vm, err := qemu.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { vm.Kill() })
-	return vm
+	return qemu.StartTest(t, cfg)
 }
 
 func processGone(t *testing.T, pid int) {
@@ -613,4 +608,22 @@ func TestShutdown(t *testing.T) {
 	if st2, err := vm.Shutdown(time.Second); err != nil || st2 != st {
 		t.Fatalf("second shutdown: %v %v", st2, err)
 	}
+}
+
+// TestStartTestKills: a VM started with StartTest in a subtest is gone
+// when the subtest returns.
+func TestStartTestKills(t *testing.T) {
+	needQEMU(t)
+	_, p := guest(t, 0)
+	var vm *qemu.VM
+	t.Run("sub", func(t *testing.T) {
+		vm = qemu.StartTest(t, qemu.Config{Arch: qemu.AMD64, MemoryMiB: 16, Kernel: p})
+		if _, err := vm.Console.ExpectString(testguest.Banner, 20*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !vm.Exited() || !vm.Status().Killed {
+		t.Fatalf("VM still running after its test: %v", vm.Exited())
+	}
+	processGone(t, vm.Pid())
 }

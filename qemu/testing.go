@@ -1,0 +1,31 @@
+package qemu
+
+import (
+	"errors"
+	"testing"
+)
+
+// StartTest starts QEMU for a test: QEMU is killed when the test ends
+// (whether it passed, failed or timed out: t.Context is cancelled before
+// cleanups run), and on failure the last console lines and QEMU's
+// standard error are logged. A missing QEMU binary skips the test.
+func StartTest(t testing.TB, cfg Config) *VM {
+	t.Helper()
+	vm, err := Start(t.Context(), cfg)
+	if errors.Is(err, ErrNoQEMU) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		if t.Failed() {
+			t.Logf("QEMU %s%s", vm.Status(), vm.Console.tail(40))
+			if s := vm.Stderr(); s != "" {
+				t.Logf("QEMU stderr:\n%s", s)
+			}
+		}
+	})
+	return vm
+}
