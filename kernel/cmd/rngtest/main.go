@@ -170,6 +170,29 @@ func dmaBytes(rs []snapshot.Range) []byte {
 	return b
 }
 
+// checkAllocFree checks dma.Alloc/Free and Reserve/Release: the guard sees
+// the new block, InUse has it while allocated and not after.
+func checkAllocFree(g *guardLog) {
+	before := dma.InUse(nil)
+	data := bytes.Repeat([]byte{0xa5}, 5000)
+	addr := dma.Alloc(data, 0)
+	blk := snapshot.Range{Base: uint64(addr), Size: uint64(len(data))}
+	check(bytes.Equal(dmaBytes([]snapshot.Range{blk}), data), "dma.Alloc block %v does not hold the data", blk)
+	check(dma.Covered(g.covered(), blk), "dma.Alloc block %v not passed to the guard", blk)
+	check(dma.Covered(dma.InUse(nil), blk), "dma.Alloc block %v not in use", blk)
+	check(dma.Alloc(nil, 0) == 0, "dma.Alloc(nil) != 0")
+	raddr, rbuf := dma.Reserve(3*dma.PageSize, dma.PageSize)
+	res := snapshot.Range{Base: uint64(raddr), Size: uint64(len(rbuf))}
+	check(raddr%dma.PageSize == 0 && len(rbuf) == 3*dma.PageSize, "dma.Reserve: %v", res)
+	check(dma.Covered(g.covered(), res), "dma.Reserve block %v not passed to the guard", res)
+	check(dma.Covered(dma.InUse(nil), res), "dma.Reserve block %v not in use", res)
+	check(dma.Alloc(rbuf, 0) == raddr, "dma.Alloc of a reserved buffer moved it")
+	dma.Free(addr)
+	dma.Release(raddr)
+	after := dma.InUse(nil)
+	check(fmt.Sprint(after) == fmt.Sprint(before), "in use after Free/Release %v, before %v", after, before)
+}
+
 // checkQuiesce checks that a quiesced device writes nothing (rings and
 // buffers keep their bytes, no completions) and that it writes again
 // after Resume.
@@ -204,6 +227,8 @@ func main() {
 	dma.SetGuard(g.guard)
 	before := dma.InUse(nil)
 
+	checkAllocFree(g)
+
 	var c consumer
 	rng, err := virtio.OpenRNG(virtio.RNGConfig{BufferSize: dma.PageSize, Rotate: 7, Consume: c.consume})
 	if err != nil {
@@ -215,6 +240,8 @@ func main() {
 	g.mu.Unlock()
 	fmt.Printf("rngtest: entropy device on %v, %d buffers of %d bytes\n", rng.Transport(), rng.QueueSize(), dma.PageSize)
 	checkCoverage("after open", rng, g)
+	fmt.Printf("rngtest: after open: %d DMA pages in use (driver: %d pages) of a %d-page window\n",
+		dma.Count(dma.InUse(nil)), dma.Count(dma.Pages(rng.Ranges())), dma.Count(dma.Window(nil)))
 
 	if err := rng.Start(); err != nil {
 		check(false, "start: %v", err)
