@@ -6,7 +6,10 @@
 // Transport set-up uses tamago's kvm/virtio (MMIO, version 2 "modern"
 // transport only, and VirtualQueue for the split-queue layout and its DMA
 // memory); the queues are then driven by ring (this package), which polls
-// the used ring instead of relying on interrupts. Every ring and buffer
+// the used ring instead of relying on interrupts. (VirtualQueue's own
+// Pop re-publishes a descriptor in available slot (idx+1) mod size, one
+// past the slot the device reads next, so a descriptor can be handed to
+// the device twice; ring's host tests catch that pattern.) Every ring and buffer
 // range is passed to the dma package's guard (dma.Expose, or allocated
 // through dma.Reserve) before the device can learn its address.
 //
