@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/internal/testguest"
 )
 
@@ -626,4 +627,44 @@ func TestStartTestKills(t *testing.T) {
 		t.Fatalf("VM still running after its test: %v", vm.Exited())
 	}
 	processGone(t, vm.Pid())
+}
+
+// TestGDBWatchpoint: a write watchpoint on the counter stops the guest
+// right after the store in tick, with the watched address reported.
+func TestGDBWatchpoint(t *testing.T) {
+	needQEMU(t)
+	g, p := guest(t, 0)
+	vm := start(t, qemu.Config{Kernel: p, GDB: true, Paused: true})
+	c, err := vm.GDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetBreakpoint(gdb.WatchWrite, testguest.CounterAddr, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Wait(20 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.WatchKind != "watch" || st.WatchAddr != testguest.CounterAddr {
+		t.Fatalf("stop %+v", st)
+	}
+	pc, err := c.PC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x86 watchpoints stop after the store: at the ret following the inc.
+	if pc != g.Symbols["tick"]+6 {
+		t.Fatalf("pc %#x, want %#x", pc, g.Symbols["tick"]+6)
+	}
+	ctr, _ := c.ReadMemory(testguest.CounterAddr, 4)
+	if binary.LittleEndian.Uint32(ctr) != 1 {
+		t.Fatalf("counter %x", ctr)
+	}
+	if err := c.ClearBreakpoint(gdb.WatchWrite, testguest.CounterAddr, 4); err != nil {
+		t.Fatal(err)
+	}
 }
