@@ -21,7 +21,7 @@ const (
 	// TCR_EL1 fields for the boot tables: 4 KiB granule, 39-bit input
 	// addresses (walks start at level 1), 40-bit output addresses,
 	// inner-shareable write-back walks, TTBR1 walks disabled.
-	TCR_EL1_T0SZ_39  = 64 - 39  // bits 5:0
+	TCR_EL1_T0SZ_39  = 64 - 39    // bits 5:0
 	TCR_EL1_IRGN0_WB = 0b01 << 8  // inner write-back, read/write-allocate
 	TCR_EL1_ORGN0_WB = 0b01 << 10 // outer write-back, read/write-allocate
 	TCR_EL1_SH0_IS   = 0b11 << 12 // inner shareable

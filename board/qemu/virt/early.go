@@ -19,7 +19,7 @@ var early struct {
 //
 //go:nosplit
 func earlyInit() {
-	f, err := parseFDT(DTBAddress, DTBMaxSize)
+	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
 	if err == fdtOK {
 		early.nbanks, err = f.memoryBanks(&early.banks)
 	}
@@ -51,7 +51,7 @@ func Memory() []Range {
 // DeviceTree returns the device tree blob QEMU passed, or nil if there is
 // none. It lies below RamStart and stays valid.
 func DeviceTree() []byte {
-	f, err := parseFDT(DTBAddress, DTBMaxSize)
+	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
 	if err != fdtOK {
 		return nil
 	}

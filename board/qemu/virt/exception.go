@@ -2,10 +2,7 @@
 
 package virt
 
-import (
-	"runtime/goos"
-	"unsafe"
-)
+import "runtime/goos"
 
 // Exception vectors (Arm ARM D1.3.2 "Exception vectors", vector table
 // layout): four groups of four 128-byte entries. The runtime runs on
@@ -38,8 +35,11 @@ type exceptionFrame struct {
 	_      uint64
 }
 
-// semihostingCallPC is the address of semihostingCall's HLT (exit_arm64.s).
-var semihostingCallPC uintptr
+// semihostingCallPC returns the address of semihostingCall's HLT
+// (exit_arm64.s).
+//
+//go:nosplit
+func semihostingCallPC() uintptr
 
 var vectorNames = [16]string{
 	"synchronous (EL1, SP_EL0)", "IRQ (EL1, SP_EL0)", "FIQ (EL1, SP_EL0)", "SError (EL1, SP_EL0)",
@@ -58,7 +58,7 @@ var vectorNames = [16]string{
 //go:nosplit
 func exception(f *exceptionFrame) (resume bool) {
 	ec := (f.ESR >> ESR_EL1_EC_SHIFT) & 0x3f
-	if ec == EC_UNKNOWN && uintptr(f.ELR) == semihostingCallPC {
+	if ec == EC_UNKNOWN && uintptr(f.ELR) == semihostingCallPC() {
 		// Semihosting is off: skip the HLT, let Exit fall back.
 		semihostingFailed = 1
 		f.ELR += 4
@@ -98,6 +98,17 @@ func puts(s string) {
 }
 
 //go:nosplit
+func putDec(v uint64) {
+	p := uint64(1)
+	for v/p >= 10 {
+		p *= 10
+	}
+	for ; p > 0; p /= 10 {
+		goos.Printk(byte('0' + v/p%10))
+	}
+}
+
+//go:nosplit
 func putHex(v uint64) {
 	const digits = "0123456789abcdef"
 	puts("0x")
@@ -105,5 +116,3 @@ func putHex(v uint64) {
 		goos.Printk(digits[(v>>uint(shift))&0xf])
 	}
 }
-
-var _ = unsafe.Sizeof(exceptionFrame{})

@@ -15,20 +15,28 @@ const (
 	// the status (semihosting 6.4, Table 6-2).
 	ADP_Stopped_ApplicationExit = 0x20026
 
-	// PSCI_SYSTEM_OFF is the PSCI function ID (SMC32 calling convention).
+	// PSCI_SYSTEM_OFF is the PSCI function ID (SMC32 calling convention),
+	// called with HVC: QEMU's virt machine without EL2 firmware uses the
+	// HVC conduit (its device tree's /psci method).
 	PSCI_SYSTEM_OFF = 0x84000008
 )
 
-// Exit, in exit_arm64.s, ends the machine with the status code: under
-// QEMU with semihosting enabled the process exits with status code&0xff;
-// without it the status is lost and QEMU exits with status 0. If neither
-// works the processor waits forever with interrupts masked.
+// In exit_arm64.s.
+
+// semihostingCall makes semihosting call op with parameter block param.
 //
 //go:nosplit
-func Exit(code int32)
+func semihostingCall(op uint64, param *[2]uint64) uint64
 
-// semihostingCall is the semihosting trap, in exit_arm64.s.
-func semihostingCall()
+// psciCall makes PSCI call fn through HVC.
+//
+//go:nosplit
+func psciCall(fn uint64) uint64
+
+// maskInterrupts sets PSTATE.{D,A,I,F}.
+//
+//go:nosplit
+func maskInterrupts()
 
 // semihostingFailed is set by the exception vector when the semihosting
 // HLT was undefined (semihosting is off).
@@ -37,3 +45,28 @@ var semihostingFailed uint32
 // semihostingExit is the parameter block of SYS_EXIT_EXTENDED (two
 // 64-bit fields on AArch64).
 var semihostingExit [2]uint64
+
+// Exit ends the machine with status code (runtime/goos.Exit). Under QEMU
+// with semihosting enabled the process exits with status code&0xff.
+// Without semihosting the status is lost: a non-zero code is reported on
+// the console and QEMU, switched off through PSCI, exits with 0. If
+// neither works the processor waits forever with interrupts masked.
+//
+// It is nosplit and allocates nothing: the exception vector calls it.
+//
+//go:nosplit
+func Exit(code int32) {
+	maskInterrupts()
+	semihostingExit[0] = ADP_Stopped_ApplicationExit
+	semihostingExit[1] = uint64(uint32(code))
+	semihostingCall(SYS_EXIT_EXTENDED, &semihostingExit)
+	if code != 0 {
+		puts("virt: semihosting is off (-semihosting-config enable=on,target=native): exit status ")
+		putDec(uint64(uint32(code)))
+		puts(" lost\n")
+	}
+	psciCall(PSCI_SYSTEM_OFF)
+	for {
+		wfe()
+	}
+}

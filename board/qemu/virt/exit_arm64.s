@@ -1,29 +1,28 @@
 //go:build tamago
 
-#include "go_asm.h"
 #include "textflag.h"
 
-// func Exit(code int32)
-TEXT ·Exit(SB),NOSPLIT|NOFRAME,$0-4
-	MSR	$0xf, DAIFSet	// mask D, A, I, F
-	MOVW	code+0(FP), R1
-	MOVD	$·semihostingExit(SB), R2
-	MOVD	$const_ADP_Stopped_ApplicationExit, R0
-	MOVD	R0, 0(R2)
-	MOVD	R1, 8(R2)
-	MOVD	$const_SYS_EXIT_EXTENDED, R0
-	MOVD	R2, R1
-	BL	·semihostingCall(SB)
-	MOVD	$const_PSCI_SYSTEM_OFF, R0
-	HVC	$0
-halt:
-	WFE
-	B	halt
-
-// semihostingCall makes the semihosting call W0 with parameter X1 and
-// returns its result in X0: HLT #0xF000 (semihosting 2.0, 4.2). When
-// semihosting is off the HLT is undefined; the exception vector then
-// resumes at the RET (see exception.go).
-TEXT ·semihostingCall(SB),NOSPLIT|NOFRAME,$0
+// func semihostingCall(op uint64, param *[2]uint64) uint64
+//
+// The call is HLT #0xF000 with the operation in W0 and the parameter in
+// X1, the result in X0 (semihosting 2.0, 4.2 and 4.4). When semihosting is
+// off the HLT is undefined: the exception vector resumes at the next
+// instruction (see exception.go) with X0 unchanged.
+TEXT ·semihostingCall(SB),NOSPLIT,$0-24
+	MOVD	op+0(FP), R0
+	MOVD	param+8(FP), R1
 	HLT	$0xf000
+	MOVD	R0, ret+16(FP)
+	RET
+
+// func psciCall(fn uint64) uint64
+TEXT ·psciCall(SB),NOSPLIT,$0-16
+	MOVD	fn+0(FP), R0
+	HVC	$0
+	MOVD	R0, ret+8(FP)
+	RET
+
+// func maskInterrupts()
+TEXT ·maskInterrupts(SB),NOSPLIT,$0-0
+	MSR	$0xf, DAIFSet
 	RET

@@ -66,12 +66,19 @@ var fdtErrors = [...]string{
 
 func (e fdtError) String() string { return fdtErrors[e] }
 
-// parseFDT validates the header of the blob at addr, which may be at
-// most max bytes long.
+// physPointer returns physical address addr (identity mapped) as a
+// pointer, in mmio_arm64.s: memory outside the Go heap, which the garbage
+// collector ignores.
 //
 //go:nosplit
-func parseFDT(addr uintptr, max uint32) (f fdt, err fdtError) {
-	hdr := unsafe.Slice((*byte)(unsafe.Pointer(addr)), fdtHeaderSize)
+func physPointer(addr uintptr) unsafe.Pointer
+
+// parseFDT validates the header of the blob at p, which may be at most
+// max bytes long.
+//
+//go:nosplit
+func parseFDT(p unsafe.Pointer, max uint32) (f fdt, err fdtError) {
+	hdr := unsafe.Slice((*byte)(p), fdtHeaderSize)
 	if be32(hdr[0:]) != FDT_MAGIC {
 		return f, fdtErrMagic
 	}
@@ -86,7 +93,7 @@ func parseFDT(addr uintptr, max uint32) (f fdt, err fdtError) {
 		uint64(offStrings)+uint64(sizeStrings) > uint64(total) {
 		return f, fdtErrBounds
 	}
-	blob := unsafe.Slice((*byte)(unsafe.Pointer(addr)), total)
+	blob := unsafe.Slice((*byte)(p), total)
 	f.blob = blob
 	f.structs = blob[offStruct : offStruct+sizeStruct]
 	f.strings = blob[offStrings : offStrings+sizeStrings]
@@ -267,11 +274,18 @@ func (f *fdt) memoryBanks(banks *[maxBanks]Range) (n int, err fdtError) {
 	}
 }
 
-// property returns the value of property prop of the node at path (node
-// names from the root, each with its unit address, e.g. "/chosen").
-func (f *fdt) property(path []string, prop string) (value []byte, found bool) {
+// property returns the value of property prop of the root's child node
+// (name with its unit address, e.g. "chosen" or "pl011@9000000"), or of
+// the root itself when node is "".
+//
+//go:nosplit
+func (f *fdt) property(node string, prop string) (value []byte, found bool) {
+	want := 1 // depth of the wanted node's properties
+	if node != "" {
+		want = 2
+	}
+	in := node == ""
 	off, depth := 0, 0
-	matched := 0 // how many path elements the current node matches
 	for {
 		t, err := f.next(&off, &depth)
 		if err != fdtOK || t.kind == FDT_END {
@@ -279,15 +293,15 @@ func (f *fdt) property(path []string, prop string) (value []byte, found bool) {
 		}
 		switch t.kind {
 		case FDT_BEGIN_NODE:
-			if t.depth >= 2 && t.depth-2 == matched && matched < len(path) && equal(t.name, path[matched]) {
-				matched++
+			if t.depth == 2 && node != "" {
+				in = equal(t.name, node)
 			}
 		case FDT_END_NODE:
-			if t.depth-1 == matched && matched > 0 {
-				matched--
+			if t.depth == 2 && node != "" {
+				in = false
 			}
 		case FDT_PROP:
-			if matched == len(path) && t.depth == matched+1 && equal(t.name, prop) {
+			if in && t.depth == want && equal(t.name, prop) {
 				return t.value, true
 			}
 		}

@@ -15,3 +15,9 @@ TEXT ·write32(SB),NOSPLIT,$0-12
 	MOVW	val+8(FP), R1
 	MOVW	R1, (R0)
 	RET
+
+// func physPointer(addr uintptr) unsafe.Pointer
+TEXT ·physPointer(SB),NOSPLIT,$0-16
+	MOVD	addr+0(FP), R0
+	MOVD	R0, ret+8(FP)
+	RET

@@ -2,7 +2,10 @@
 
 package virt
 
-import "math/bits"
+import (
+	"math/bits"
+	_ "unsafe"
+)
 
 // Arm generic timer (Arm ARM, DDI 0487, chapter D11 "The Generic Timer in
 // AArch64 state"): the virtual count CNTVCT_EL0 at CNTFRQ_EL0 Hz is the

@@ -12,12 +12,12 @@
 #define F_FAR 280
 #define F_VECTOR 288
 
-// Each entry saves X0-X1, puts its index in X0 and branches to the common
-// code (Arm ARM D1.3.2: entries are 0x80 bytes apart).
+// Each entry saves X0-X1 in the frame below SP, puts its index in X0 and
+// branches to the common code, which allocates the frame (Arm ARM D1.3.2:
+// entries are 0x80 bytes apart).
 #define ENTRY(n) \
 	PCALIGN	$128 \
-	SUB	$FRAME, RSP \
-	STP	(R0, R1), 0(RSP) \
+	STP	(R0, R1), -FRAME(RSP) \
 	MOVD	$n, R0 \
 	B	·exceptionEntry(SB)
 
@@ -42,6 +42,7 @@ TEXT ·vectors(SB),NOSPLIT|NOFRAME,$0
 	ENTRY(15)
 
 TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
+	SUB	$FRAME, RSP
 	STP	(R2, R3), 16(RSP)
 	STP	(R4, R5), 32(RSP)
 	STP	(R6, R7), 48(RSP)
@@ -50,7 +51,7 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	STP	(R12, R13), 96(RSP)
 	STP	(R14, R15), 112(RSP)
 	STP	(R16, R17), 128(RSP)
-	STP	(R18, R19), 144(RSP)
+	STP	(R18_PLATFORM, R19), 144(RSP)
 	STP	(R20, R21), 160(RSP)
 	STP	(R22, R23), 176(RSP)
 	STP	(R24, R25), 192(RSP)
@@ -91,7 +92,7 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	LDP	96(RSP), (R12, R13)
 	LDP	112(RSP), (R14, R15)
 	LDP	128(RSP), (R16, R17)
-	LDP	144(RSP), (R18, R19)
+	LDP	144(RSP), (R18_PLATFORM, R19)
 	LDP	160(RSP), (R20, R21)
 	LDP	176(RSP), (R22, R23)
 	LDP	192(RSP), (R24, R25)
@@ -106,5 +107,9 @@ dead:
 	WFE
 	B	dead
 
-DATA ·semihostingCallPC+0(SB)/8, $·semihostingCall(SB)
-GLOBL ·semihostingCallPC(SB), RODATA, $8
+// func semihostingCallPC() uintptr
+TEXT ·semihostingCallPC(SB),NOSPLIT,$0-8
+	MOVD	$·semihostingCall(SB), R0
+	ADD	$8, R0	// the HLT: after two MOVDs
+	MOVD	R0, ret+0(FP)
+	RET

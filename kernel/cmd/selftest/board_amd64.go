@@ -1,0 +1,14 @@
+package main
+
+import "github.com/pagesnap/pagesnap/board/qemu/microvm"
+
+// The board: QEMU microvm. Its clock is the TSC.
+
+// counterName names the processor's cycle or time counter.
+const counterName = "TSC"
+
+// counterFrequency returns the counter's frequency in Hz (0 if unknown).
+func counterFrequency() uint64 { return microvm.TSCFrequency() }
+
+// counter returns the counter: ticks since reset.
+func counter() uint64 { return microvm.TSCCounter() }
