@@ -39,8 +39,10 @@
 //	      # break at the instant symbol, type command ("-": none), wait for the
 //	      # stop, save the reference image of all RAM (pmemsave), resume
 //	  - write: {addr: SYM+0x10, u32: 42}      # or u64: / bytes: "de ad": vCPUs stopped
-//	  - dma: {addr: A, len: 64K, pattern: "d00d", repeat: 20, gap: 5ms}
-//	      # bus-master write: physical, bypasses the MMU and write protection
+//	  - dma: {addr: A, len: 64K, pattern: "d00d", repeat: 20, gap: 5ms, mode: concurrent}
+//	      # bus-master write: physical, bypasses the MMU and write protection;
+//	      # concurrent (default with keep_memory): while the vCPUs run, through
+//	      # the shared RAM file; stopped (default otherwise): via the gdbstub
 //	  - irq_storm: {kind: serial, count: 4096}   # or kind: nmi (QMP inject-nmi)
 //	  - pause: 200ms                          # stop every vCPU, wait, resume
 //	  - sleep: 1s                             # host wait, guest keeps running

@@ -121,13 +121,17 @@ type WriteStep struct {
 
 // DMAStep writes Len bytes of Pattern at Addr the way a bus master does:
 // physical addresses, bypassing the vCPU's MMU and page protection.
-// Repeat repeats the burst, resuming the guest for Gap between bursts.
+// Repeat repeats the burst with Gap between bursts. Mode "concurrent"
+// (the default with keep_memory) writes the shared RAM file while the
+// vCPUs run, as a device would; "stopped" (the default otherwise) writes
+// through the gdbstub with the vCPUs stopped.
 type DMAStep struct {
 	Addr    Addr     `yaml:"addr"`
 	Len     Size     `yaml:"len"`
 	Pattern Hex      `yaml:"pattern"`
 	Repeat  int      `yaml:"repeat"`
 	Gap     Duration `yaml:"gap"`
+	Mode    string   `yaml:"mode"`
 }
 
 // IRQStep raises Count interrupts: "nmi" (QMP inject-nmi) or "serial"
@@ -569,6 +573,15 @@ func (s *Script) check() error {
 		case st.DMA != nil:
 			if st.DMA.Len == 0 || len(st.DMA.Pattern) == 0 {
 				bad("line %d: dma needs len and pattern", st.line)
+			}
+			switch st.DMA.Mode {
+			case "", "stopped":
+			case "concurrent":
+				if !s.KeepMemory {
+					bad("line %d: dma mode concurrent needs keep_memory: true (the host writes the shared RAM file)", st.line)
+				}
+			default:
+				bad("line %d: dma mode %q: want concurrent or stopped", st.line, st.DMA.Mode)
 			}
 		case st.IRQStorm != nil:
 			if st.IRQStorm.Kind != "nmi" && st.IRQStorm.Kind != "serial" {

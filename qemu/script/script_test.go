@@ -36,6 +36,7 @@ func TestParseErrors(t *testing.T) {
 		{base + "instant: tick\nsteps:\n  - verify: {}\n", "verify before any snapshot step"},
 		{base + "instant: tick\nsteps:\n  - snapshot: {}\n  - verify: {}\n", "verify needs storage"},
 		{base + "steps:\n  - irq_storm: {kind: smi, count: 3}\n", `irq_storm kind "smi"`},
+		{base + "steps:\n  - dma: {addr: 0, len: 4, pattern: \"00\", mode: concurrent}\n", "dma mode concurrent needs keep_memory"},
 		{base + "steps:\n  - write: {addr: \"a b\", u32: 1}\n", `bad address "a b"`},
 		{"arch: amd64\nkernel: k\nexpect: error explode\nsteps:\n  - sleep: 1s\n", `unknown error "explode"`},
 		{"arch: amd64\nkernel: k\nexpect: verified\nsteps:\n  - sleep: 1s\n", "expect verified but no verify step"},

@@ -1,0 +1,442 @@
+// Package live drives the pagesnap kernel in QEMU from the host: the runtime
+// self-check boot, and the main job — boot, start a write-heavy workload,
+// take a live snapshot while the harness stops the guest at the snapshot
+// instant for a reference image, let the drain finish, and verify the
+// snapshot bit for bit against the reference.
+//
+// Figures: under TCG, wall-clock time is emulation speed. The pause is
+// measured in the guest (TSC ticks converted with the TSC frequency the
+// board calibrated against the PIT); throughput is reported as operations
+// per second of guest time and, more usefully, as the ratio during/before
+// measured in the same run.
+package live
+
+import (
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/gdb"
+	"github.com/pagesnap/pagesnap/qemu/verify"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+// InstantSymbol is the kernel function called at the snapshot instant.
+const InstantSymbol = "github.com/pagesnap/pagesnap/kernel.snapshotInstant"
+
+// MemoryMiB returns the guest memory the pagesnap kernel built for ram
+// (256M, 1G, 2G) needs: captured RAM, the reserved region and storage.
+func MemoryMiB(ram string) (int, error) {
+	switch ram {
+	case "256M", "":
+		return 1200, nil
+	case "1G":
+		return 2700, nil
+	case "2G":
+		return 6144, nil
+	}
+	return 0, fmt.Errorf("live: unknown RAM size %q (256M, 1G or 2G)", ram)
+}
+
+// Options configure one main-job run.
+type Options struct {
+	Kernel string // kernel ELF (kernel/cmd/pagesnap)
+	RAM    string // the kernel's RAM size tag: 256M, 1G or 2G
+	// DMA is the snapshot's DMA mode: inuse (default), whole or none
+	// (none is the negative control: verification must fail).
+	DMA string
+	// Work is how long the workload runs before and during the snapshot.
+	Work time.Duration
+	// Timeout bounds the whole run; QEMU is killed when it expires.
+	Timeout time.Duration
+	// Dir keeps the reference and storage images (default: a temporary
+	// directory, removed afterwards).
+	Dir string
+	// Log receives console lines and progress (nil: discarded).
+	Log io.Writer
+	// NoRNG leaves out the virtio-rng device.
+	NoRNG bool
+}
+
+// Report is the outcome of a main-job run.
+type Report struct {
+	Layout         Layout
+	Started        string  // the kernel's "snap: started" line
+	Complete       string  // the kernel's "snap: complete" line
+	GuestVerify    string  // the kernel's "snap verify" answer
+	PauseMicros    float64 // guest-measured pause (interrupts off in Start)
+	EagerPages     uint64
+	EntriesTouched uint64
+	Faults         uint64
+	Drained        uint64
+	Total          string // guest time from start to complete image
+	Before, During Rate
+	Verify         *verify.Report
+	Accel          string
+	Wall           time.Duration
+}
+
+// Rate is workload throughput in operations per second of guest time.
+type Rate struct {
+	Allocs, Writes float64
+}
+
+// Layout is the memory plan the kernel printed.
+type Layout struct {
+	Captured []snapshot.Range
+	DMA      snapshot.Range
+	Reserved snapshot.Range
+	Storage  snapshot.Range
+}
+
+var layoutRE = regexp.MustCompile(`layout: captured=(\S+) dma=(0x[0-9a-f]+)-(0x[0-9a-f]+) reserved=(0x[0-9a-f]+)-(0x[0-9a-f]+) storage=(0x[0-9a-f]+)\+(0x[0-9a-f]+)`)
+
+func hex(s string) uint64 {
+	v, _ := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
+	return v
+}
+
+// ParseLayout parses the kernel's layout line.
+func ParseLayout(line string) (Layout, error) {
+	m := layoutRE.FindStringSubmatch(line)
+	if m == nil {
+		return Layout{}, fmt.Errorf("live: not a layout line: %q", line)
+	}
+	var l Layout
+	for _, r := range strings.Split(m[1], ",") {
+		lo, hi, ok := strings.Cut(r, "-")
+		if !ok {
+			return Layout{}, fmt.Errorf("live: bad captured range %q", r)
+		}
+		l.Captured = append(l.Captured, snapshot.Range{Base: hex(lo), Size: hex(hi) - hex(lo)})
+	}
+	l.DMA = snapshot.Range{Base: hex(m[2]), Size: hex(m[3]) - hex(m[2])}
+	l.Reserved = snapshot.Range{Base: hex(m[4]), Size: hex(m[5]) - hex(m[4])}
+	l.Storage = snapshot.Range{Base: hex(m[6]), Size: hex(m[7])}
+	if l.Storage.Size == 0 {
+		return l, errors.New("live: the kernel found no RAM for the snapshot storage")
+	}
+	return l, nil
+}
+
+// symbol returns the address of a symbol in an ELF file.
+func symbol(path, name string) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return s.Value, nil
+		}
+	}
+	return 0, fmt.Errorf("live: %s has no symbol %s", path, name)
+}
+
+var workRE = regexp.MustCompile(`work: running=\S+ allocs=(\d+) writes=(\d+) t=(\d+)`)
+
+type workSample struct {
+	allocs, writes uint64
+	t              int64
+}
+
+func sampleWork(vm *qemu.VM) (workSample, error) {
+	if err := vm.Send("work stats"); err != nil {
+		return workSample{}, err
+	}
+	m, err := vm.Console.Expect(workRE, 2*time.Minute)
+	if err != nil {
+		return workSample{}, err
+	}
+	a, _ := strconv.ParseUint(m.Groups[1], 10, 64)
+	w, _ := strconv.ParseUint(m.Groups[2], 10, 64)
+	t, _ := strconv.ParseInt(m.Groups[3], 10, 64)
+	return workSample{a, w, t}, nil
+}
+
+func rate(a, b workSample) Rate {
+	dt := float64(b.t-a.t) / 1e9
+	if dt <= 0 {
+		return Rate{}
+	}
+	return Rate{Allocs: float64(b.allocs-a.allocs) / dt, Writes: float64(b.writes-a.writes) / dt}
+}
+
+// guestSleep waits about d of guest time, measured by the guest clock
+// through two work samples (TCG runs slower than real time).
+func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
+	a, err := sampleWork(vm)
+	if err != nil {
+		return a, a, err
+	}
+	for {
+		time.Sleep(d / 4)
+		b, err := sampleWork(vm)
+		if err != nil || time.Duration(b.t-a.t) >= d {
+			return a, b, err
+		}
+	}
+}
+
+var (
+	startedRE  = regexp.MustCompile(`snap: started dma=(\S+) instant=(\d+) pause=([0-9.]+)us pause-ticks=(\d+) eager=(\d+) entries-touched=(\d+)`)
+	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+)`)
+	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
+	errorRE    = regexp.MustCompile(`error: (.*)`)
+)
+
+// Run performs the main job once and returns its report. A verification
+// failure is reported in Report.Verify (and Run returns the report with a
+// non-nil error wrapping it), so the negative control can inspect it.
+func Run(ctx context.Context, o Options) (rep *Report, err error) {
+	if o.Work == 0 {
+		o.Work = 2 * time.Second
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 20 * time.Minute
+	}
+	if o.DMA == "" {
+		o.DMA = "inuse"
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	mem, err := MemoryMiB(o.RAM)
+	if err != nil {
+		return nil, err
+	}
+	instant, err := symbol(o.Kernel, InstantSymbol)
+	if err != nil {
+		return nil, err
+	}
+	dir := o.Dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "pagesnap-live-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	cfg := qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: mem, Kernel: o.Kernel,
+		DebugExit: true, GDB: true, ConsoleLog: o.Log}
+	if !o.NoRNG {
+		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
+		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	}
+	wall := time.Now()
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer vm.Kill()
+	rep = &Report{Accel: "tcg"}
+	g, err := vm.GDB()
+	if err != nil {
+		return nil, err
+	}
+	// The gdbstub may hold the guest stopped; make sure it runs.
+	g.Continue()
+
+	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Layout, err = ParseLayout(m.Line); err != nil {
+		return nil, err
+	}
+	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
+		return nil, err
+	}
+	if err := vm.Send("work start"); err != nil {
+		return nil, err
+	}
+	b0, b1, err := guestSleep(vm, o.Work)
+	if err != nil {
+		return nil, err
+	}
+	rep.Before = rate(b0, b1)
+
+	// The reference: stop at the instant, save the captured span.
+	span := snapshot.Range{Base: rep.Layout.Captured[0].Base}
+	last := rep.Layout.Captured[len(rep.Layout.Captured)-1]
+	span.Size = last.End() - span.Base
+	refPath := filepath.Join(dir, "reference.bin")
+	if err := referenceAt(vm, g, instant, func() error { return vm.Send("snap start " + o.DMA) }, span, refPath); err != nil {
+		return nil, err
+	}
+	sm, err := vm.Console.Expect(regexp.MustCompile(startedRE.String()+`|error: .*`), 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	if em := errorRE.FindStringSubmatch(sm.Line); em != nil {
+		return nil, fmt.Errorf("live: snap start: %s", em[1])
+	}
+	rep.Started = sm.Line
+	sg := startedRE.FindStringSubmatch(sm.Line)
+	rep.PauseMicros, _ = strconv.ParseFloat(sg[3], 64)
+	rep.EagerPages, _ = strconv.ParseUint(sg[5], 10, 64)
+	rep.EntriesTouched, _ = strconv.ParseUint(sg[6], 10, 64)
+	d0, d1, err := guestSleep(vm, o.Work)
+	if err != nil {
+		return nil, err
+	}
+	rep.During = rate(d0, d1)
+	if err := vm.Send("work stop"); err != nil {
+		return nil, err
+	}
+	cm, err := vm.Console.Expect(completeRE, o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	rep.Complete = cm.Line
+	cg := completeRE.FindStringSubmatch(cm.Line)
+	rep.Faults, _ = strconv.ParseUint(cg[3], 10, 64)
+	rep.Drained, _ = strconv.ParseUint(cg[5], 10, 64)
+	rep.Total = cg[6]
+	if err := vm.Send("snap verify"); err != nil {
+		return nil, err
+	}
+	vm2, err := vm.Console.Expect(verifyRE, 10*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	rep.GuestVerify = vm2.Line
+
+	// The image, read out of guest memory while the guest idles.
+	imgPath := filepath.Join(dir, "storage.bin")
+	if err := vm.Stopped(func(*gdb.Client) error {
+		q, err := vm.QMP()
+		if err != nil {
+			return err
+		}
+		return q.Pmemsave(rep.Layout.Storage.Base, rep.Layout.Storage.Size, imgPath)
+	}); err != nil {
+		return nil, err
+	}
+	vm.Send("exit 0")
+	vm.Wait(time.Minute)
+	rep.Wall = time.Since(wall)
+
+	rep.Verify, err = compare(refPath, span.Base, imgPath, o.Kernel, rep.Layout)
+	if err != nil {
+		return rep, err
+	}
+	if !rep.Verify.OK() {
+		return rep, fmt.Errorf("live: snapshot does not match the reference: %w", rep.Verify.Err())
+	}
+	return rep, nil
+}
+
+// referenceAt stops the guest at the instant (a hardware breakpoint on the
+// gdbstub), saves the captured span with pmemsave, and resumes.
+func referenceAt(vm *qemu.VM, g *gdb.Client, instant uint64, trigger func() error, span snapshot.Range, path string) error {
+	if _, err := g.Interrupt(); err != nil {
+		return err
+	}
+	if err := g.SetBreakpoint(gdb.Hardware, instant, 1); err != nil {
+		return err
+	}
+	if err := g.Continue(); err != nil {
+		return err
+	}
+	if err := trigger(); err != nil {
+		return err
+	}
+	if _, err := g.Wait(10 * time.Minute); err != nil {
+		return fmt.Errorf("live: the snapshot instant was not reached: %w", err)
+	}
+	pc, err := g.PC()
+	if err != nil {
+		return err
+	}
+	if pc != instant {
+		return fmt.Errorf("live: guest stopped at %#x, not at the instant %#x", pc, instant)
+	}
+	q, err := vm.QMP()
+	if err != nil {
+		return err
+	}
+	if err := q.Pmemsave(span.Base, span.Size, path); err != nil {
+		return err
+	}
+	if err := g.ClearBreakpoint(gdb.Hardware, instant, 1); err != nil {
+		return err
+	}
+	return g.Continue()
+}
+
+func compare(refPath string, refBase uint64, imgPath, kernel string, l Layout) (*verify.Report, error) {
+	ref, err := verify.OpenPhys(refPath, refBase)
+	if err != nil {
+		return nil, err
+	}
+	defer ref.Close()
+	f, err := os.Open(imgPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	im, err := verify.ReadImage(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	owners, err := verify.LoadOwners(kernel)
+	if err != nil {
+		return nil, err
+	}
+	owners.Regions = append(owners.Regions, verify.Region{Kind: verify.DMA, Name: "dma window", Base: l.DMA.Base, Size: l.DMA.Size})
+	return verify.Compare(ref, im, owners), nil
+}
+
+// String prints the report for people.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "captured:          ")
+	var total uint64
+	for _, c := range r.Layout.Captured {
+		fmt.Fprintf(&b, "%#x-%#x ", c.Base, c.End())
+		total += c.Size
+	}
+	fmt.Fprintf(&b, "(%d MiB)\n", total>>20)
+	fmt.Fprintf(&b, "storage:           %#x+%#x\n", r.Layout.Storage.Base, r.Layout.Storage.Size)
+	fmt.Fprintf(&b, "accelerator:       %s (pause measured in the guest with the PIT-calibrated TSC; under TCG that is emulation time)\n", r.Accel)
+	fmt.Fprintf(&b, "pause:             %.1f us (interrupts off: eager copy of %d pages + protecting %d page-table entries)\n", r.PauseMicros, r.EagerPages, r.EntriesTouched)
+	fmt.Fprintf(&b, "faults taken:      %d\n", r.Faults)
+	fmt.Fprintf(&b, "pages drained:     %d\n", r.Drained)
+	fmt.Fprintf(&b, "total (guest):     %s from the instant to the complete image\n", r.Total)
+	fmt.Fprintf(&b, "workload before:   %.0f allocs/s, %.0f writes/s (guest time)\n", r.Before.Allocs, r.Before.Writes)
+	fmt.Fprintf(&b, "workload during:   %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.During.Allocs, r.During.Writes,
+		ratio(r.During.Allocs, r.Before.Allocs), ratio(r.During.Writes, r.Before.Writes))
+	fmt.Fprintf(&b, "guest self-check:  %s\n", r.GuestVerify)
+	if r.Verify != nil {
+		fmt.Fprintf(&b, "host verification: %s\n", strings.TrimSpace(r.Verify.String()))
+	}
+	fmt.Fprintf(&b, "wall time:         %v\n", r.Wall.Round(time.Millisecond))
+	return b.String()
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
