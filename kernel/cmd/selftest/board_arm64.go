@@ -1,6 +1,11 @@
 package main
 
-import "github.com/pagesnap/pagesnap/board/qemu/virt"
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/pagesnap/pagesnap/board/qemu/virt"
+)
 
 // The board: QEMU virt. Its clock is the generic timer's virtual counter.
 
@@ -12,3 +17,14 @@ func counterFrequency() uint64 { return virt.CounterFrequency() }
 
 // counter returns the counter: ticks since reset.
 func counter() uint64 { return virt.Counter() }
+
+// boardMemory describes the runtime's memory and the RAM the device tree
+// gave, from which the board sized it.
+func boardMemory() string {
+	start, end := runtime.MemRegion()
+	s := fmt.Sprintf("runtime %#x-%#x, device tree RAM", start, end)
+	for _, r := range virt.Memory() {
+		s += fmt.Sprintf(" %#x-%#x", r.Start, r.Start+r.Size)
+	}
+	return s
+}

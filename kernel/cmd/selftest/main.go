@@ -28,6 +28,11 @@ import (
 
 var failed bool
 
+// failForTest, set with -ldflags "-X main.failForTest=name", adds a check
+// of that name that fails: tests use it to see the FAIL path and its exit
+// status.
+var failForTest string
+
 func report(name string, err error) {
 	if err != nil {
 		failed = true
@@ -198,12 +203,18 @@ func main() {
 	}
 	fmt.Printf("pagesnap selftest: %s/%s %s, %s, %s %d MHz\n", runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.CPU(), counterName, counterFrequency()/1e6)
 	fmt.Printf("selftest: boot: %v from reset to banner (guest %s)\n", bootNS.Round(time.Microsecond), counterName)
+	if m := boardMemory(); m != "" {
+		fmt.Printf("selftest: memory: %s\n", m)
+	}
 
 	report("gc", checkGC())
 	report("goroutines", checkGoroutines())
 	report("sleep", checkSleep())
 	report("panic", checkPanic())
 	report("stdlib", checkStdlib())
+	if failForTest != "" {
+		report(failForTest, errors.New("failed on purpose (-X main.failForTest)"))
+	}
 
 	if failed {
 		fmt.Println("selftest: FAIL")
