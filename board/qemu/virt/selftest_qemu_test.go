@@ -1,0 +1,196 @@
+//go:build !tamago
+
+package virt
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagesnap/pagesnap/qemu"
+)
+
+// The host side of the board: build kernel/cmd/selftest for GOOS=tamago
+// GOARCH=arm64 and boot it on qemu-system-aarch64 -M virt under TCG.
+
+// linkFlags are the board's link flags (see TextStart in virt.go).
+const linkFlags = "-T 0x40110000 -R 0x1000"
+
+// selftestChecks are the checks kernel/cmd/selftest reports, in order.
+var selftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib"}
+
+// semihosting makes QEMU exit with the status the guest passes to
+// SYS_EXIT_EXTENDED (see Exit in exit.go).
+var semihosting = []string{"-semihosting-config", "enable=on,target=native"}
+
+// tamagoGo finds the GOOS=tamago toolchain: $TAMAGO_GO, the one `make
+// toolchain` recorded in build/toolchain.goroot, or /work/tc/goroot. It
+// skips the test when there is none and fails when $TAMAGO_GO is set but
+// cannot build for tamago/arm64.
+func tamagoGo(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
+		t.Skip("qemu-system-aarch64 is not installed (make deps installs it)")
+	}
+	candidates := []string{}
+	explicit := os.Getenv("TAMAGO_GO")
+	if explicit != "" {
+		candidates = append(candidates, explicit)
+	}
+	if b, err := os.ReadFile("../../../build/toolchain.goroot"); err == nil {
+		candidates = append(candidates, filepath.Join(strings.TrimSpace(string(b)), "bin", "go"))
+	}
+	candidates = append(candidates, "/work/tc/goroot/bin/go")
+	for _, c := range candidates {
+		if _, err := os.Stat(c); err != nil {
+			if c == explicit {
+				t.Fatalf("TAMAGO_GO=%s: %v", c, err)
+			}
+			continue
+		}
+		out, err := exec.Command(c, "tool", "dist", "list").Output()
+		if err == nil && slices.Contains(strings.Fields(string(out)), "tamago/arm64") {
+			return c
+		}
+		if c == explicit {
+			t.Fatalf("TAMAGO_GO=%s does not list tamago/arm64 (go tool dist list: %v)", c, err)
+		}
+	}
+	t.Skip("no GOOS=tamago toolchain: set TAMAGO_GO=/path/to/go/bin/go or run `make toolchain`")
+	return ""
+}
+
+// buildSelftest builds the self-test kernel with extra -X flags.
+func buildSelftest(t *testing.T, goBin string, xflags ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "selftest-arm64.elf")
+	ldflags := linkFlags
+	for _, x := range xflags {
+		ldflags += " -X " + x
+	}
+	cmd := exec.Command(goBin, "build", "-ldflags", ldflags, "-o", out, "github.com/pagesnap/pagesnap/kernel/cmd/selftest")
+	env := []string{}
+	for _, e := range os.Environ() {
+		switch strings.SplitN(e, "=", 2)[0] {
+		case "GOROOT", "GOOS", "GOARCH", "GOTOOLCHAIN", "CGO_ENABLED", "GOFLAGS":
+			continue
+		}
+		env = append(env, e)
+	}
+	cmd.Env = append(env, "GOOS=tamago", "GOARCH=arm64", "GOTOOLCHAIN=local")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
+	}
+	return out
+}
+
+// boot runs kernel on -M virt with the given CPU and RAM until QEMU exits
+// (killed after two minutes) and returns the console lines and status.
+func boot(t *testing.T, kernel, cpu string, memMiB int, extra []string) ([]string, qemu.ExitStatus) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	vm, err := qemu.Start(ctx, qemu.Config{
+		Arch:      qemu.ARM64,
+		Board:     "virt",
+		CPU:       cpu,
+		Accel:     qemu.TCG,
+		MemoryMiB: memMiB,
+		Kernel:    kernel,
+		ExtraArgs: append([]string{"-no-reboot"}, extra...),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	st, err := vm.Wait(2 * time.Minute)
+	lines := vm.Console.Lines()
+	if err != nil {
+		t.Fatalf("%v; console:\n%s", err, strings.Join(lines, "\n"))
+	}
+	return lines, st
+}
+
+func requireLines(t *testing.T, lines []string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !slices.Contains(lines, w) {
+			t.Errorf("console has no line %q", w)
+		}
+	}
+}
+
+// TestSelftest boots the self-test kernel and requires every check to
+// pass, the runtime's memory to be sized from the device tree (RamStart
+// to the end of RAM) and QEMU to exit with status 0 through semihosting.
+func TestSelftest(t *testing.T) {
+	goBin := tamagoGo(t)
+	kernel := buildSelftest(t, goBin)
+	for _, tc := range []struct {
+		cpu    string
+		memMiB int
+	}{
+		{"max", 1024},       // FEAT_RNG: RNDR
+		{"cortex-a57", 128}, // Armv8.0, no RNDR; QEMU's default RAM
+		{"max", 5 * 1024},   // RAM beyond 4 GiB: runtime capped at RamLimit
+	} {
+		t.Run(fmt.Sprintf("%s-%dM", tc.cpu, tc.memMiB), func(t *testing.T) {
+			lines, st := boot(t, kernel, tc.cpu, tc.memMiB, semihosting)
+			defer func() {
+				if t.Failed() {
+					t.Logf("console:\n%s", strings.Join(lines, "\n"))
+				}
+			}()
+			for _, c := range selftestChecks {
+				requireLines(t, lines, "selftest: "+c+": ok")
+			}
+			requireLines(t, lines, "selftest: PASS")
+			ramEnd := uint64(DTBAddress) + uint64(tc.memMiB)<<20
+			runtimeEnd := min(ramEnd, RamLimit)
+			requireLines(t, lines, fmt.Sprintf("selftest: memory: runtime %#x-%#x, device tree RAM %#x-%#x",
+				RamStart, runtimeEnd, DTBAddress, ramEnd))
+			for _, l := range lines {
+				if strings.Contains(l, "FAIL") || strings.HasPrefix(l, "virt:") {
+					t.Errorf("unexpected line %q", l)
+				}
+			}
+			if st.Killed || st.Signal != 0 || st.Code != 0 {
+				t.Errorf("QEMU ended with %v, want exit status 0", st)
+			}
+		})
+	}
+}
+
+// TestSelftestFailStatus builds the self-test with a check that fails and
+// requires the FAIL report and exit status 1 with semihosting; without
+// semihosting the status is lost (QEMU exits 0 through PSCI SYSTEM_OFF)
+// and the console says so.
+func TestSelftestFailStatus(t *testing.T) {
+	goBin := tamagoGo(t)
+	kernel := buildSelftest(t, goBin, "main.failForTest=forced")
+
+	lines, st := boot(t, kernel, "max", 256, semihosting)
+	requireLines(t, lines,
+		"selftest: forced: FAIL failed on purpose (-X main.failForTest)",
+		"selftest: FAIL")
+	if st.Killed || st.Signal != 0 || st.Code != 1 {
+		t.Errorf("with semihosting: QEMU ended with %v, want exit status 1", st)
+	}
+
+	lines, st = boot(t, kernel, "max", 256, nil)
+	requireLines(t, lines,
+		"selftest: FAIL",
+		"virt: semihosting is off (-semihosting-config enable=on,target=native): exit status 1 lost")
+	if st.Killed || st.Signal != 0 || st.Code != 0 {
+		t.Errorf("without semihosting: QEMU ended with %v, want exit status 0 (PSCI SYSTEM_OFF)", st)
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", strings.Join(lines, "\n"))
+	}
+}
