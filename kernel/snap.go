@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -42,6 +43,12 @@ type Controller struct {
 	DMA func(mode DMAMode) []Range
 	// Log receives progress and completion lines.
 	Log func(format string, args ...any)
+	// Quiesce, if set, stops device DMA for the few milliseconds of Start
+	// (devices write beside the CPU even with interrupts off, so a DMA
+	// page's eager copy would otherwise not show the instant); Resume
+	// restarts it. Devices keep writing during the rest of the capture.
+	Quiesce func() error
+	Resume  func()
 
 	mu        sync.Mutex
 	s         *snapshot.Snapshot
@@ -96,10 +103,46 @@ func (c *Controller) Start(mode DMAMode) (*Result, error) {
 	if c.M.Storage.Size == 0 {
 		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
 	}
-	var dmaRanges []Range
-	if c.DMA != nil {
-		dmaRanges = c.DMA(mode)
+	if c.Quiesce != nil {
+		if err := c.Quiesce(); err != nil {
+			return nil, fmt.Errorf("snap: quiescing devices: %w", err)
+		}
+		defer c.Resume()
 	}
+	var s *snapshot.Snapshot
+	var dmaRanges []Range
+	// dma.Begin keeps DMA allocation out while the eager set is computed
+	// and the snapshot starts; the guard it installs copies every DMA
+	// block allocated afterwards before a device can learn its address.
+	err := dma.Begin(func() (dma.Guard, error) {
+		if c.DMA != nil {
+			dmaRanges = c.DMA(mode)
+		}
+		var err error
+		if s, err = c.start(mode, dmaRanges); err != nil {
+			return nil, err
+		}
+		if mode == DMANone {
+			return nil, nil // the negative control has no guard either
+		}
+		return func(base, size uint64) {
+			for a := base &^ 0xfff; a < base+size; a += 4096 {
+				handleWriteFault(s, a)
+			}
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := s.Stats()
+	go c.finish(s)
+	return &Result{Mode: mode, Instant: s.Instant(), PauseTicks: c.pause,
+		EagerPages: st.EagerPages, EntriesTouched: st.EntriesTouched, DMARanges: dmaRanges}, nil
+}
+
+// start creates the engine and starts it with interrupts off on the
+// snapshot stack.
+func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot, error) {
 	s, err := snapshot.New(snapshot.Config{
 		Ranges:  c.M.Captured,
 		Storage: c.M.Storage,
@@ -135,13 +178,7 @@ func (c *Controller) Start(mode DMAMode) (*Result, error) {
 	c.started = time.Now()
 	c.finished = 0
 	c.pause = t1 - t0
-	if startErr != nil {
-		return nil, startErr
-	}
-	st := s.Stats()
-	go c.finish(s)
-	return &Result{Mode: mode, Instant: s.Instant(), PauseTicks: c.pause,
-		EagerPages: st.EagerPages, EntriesTouched: st.EntriesTouched, DMARanges: dmaRanges}, nil
+	return s, startErr
 }
 
 // poolSize bounds the size of an mmu.Pool value (three words).
@@ -207,6 +244,7 @@ func (c *Controller) finish(s *snapshot.Snapshot) {
 				runtime.Gosched()
 			}
 		case snapshot.PhaseDone:
+			dma.SetGuard(nil)
 			c.mu.Lock()
 			c.finished = time.Since(c.started)
 			c.mu.Unlock()
@@ -215,6 +253,7 @@ func (c *Controller) finish(s *snapshot.Snapshot) {
 				p.Pages, st.EagerPages, st.Faults, st.FaultCopies, st.DrainedPages, st.DrainDiscards, st.PoolUsed, c.finished.Round(time.Millisecond))
 			return
 		default:
+			dma.SetGuard(nil)
 			c.log("snap: stopped in phase %v", p.Phase)
 			return
 		}

@@ -12,6 +12,10 @@ import (
 type Workload struct {
 	// ArrayBytes is the size of the mutated array.
 	ArrayBytes int
+	// OnStart and OnStop, if set, start and stop extra load (a DMA
+	// device's pump) with the workload; DMABytes reports its volume.
+	OnStart, OnStop func()
+	DMABytes        func() uint64
 
 	running atomic.Bool
 	stop    chan struct{}
@@ -22,7 +26,7 @@ type Workload struct {
 
 // Counters are cumulative operation counts.
 type Counters struct {
-	Allocs, Writes uint64
+	Allocs, Writes, DMABytes uint64
 }
 
 // Start starts the workload goroutines; it is a no-op when running.
@@ -36,12 +40,18 @@ func (w *Workload) Start() {
 	w.stop = make(chan struct{})
 	go w.churn(w.stop)
 	go w.mutate(w.stop)
+	if w.OnStart != nil {
+		w.OnStart()
+	}
 }
 
 // Stop stops the workload goroutines.
 func (w *Workload) Stop() {
 	if w.running.CompareAndSwap(true, false) {
 		close(w.stop)
+		if w.OnStop != nil {
+			w.OnStop()
+		}
 	}
 }
 
@@ -50,7 +60,11 @@ func (w *Workload) Running() bool { return w.running.Load() }
 
 // Counters returns the operation counts so far.
 func (w *Workload) Counters() Counters {
-	return Counters{Allocs: w.allocs.Load(), Writes: w.writes.Load()}
+	c := Counters{Allocs: w.allocs.Load(), Writes: w.writes.Load()}
+	if w.DMABytes != nil {
+		c.DMABytes = w.DMABytes()
+	}
+	return c
 }
 
 func stopped(stop chan struct{}) bool {

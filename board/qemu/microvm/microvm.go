@@ -29,8 +29,9 @@ const (
 	// RamStart is where the runtime's memory starts (tamago amd64
 	// default; the kernel is linked at RamStart+0x10000).
 	RamStart = 0x10000000
-	// RamSize is the runtime's memory: image, heap and stacks.
-	RamSize = 0x10000000 // 256 MiB
+	// RamSize is the runtime's memory: image, heap and stacks (ramSize,
+	// chosen at build time: see mem_*.go).
+	RamSize = ramSizeBytes
 	// DMAStart is the start of the DMA region (device-visible buffers).
 	DMAStart = RamStart + RamSize
 	// DMASize is the DMA region's size.

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
 func main() {
@@ -31,7 +33,6 @@ func main() {
 			m.StorageNeeded(), m.Reserved.End())
 	}
 
-	dmaWindow := kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}
 	ctl := &kernel.Controller{
 		M:              m,
 		TicksPerSecond: microvm.TSCFrequency(),
@@ -39,15 +40,45 @@ func main() {
 			switch mode {
 			case kernel.DMANone:
 				return nil
+			case kernel.DMAWhole:
+				return dma.Window(nil)
 			default:
-				return []kernel.Range{dmaWindow}
+				return dma.InUse(nil)
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
 	}
 	goos.Idle = ctl.Idle(goos.Idle)
 
+	// A real device that writes memory by DMA while snapshots run.
+	rng, err := virtio.OpenRNG(virtio.RNGConfig{Rotate: 64})
+	if err != nil {
+		fmt.Printf("pagesnap: no DMA device: %v\n", err)
+	} else {
+		fmt.Printf("pagesnap: virtio-rng on transport %d, %d buffers\n", rng.Transport().Index, rng.QueueSize())
+		ctl.Quiesce = func() error {
+			return rng.Quiesce(time.Second)
+		}
+		ctl.Resume = rng.Resume
+	}
+
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
+	work.OnStart = func() {
+		if rng != nil {
+			rng.Start()
+		}
+	}
+	work.OnStop = func() {
+		if rng != nil {
+			rng.Stop()
+		}
+	}
+	work.DMABytes = func() uint64 {
+		if rng == nil {
+			return 0
+		}
+		return rng.Stats().Bytes
+	}
 	con := &kernel.Console{
 		Read:     microvm.UART0.Rx,
 		Out:      os.Stdout,
@@ -122,7 +153,7 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano())
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes)
 				return nil
 			},
 		},

@@ -1,0 +1,105 @@
+# pagesnap — live, consistent snapshots of physical memory for TamaGo
+# kernels. `make help` lists the targets; README.md explains them.
+
+ARCH ?= amd64
+ARCHS := amd64 arm64
+ifeq ($(filter $(ARCH),$(ARCHS)),)
+$(error ARCH=$(ARCH) is not supported: use one of: $(ARCHS))
+endif
+
+# RAM: the kernel runtime's memory size (256M, 1G or 2G), chosen at build time.
+RAM ?= 256M
+RAMS := 256M 1G 2G
+ifeq ($(filter $(RAM),$(RAMS)),)
+$(error RAM=$(RAM) is not supported: use one of: $(RAMS))
+endif
+RAMTAG_256M :=
+RAMTAG_1G := ram1g
+RAMTAG_2G := ram2g
+
+GO ?= go
+BUILD ?= build
+# The GOOS=tamago toolchain's GOROOT, written by `make toolchain`
+# (TAMAGO=/path/to/go/bin/go uses an existing tamago-go instead).
+GOROOT_FILE := $(BUILD)/toolchain.goroot
+TGO = $(shell cat $(GOROOT_FILE))/bin/go
+
+LDFLAGS_amd64 := -T 0x10010000 -R 0x1000
+LDFLAGS_arm64 := -T 0x40110000 -R 0x1000
+
+KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
+SELFTEST = $(BUILD)/selftest-$(ARCH).elf
+RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
+
+.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection clean
+
+help:
+	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
+	@echo "make test            all tests (host packages, self-test boot, snapshot verification in QEMU)"
+	@echo "make toolchain       build (or reuse) the GOOS=tamago Go toolchain"
+	@echo "make kernel          build $(KERNEL)"
+	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
+	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
+	@echo "make deps            install QEMU (Debian packages) if missing"
+	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
+
+# QEMU from Debian packages; installed when missing and we may (root + apt).
+deps:
+	@missing=; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "deps: installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+				{ echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
+		else \
+			echo "deps: QEMU is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
+		fi; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "deps: a host Go toolchain (go1.24+) is needed: https://go.dev/dl or the golang Debian package" >&2; exit 1; }
+
+toolchain:
+	@mkdir -p $(BUILD)
+	@toolchain/build.sh > $(GOROOT_FILE).tmp && mv $(GOROOT_FILE).tmp $(GOROOT_FILE)
+	@echo "toolchain: $$(cat $(GOROOT_FILE))/bin/go ($$($(TGO) version))"
+
+kernel: toolchain
+	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -tags "$(RAMTAG_$(RAM))" -ldflags "$(LDFLAGS_$(ARCH))" -o $(KERNEL) ./kernel/cmd/pagesnap
+	@echo "kernel: $(KERNEL)"
+
+selftest-kernel: toolchain
+	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -ldflags "$(LDFLAGS_$(ARCH))" -o $(SELFTEST) ./kernel/cmd/selftest
+
+selftest: deps selftest-kernel
+	$(RUNNER) selftest -arch $(ARCH) -kernel $(SELFTEST)
+
+qemu: deps kernel
+	$(RUNNER) snapshot -arch $(ARCH) -kernel $(KERNEL) -ram $(RAM)
+
+kernels: toolchain
+	$(MAKE) --no-print-directory selftest-kernel ARCH=amd64
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=1G
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=2G
+
+# Host packages: every package that builds on the host and has tests.
+HOST_PKGS = $(shell $(GO) list -e -f '{{if and (not .Error) (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...)
+
+test-host:
+	$(GO) vet $(HOST_PKGS)
+	$(GO) test $(HOST_PKGS)
+
+test: deps kernels
+	PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
+	PAGESNAP_KERNEL_AMD64=$(abspath $(BUILD)/pagesnap-amd64-256M.elf) \
+	PAGESNAP_KERNEL_AMD64_256M=$(abspath $(BUILD)/pagesnap-amd64-256M.elf) \
+	PAGESNAP_KERNEL_AMD64_1G=$(abspath $(BUILD)/pagesnap-amd64-1G.elf) \
+	PAGESNAP_KERNEL_AMD64_2G=$(abspath $(BUILD)/pagesnap-amd64-2G.elf) \
+	TAMAGO_GO=$(TGO) \
+	$(GO) test -timeout 60m $(HOST_PKGS)
+
+include qemu/fault-injection.mk
+
+clean:
+	rm -rf $(BUILD)
