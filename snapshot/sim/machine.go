@@ -228,6 +228,7 @@ type DMAWriter struct {
 	Ranges []Range
 	Seed   uint64
 
+	mu   sync.Mutex // guards r: Burst may run beside the Start goroutine
 	r    *rand.Rand
 	stop atomic.Bool
 	wg   sync.WaitGroup
@@ -235,11 +236,14 @@ type DMAWriter struct {
 
 // Burst does n DMA stores now.
 func (d *DMAWriter) Burst(n int) {
-	if d.r == nil {
-		d.r = rand.New(rand.NewPCG(d.Seed, 99))
-	}
 	for range n {
-		d.M.DMAStore64(pick(d.r, d.Ranges, nil), d.r.Uint64())
+		d.mu.Lock()
+		if d.r == nil {
+			d.r = rand.New(rand.NewPCG(d.Seed, 99))
+		}
+		pa, v := pick(d.r, d.Ranges, nil), d.r.Uint64()
+		d.mu.Unlock()
+		d.M.DMAStore64(pa, v)
 	}
 }
 
