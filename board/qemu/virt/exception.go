@@ -2,7 +2,10 @@
 
 package virt
 
-import "runtime/goos"
+import (
+	"runtime"
+	"runtime/goos"
+)
 
 // Exception vectors (Arm ARM D1.3.2 "Exception vectors", vector table
 // layout): four groups of four 128-byte entries. The runtime runs on
@@ -17,6 +20,10 @@ const (
 	EC_DABT_CUR      = 0x25 // data abort, same EL
 	EC_SP_ALIGN      = 0x26
 	EC_BRK64         = 0x3c
+
+	// vectorSyncSP0 is the entry for synchronous exceptions from EL1 on
+	// SP_EL0: from the runtime's code.
+	vectorSyncSP0 = 0
 
 	// ExceptionExitCode is the exit status after an unhandled exception.
 	ExceptionExitCode = 3
@@ -49,7 +56,10 @@ var vectorNames = [16]string{
 }
 
 // exception handles an exception taken to EL1 (called by the vectors with
-// the frame on the SP_EL1 stack). It returns true to resume at f.ELR.
+// the frame on the SP_EL1 stack). It returns true to resume at f.ELR with
+// SP_EL0 = f.SP. Aborts in Go code become panics (runtime.FaultPanic); an
+// undefined semihosting HLT is skipped; anything else is reported on the
+// console and ends the machine with ExceptionExitCode.
 // The interrupted code may hold any lock and be in the middle of any
 // allocation, so it runs nosplit (no stack check: the stack is not a
 // goroutine's), allocates nothing and takes no lock; it writes no pointers,
@@ -62,6 +72,12 @@ func exception(f *exceptionFrame) (resume bool) {
 		// Semihosting is off: skip the HLT, let Exit fall back.
 		semihostingFailed = 1
 		f.ELR += 4
+		return true
+	}
+	if f.Vector == vectorSyncSP0 && (ec == EC_DABT_CUR || ec == EC_IABT_CUR) &&
+		runtime.FaultPanic(uintptr(f.X[28]), &f.ELR, &f.X[30], &f.SP, f.FAR) {
+		// A fault in Go code: resume in runtime.sigpanic, which
+		// panics (nil dereference, recoverable) or throws.
 		return true
 	}
 	puts("\nvirt: unhandled exception: ")
@@ -83,7 +99,7 @@ func exception(f *exceptionFrame) (resume bool) {
 	puts("  g ")
 	putHex(f.X[28])
 	puts("\n")
-	if ec == EC_DABT_CUR && f.FAR < 2<<20 {
+	if (ec == EC_DABT_CUR || ec == EC_IABT_CUR) && f.FAR < 2<<20 {
 		puts("  (nil pointer dereference)\n")
 	}
 	Exit(ExceptionExitCode)

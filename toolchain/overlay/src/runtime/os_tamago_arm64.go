@@ -6,6 +6,11 @@
 
 package runtime
 
+import (
+	"internal/abi"
+	"unsafe"
+)
+
 // cputicks returns nanotime: the board's clock (the Arm generic timer) is
 // what a CPU tick counter would be read from anyway, and the profiler and
 // the scheduler only need a monotonic, roughly proportional count.
@@ -13,4 +18,48 @@ package runtime
 //go:nosplit
 func cputicks() int64 {
 	return nanotime()
+}
+
+// FaultPanic turns a synchronous memory fault (a data or instruction abort
+// taken from Go code) into a call of sigpanic, so that a nil or invalid
+// pointer dereference becomes a run-time panic that recover can catch, as
+// on other systems; sigpanic throws instead when the faulting code cannot
+// panic (runtime code, g0, locks held).
+//
+// gp is the interrupted goroutine (R28); pc, lr and sp point at the saved
+// ELR, X30 and SP of the interrupted code, which FaultPanic rewrites: the
+// exception return then enters sigpanic as if the faulting instruction had
+// called it. addr is the fault address (FAR). It returns false, changing
+// nothing, when there is no goroutine to panic on; the caller reports the
+// fault as fatal.
+//
+// Board exception handlers call it on their own stack with interrupts
+// masked, so it is nosplit (the stack is not gp's), allocates nothing and
+// writes only scalar fields (no write barriers), and it takes no lock.
+//
+//go:nosplit
+func FaultPanic(gp uintptr, pc, lr, sp *uint64, addr uint64) bool {
+	g := (*g)(unsafe.Pointer(gp))
+	if g == nil || g.m == nil || *sp&15 != 0 {
+		return false
+	}
+	g.sig = _SIGSEGV
+	g.sigcode0 = 1 // SEGV_MAPERR
+	g.sigcode1 = uintptr(addr)
+	g.sigpc = uintptr(*pc)
+
+	// Save LR below the stack pointer (keeping 16-byte alignment) so that
+	// a fault in a frameless leaf function still unwinds.
+	*sp -= 16
+	*(*uint64)(unsafe.Pointer(uintptr(*sp))) = *lr
+
+	// Make the faulting PC the caller of sigpanic, unless it is not code
+	// (a call through a nil or bad function value) and LR is: then LR,
+	// the return address of that call, is the better caller.
+	faultPC := uintptr(*pc)
+	if faultPC != 0 && (findfunc(faultPC).valid() || !findfunc(uintptr(*lr)).valid()) {
+		*lr = uint64(faultPC)
+	}
+	*pc = uint64(abi.FuncPCABIInternal(sigpanic))
+	return true
 }
