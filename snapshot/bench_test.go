@@ -12,7 +12,7 @@ import (
 
 // benchMachine maps RAM [0, ram) identity with leaf-size pages (sparse
 // backing), tables and pool at [1M, 2M) (eager), storage right after RAM.
-func benchMachine(b *testing.B, arch mmu.Arch, ram, leaf uint64, fill bool) (*sim.Machine, *snapshot.Snapshot, snapshot.Range) {
+func benchMachine(b *testing.B, arch mmu.Arch, ram, leaf uint64, fill bool, direct ...bool) (*sim.Machine, *snapshot.Snapshot, snapshot.Range) {
 	b.Helper()
 	ranges := []snapshot.Range{{Base: 0, Size: ram}}
 	l, err := snapshot.NewLayout(4096, ranges)
@@ -31,7 +31,8 @@ func benchMachine(b *testing.B, arch mmu.Arch, ram, leaf uint64, fill bool) (*si
 	}
 	s, err := snapshot.New(snapshot.Config{
 		Ranges: ranges, Storage: st, Mem: m.Mem, Tables: m.Tables, TLB: m,
-		Eager: []snapshot.Range{{Base: 1 * MiB, Size: 1 * MiB}, {Base: 2 * MiB, Size: 64 * KiB}},
+		Eager:              []snapshot.Range{{Base: 1 * MiB, Size: 1 * MiB}, {Base: 2 * MiB, Size: 64 * KiB}},
+		DrainUninterrupted: len(direct) > 0 && direct[0],
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -118,12 +119,22 @@ func BenchmarkFault(b *testing.B) {
 
 // BenchmarkDrain: the copy phase of DrainStep over 256 MiB with no
 // workload, against a plain copy of the same pages to the same slots with
-// the same memory primitive. Reports MB/s and the ratio drain/plain.
+// the same memory primitive. Reports MB/s and the ratio drain/plain, for
+// the default drain (page -> scratch -> slot, safe against a fault
+// interrupting it) and with Config.DrainUninterrupted (one copy).
 func BenchmarkDrain(b *testing.B) {
-	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
-		b.Run(arch.String(), func(b *testing.B) {
+	for _, c := range []struct {
+		arch   mmu.Arch
+		direct bool
+	}{{mmu.AMD64, false}, {mmu.AMD64, true}, {mmu.ARM64, false}, {mmu.ARM64, true}} {
+		arch := c.arch
+		name := arch.String() + "/scratch"
+		if c.direct {
+			name = arch.String() + "/uninterrupted"
+		}
+		b.Run(name, func(b *testing.B) {
 			const ram = 256 * MiB
-			m, s, st := benchMachine(b, arch, ram, 2*MiB, true)
+			m, s, st := benchMachine(b, arch, ram, 2*MiB, true, c.direct)
 			l := s.Layout()
 			var drain, plain, hash time.Duration
 			b.SetBytes(ram)

@@ -102,6 +102,11 @@
 // and idempotent (package mmu) so a fault can also interrupt or race a
 // drain's unprotect of a neighbouring page.
 //
+// With Config.DrainUninterrupted (the kernel masks interrupts around
+// DrainStep, so no fault can interrupt it on its CPU) the drain claims an
+// Uncopied page as FaultCopy and copies it straight to its slot: one copy
+// instead of two; faults on other CPUs see FaultCopy and retry.
+//
 // # Fault-path rules
 //
 // HandleWriteFault and everything it calls (PhysMem and mmu methods) run in

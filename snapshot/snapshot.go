@@ -65,6 +65,13 @@ type Config struct {
 	Tables *mmu.Tables
 	// TLB invalidates translations after page-table edits.
 	TLB TLB
+	// DrainUninterrupted promises that nothing runs on the CPU that calls
+	// DrainStep, while DrainStep runs, that may write captured memory (e.g.
+	// the kernel masks interrupts around each DrainStep call). The drain
+	// then copies each page once, straight to its slot, instead of through
+	// the scratch page (see the package doc); if the promise is broken a
+	// fault interrupting the drain loops forever.
+	DrainUninterrupted bool
 	// Clock, if not nil, is called once by Start to record the snapshot
 	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
 	Clock func() uint64
@@ -614,7 +621,19 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
-		if s.state(i) == pageUncopied {
+		if s.state(i) == pageUncopied && s.cfg.DrainUninterrupted {
+			// Nothing on this CPU can write captured memory during the
+			// copy: claim the page like a fault handler and copy it once;
+			// faults on other CPUs see FaultCopy and retry.
+			budget--
+			if s.casState(i, pageUncopied, pageFaultCopy) {
+				s.mem.Copy(s.slot(i), pa, s.ps)
+				s.setState(i, pageCopied)
+				s.drained.Add(1)
+			} else {
+				s.discards.Add(1)
+			}
+		} else if s.state(i) == pageUncopied {
 			budget--
 			scratch := s.base + l.ScratchOff
 			s.mem.Copy(scratch, pa, s.ps)
