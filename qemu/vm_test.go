@@ -663,3 +663,36 @@ func TestGDBWatchpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestGDBAfterQMPStop: QMP stop/cont while the gdb client waits leaves an
+// extra stop reply queued; Interrupt must drain it so the next memory read
+// gets its own answer.
+func TestGDBAfterQMPStop(t *testing.T) {
+	needQEMU(t)
+	g, p := guest(t, 0)
+	vm := start(t, qemu.Config{Kernel: p, GDB: true})
+	c, err := vm.GDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Continue(); err != nil {
+		t.Fatal(err)
+	}
+	q, err := vm.QMP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Cont(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.ReadMemory(g.Symbols["tick"], 6)
+	if err != nil || !bytes.Equal(code, g.Image[g.Symbols["tick"]-testguest.LoadAddr:][:6]) {
+		t.Fatalf("read after mixed stops: % x %v", code, err)
+	}
+}

@@ -8,7 +8,10 @@
 // Packets, Stop Reply Packets, General Query Packets).
 //
 // QEMU stops every vCPU when a debugger connects and while a stop reply is
-// outstanding; QMP commands (pmemsave) keep working meanwhile.
+// outstanding; QMP commands (pmemsave) keep working meanwhile. Stop and
+// resume the guest through one channel: QMP stop/cont while the client
+// waits for a stop makes QEMU send stop replies the client did not ask
+// for (Interrupt drains them).
 package gdb
 
 import (
@@ -50,6 +53,8 @@ type Client struct {
 	Regs []Reg
 	// maxPacket is the largest packet the stub accepts.
 	maxPacket int
+	// deadline is the current request's I/O deadline.
+	deadline time.Time
 }
 
 // Reg is one register of the target description.
@@ -96,10 +101,12 @@ func New(conn net.Conn) (*Client, error) {
 			c.maxPacket = int(n)
 		}
 	}
-	if c.Features["QStartNoAckMode"] == "+" {
-		if r, err := c.request("QStartNoAckMode"); err == nil && r == "OK" {
-			c.noAck = true
-		}
+	// QEMU 7.2 does not list QStartNoAckMode in qSupported; ask anyway: an
+	// empty answer keeps acknowledgements on.
+	if r, err := c.request("QStartNoAckMode"); err != nil {
+		return nil, err
+	} else if r == "OK" {
+		c.noAck = true
 	}
 	if c.Features["qXfer:features:read"] == "+" {
 		if err := c.loadTargetDescription(); err != nil {
@@ -144,15 +151,49 @@ func (c *Client) send(data string) error {
 		if c.noAck {
 			return nil
 		}
-		b, err := c.r.ReadByte()
+		b, err := c.readAck()
 		if err != nil {
-			return fmt.Errorf("gdb: read ack: %w", err)
+			return err
 		}
 		if b == '+' {
 			return nil
 		}
 		if attempt > 3 {
 			return fmt.Errorf("gdb: packet %q not acknowledged (%q)", trunc(data), b)
+		}
+	}
+}
+
+// readAck reads the '+' or '-' answering a packet. A packet arriving
+// instead is unsolicited (a stop reply for a stop we did not ask for, or
+// QEMU stopping a running VM on our first byte and dropping the packet):
+// it is consumed and acknowledged; if no '+' follows shortly our packet was
+// dropped and '-' is returned so that the caller sends it again.
+func (c *Client) readAck() (byte, error) {
+	for {
+		b, err := c.r.ReadByte()
+		if err != nil {
+			return 0, fmt.Errorf("gdb: read ack: %w", err)
+		}
+		switch b {
+		case '+', '-':
+			return b, nil
+		case '$':
+			c.r.UnreadByte()
+			if _, err := c.recv(); err != nil {
+				return 0, err
+			}
+			c.conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			_, err := c.r.ReadByte()
+			c.conn.SetReadDeadline(c.deadline)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return '-', nil
+			}
+			if err != nil {
+				return 0, fmt.Errorf("gdb: read ack: %w", err)
+			}
+			c.r.UnreadByte()
 		}
 	}
 }
@@ -233,8 +274,9 @@ func (c *Client) requestLocked(data string) (string, error) {
 	if c.running {
 		return "", fmt.Errorf("gdb: %q while the target runs: Interrupt or Wait first", trunc(data))
 	}
-	c.conn.SetDeadline(time.Now().Add(c.Timeout))
-	defer c.conn.SetDeadline(time.Time{})
+	c.deadline = time.Now().Add(c.Timeout)
+	c.conn.SetDeadline(c.deadline)
+	defer func() { c.deadline = time.Time{}; c.conn.SetDeadline(time.Time{}) }()
 	if err := c.send(data); err != nil {
 		return "", err
 	}
@@ -489,7 +531,19 @@ func (c *Client) Interrupt() (Stop, error) {
 	if err != nil {
 		return Stop{}, fmt.Errorf("gdb: interrupt: %w", err)
 	}
-	return c.waitLocked(c.Timeout)
+	if _, err := c.waitLocked(c.Timeout); err != nil {
+		return Stop{}, err
+	}
+	// If the VM was also stopped and resumed by other means while we
+	// waited (QMP stop/cont), the reply just read may be a stale one and
+	// the VM may still run. A '?' round trip settles it: QEMU stops a
+	// running VM on its first byte (dropping the packet, which readAck
+	// detects and resends) and answers with the current stop reason.
+	r, err := c.requestLocked("?")
+	if err != nil {
+		return Stop{}, err
+	}
+	return ParseStop(r)
 }
 
 // Step executes one instruction and returns the stop reply.
