@@ -24,9 +24,6 @@ const (
 	// vectorSyncSP0 is the entry for synchronous exceptions from EL1 on
 	// SP_EL0: from the runtime's code.
 	vectorSyncSP0 = 0
-
-	// ExceptionExitCode is the exit status after an unhandled exception.
-	ExceptionExitCode = 3
 )
 
 // exceptionFrame is what the vector saves on the SP_EL1 stack (layout

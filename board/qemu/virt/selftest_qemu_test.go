@@ -69,12 +69,19 @@ func tamagoGo(t *testing.T) string {
 // buildSelftest builds the self-test kernel with extra -X flags.
 func buildSelftest(t *testing.T, goBin string, xflags ...string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "selftest-arm64.elf")
+	return buildKernel(t, goBin, "github.com/pagesnap/pagesnap/kernel/cmd/selftest", xflags...)
+}
+
+// buildKernel builds package pkg for GOOS=tamago GOARCH=arm64 with extra
+// -X flags.
+func buildKernel(t *testing.T, goBin, pkg string, xflags ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg)+"-arm64.elf")
 	ldflags := linkFlags
 	for _, x := range xflags {
 		ldflags += " -X " + x
 	}
-	cmd := exec.Command(goBin, "build", "-ldflags", ldflags, "-o", out, "github.com/pagesnap/pagesnap/kernel/cmd/selftest")
+	cmd := exec.Command(goBin, "build", "-ldflags", ldflags, "-o", out, pkg)
 	env := []string{}
 	for _, e := range os.Environ() {
 		switch strings.SplitN(e, "=", 2)[0] {
@@ -92,7 +99,10 @@ func buildSelftest(t *testing.T, goBin string, xflags ...string) string {
 
 // boot runs kernel on -M virt with the given CPU and RAM until QEMU exits
 // (killed after two minutes) and returns the console lines and status.
-func boot(t *testing.T, kernel, cpu string, memMiB int, extra []string) ([]string, qemu.ExitStatus) {
+// With icount, guest time counts instructions (-icount shift=0,sleep=off)
+// instead of following the host clock: timing checks then do not depend
+// on how loaded the host is.
+func boot(t *testing.T, kernel, cpu string, memMiB int, icount bool, extra []string) ([]string, qemu.ExitStatus) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -103,6 +113,7 @@ func boot(t *testing.T, kernel, cpu string, memMiB int, extra []string) ([]strin
 		Accel:     qemu.TCG,
 		MemoryMiB: memMiB,
 		Kernel:    kernel,
+		ICount:    icount,
 		ExtraArgs: append([]string{"-no-reboot"}, extra...),
 	})
 	if err != nil {
@@ -126,7 +137,8 @@ func requireLines(t *testing.T, lines []string, want ...string) {
 	}
 }
 
-// TestSelftest boots the self-test kernel and requires every check to
+// TestSelftest boots the self-test kernel (guest time under icount: the
+// sleep check measures 100 ms of guest time) and requires every check to
 // pass, the runtime's memory to be sized from the device tree (RamStart
 // to the end of RAM) and QEMU to exit with status 0 through semihosting.
 func TestSelftest(t *testing.T) {
@@ -141,12 +153,17 @@ func TestSelftest(t *testing.T) {
 		{"max", 5 * 1024},   // RAM beyond 4 GiB: runtime capped at RamLimit
 	} {
 		t.Run(fmt.Sprintf("%s-%dM", tc.cpu, tc.memMiB), func(t *testing.T) {
-			lines, st := boot(t, kernel, tc.cpu, tc.memMiB, semihosting)
+			lines, st := boot(t, kernel, tc.cpu, tc.memMiB, true, semihosting)
 			defer func() {
 				if t.Failed() {
 					t.Logf("console:\n%s", strings.Join(lines, "\n"))
 				}
 			}()
+			for _, l := range lines {
+				if strings.HasPrefix(l, "selftest: boot:") || strings.HasPrefix(l, "selftest: sleep: time") {
+					t.Log(l)
+				}
+			}
 			for _, c := range selftestChecks {
 				requireLines(t, lines, "selftest: "+c+": ok")
 			}
@@ -175,7 +192,7 @@ func TestSelftestFailStatus(t *testing.T) {
 	goBin := tamagoGo(t)
 	kernel := buildSelftest(t, goBin, "main.failForTest=forced")
 
-	lines, st := boot(t, kernel, "max", 256, semihosting)
+	lines, st := boot(t, kernel, "max", 256, true, semihosting)
 	requireLines(t, lines,
 		"selftest: forced: FAIL failed on purpose (-X main.failForTest)",
 		"selftest: FAIL")
@@ -183,7 +200,7 @@ func TestSelftestFailStatus(t *testing.T) {
 		t.Errorf("with semihosting: QEMU ended with %v, want exit status 1", st)
 	}
 
-	lines, st = boot(t, kernel, "max", 256, nil)
+	lines, st = boot(t, kernel, "max", 256, true, nil)
 	requireLines(t, lines,
 		"selftest: FAIL",
 		"virt: semihosting is off (-semihosting-config enable=on,target=native): exit status 1 lost")
@@ -193,4 +210,55 @@ func TestSelftestFailStatus(t *testing.T) {
 	if t.Failed() {
 		t.Logf("console:\n%s", strings.Join(lines, "\n"))
 	}
+}
+
+// TestExceptions boots internal/faulttest: aborts in Go code must become
+// recoverable run-time panics (nil loads, stores and function calls, an
+// unmapped address, fmt's handling of a nil Stringer); an unrecovered one
+// must end the machine with the runtime's status 2; any other exception
+// must be reported with its syndrome and end it with ExceptionExitCode.
+func TestExceptions(t *testing.T) {
+	goBin := tamagoGo(t)
+	const pkg = "github.com/pagesnap/pagesnap/board/qemu/virt/internal/faulttest"
+
+	t.Run("recover", func(t *testing.T) {
+		lines, st := boot(t, buildKernel(t, goBin, pkg), "max", 256, false, semihosting)
+		for _, c := range []string{"nil-load", "nil-store", "nil-func", "unmapped", "fmt-nil-stringer", "after"} {
+			requireLines(t, lines, "faulttest: "+c+": ok")
+		}
+		if st.Killed || st.Signal != 0 || st.Code != 0 {
+			t.Errorf("QEMU ended with %v, want exit status 0", st)
+		}
+		if t.Failed() {
+			t.Logf("console:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	t.Run("panic", func(t *testing.T) {
+		lines, st := boot(t, buildKernel(t, goBin, pkg, "main.mode=panic"), "max", 256, false, semihosting)
+		requireLines(t, lines, "panic: runtime error: invalid memory address or nil pointer dereference")
+		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "[signal 0xb code=0x1 addr=0x8 pc=") }) {
+			t.Errorf("no [signal ... addr=0x8 ...] line")
+		}
+		if st.Killed || st.Signal != 0 || st.Code != RuntimeFatalExitCode {
+			t.Errorf("QEMU ended with %v, want exit status %d", st, RuntimeFatalExitCode)
+		}
+		if t.Failed() {
+			t.Logf("console:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	t.Run("undef", func(t *testing.T) {
+		lines, st := boot(t, buildKernel(t, goBin, pkg, "main.mode=undef"), "max", 256, false, semihosting)
+		requireLines(t, lines, "virt: unhandled exception: synchronous (EL1, SP_EL0)")
+		if !slices.ContainsFunc(lines, func(l string) bool {
+			return strings.HasPrefix(l, "  ESR_EL1 0x0000000002000000 (EC 0x0000000000000000)  ELR_EL1 0x")
+		}) {
+			t.Errorf("no ESR_EL1 line with EC 0 (unknown reason)")
+		}
+		if st.Killed || st.Signal != 0 || st.Code != ExceptionExitCode {
+			t.Errorf("QEMU ended with %v, want exit status %d", st, ExceptionExitCode)
+		}
+		if t.Failed() {
+			t.Logf("console:\n%s", strings.Join(lines, "\n"))
+		}
+	})
 }

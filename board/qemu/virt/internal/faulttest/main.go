@@ -1,0 +1,79 @@
+//go:build tamago && arm64
+
+// Command faulttest is a GOOS=tamago arm64 kernel for the virt board's
+// exception handling, booted by the board's host tests. The mode, set with
+// -ldflags "-X main.mode=...", picks what it does:
+//
+//	recover  faults that must become recoverable panics; one
+//	         "faulttest: <name>: ok|FAIL ..." line each, then exit 0 or 1
+//	panic    an unrecovered nil dereference (the runtime exits with 2)
+//	undef    an undefined instruction (the board reports it, exits with 3)
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"unsafe"
+
+	_ "github.com/pagesnap/pagesnap/board/qemu/virt"
+)
+
+var mode = "recover"
+
+type pair struct{ a, b int }
+
+var nilPair *pair
+
+type stringer struct{ v int }
+
+func (s stringer) String() string { return fmt.Sprint(s.v) }
+
+// udf executes a permanently undefined instruction (udf_arm64.s).
+func udf()
+
+// recovered runs f and returns the run-time error it panicked with.
+func recovered(f func()) (msg string) {
+	defer func() {
+		if e, ok := recover().(error); ok {
+			msg = e.Error()
+		}
+	}()
+	f()
+	return ""
+}
+
+const nilMsg = "runtime error: invalid memory address or nil pointer dereference"
+
+func check(name string, got, want string) bool {
+	if got != want {
+		fmt.Printf("faulttest: %s: FAIL got %q, want %q\n", name, got, want)
+		return false
+	}
+	fmt.Printf("faulttest: %s: ok\n", name)
+	return true
+}
+
+func main() {
+	switch mode {
+	case "panic":
+		fmt.Println(nilPair.b)
+	case "undef":
+		udf()
+	}
+	ok := check("nil-load", recovered(func() { fmt.Println(nilPair.b) }), nilMsg)
+	ok = check("nil-store", recovered(func() { nilPair.a = 1 }), nilMsg) && ok
+	var f func()
+	ok = check("nil-func", recovered(func() { f() }), nilMsg) && ok
+	// Beyond the 39-bit address space of the boot tables.
+	far := (*int)(unsafe.Add(unsafe.Pointer(nil), 1<<40))
+	ok = check("unmapped", recovered(func() { fmt.Println(*far) }), nilMsg) && ok
+	var p *stringer
+	ok = check("fmt-nil-stringer", fmt.Sprintf("%v", p), "<nil>") && ok
+	// The goroutine still works after the faults.
+	ok = check("after", strings.Repeat("x", 3), "xxx") && ok
+	if !ok {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
