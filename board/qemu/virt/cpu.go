@@ -3,10 +3,9 @@
 package virt
 
 // Processor set-up done by cpuinit (cpu_arm64.s) before the runtime
-// starts: register fields as named in the Arm ARM (DDI 0487), each
-// register's description in chapter D19 "AArch64 System Register
-// Descriptions" (issue K.a numbering: D19.2 general system control
-// registers).
+// starts: register fields as named in the Arm ARM (DDI 0487), each in its
+// register's description ("AArch64 System Register Descriptions", D19.2
+// General system control registers, as cited by the mmu package).
 const (
 	// CPACR_EL1.FPEN, bits 21:20: 0b11 traps no FP/SIMD instruction.
 	CPACR_EL1_FPEN = 0b11 << 20

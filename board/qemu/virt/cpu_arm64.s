@@ -120,7 +120,7 @@ l2device:
 	MOVD	$const_bootL1, R0
 	MSR	R0, TTBR0_EL1
 	// The table stores complete before the first walk; no stale
-	// translations remain (Arm ARM D8.14, TLB maintenance).
+	// translations remain (Arm ARM, chapter D8, "TLB maintenance").
 	DSB	$15
 	TLBI	VMALLE1
 	DSB	$15

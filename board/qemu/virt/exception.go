@@ -7,8 +7,8 @@ import (
 	"runtime/goos"
 )
 
-// Exception vectors (Arm ARM D1.3.2 "Exception vectors", vector table
-// layout): four groups of four 128-byte entries. The runtime runs on
+// Exception vectors (Arm ARM DDI 0487, chapter D1, "Exception vectors":
+// VBAR_EL1+0x000 to +0x780): four groups of four 128-byte entries. The runtime runs on
 // SP_EL0, so its exceptions use the first group and the SP_EL1 stack.
 const (
 	// ESR_EL1.EC, bits 31:26: the exception class.

@@ -3,16 +3,16 @@
 package virt
 
 // Ending the machine. Semihosting (Arm "Semihosting for AArch32 and
-// AArch64", version 2.0, 6.5 SYS_EXIT_EXTENDED) reports a status: QEMU,
-// given -semihosting-config enable=on,target=native, exits with it. Without
-// semihosting the HLT is undefined; the exception vector skips it and the
-// machine is switched off through PSCI (Arm DEN 0022, 5.1.9 SYSTEM_OFF),
-// which QEMU ends with status 0 whatever the code was.
+// AArch64", version 2.0, operation SYS_EXIT_EXTENDED) reports a status:
+// QEMU, given -semihosting-config enable=on,target=native, exits with it.
+// Without semihosting the HLT is undefined; the exception vector skips it
+// and the machine is switched off through PSCI (Arm DEN 0022, function
+// SYSTEM_OFF), which QEMU ends with status 0 whatever the code was.
 const (
 	// SYS_EXIT_EXTENDED is the semihosting operation number (in W0).
 	SYS_EXIT_EXTENDED = 0x20
 	// ADP_Stopped_ApplicationExit is the exit reason whose subcode is
-	// the status (semihosting 6.4, Table 6-2).
+	// the status (semihosting, SYS_EXIT reason codes).
 	ADP_Stopped_ApplicationExit = 0x20026
 
 	// PSCI_SYSTEM_OFF is the PSCI function ID (SMC32 calling convention),

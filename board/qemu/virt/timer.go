@@ -7,7 +7,7 @@ import (
 	_ "unsafe"
 )
 
-// Arm generic timer (Arm ARM, DDI 0487, chapter D11 "The Generic Timer in
+// Arm generic timer (Arm ARM DDI 0487, chapter "The Generic Timer in
 // AArch64 state"): the virtual count CNTVCT_EL0 at CNTFRQ_EL0 Hz is the
 // clock; its event stream (CNTKCTL_EL1.EVNTEN) bounds how long WFE waits,
 // so that idling needs no interrupt controller.

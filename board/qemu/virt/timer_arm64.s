@@ -11,8 +11,8 @@ TEXT ·read_cntfrq(SB),NOSPLIT,$0-8
 // func read_cntvct() uint64
 TEXT ·read_cntvct(SB),NOSPLIT,$0-8
 	// The ISB keeps the read from happening ahead of earlier
-	// instructions (Arm ARM D11.2.2: reads of the counter may be
-	// speculated).
+	// instructions: counter reads may be performed out of order (Arm
+	// ARM, The Generic Timer in AArch64 state).
 	ISB	$15
 	MRS	CNTVCT_EL0, R0
 	MOVD	R0, ret+0(FP)

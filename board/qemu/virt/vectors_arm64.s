@@ -13,8 +13,8 @@
 #define F_VECTOR 288
 
 // Each entry saves X0-X1 in the frame below SP, puts its index in X0 and
-// branches to the common code, which allocates the frame (Arm ARM D1.3.2:
-// entries are 0x80 bytes apart).
+// branches to the common code, which allocates the frame (Arm ARM
+// chapter D1, "Exception vectors": entries are 0x80 bytes apart).
 #define ENTRY(n) \
 	PCALIGN	$128 \
 	STP	(R0, R1), -FRAME(RSP) \

@@ -8,6 +8,6 @@ package cpu
 
 func osInit() {
 	// GOOS=tamago runs at EL1, where ID_AA64ISAR0_EL1 and ID_AA64PFR0_EL1
-	// are readable (Arm ARM D17.2, AArch64 identification registers).
+	// are readable (Arm ARM DDI 0487, their register descriptions).
 	parseARM64SystemRegisters(getisar0(), getpfr0())
 }
