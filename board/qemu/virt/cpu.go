@@ -7,6 +7,14 @@ package virt
 // register's description ("AArch64 System Register Descriptions", D19.2
 // General system control registers, as cited by the mmu package).
 const (
+	// Entry at EL2 (virtualization=on): the kernel drops to EL1.
+	HCR_EL2_RW           = 1 << 31    // EL1 is AArch64; all other traps and stage 2 off
+	CPTR_EL2_RES1        = 0x33ff     // bits 13:12 and 9:0 RES1; TFP (bit 10) 0: FP not trapped
+	CNTHCTL_EL2_EL1PCTEN = 1 << 0     // EL1 may read the physical counter
+	CNTHCTL_EL2_EL1PCEN  = 1 << 1     // EL1 may use the physical timer
+	SCTLR_EL1_RES1       = 0x30d00800 // bits 29, 28, 23, 22, 20, 11 (Armv8.0); little-endian, MMU off
+	SPSR_EL1h_MASKED     = 0x3c5      // M = EL1h (0b0101), D, A, I, F masked
+
 	// CPACR_EL1.FPEN, bits 21:20: 0b11 traps no FP/SIMD instruction.
 	CPACR_EL1_FPEN = 0b11 << 20
 

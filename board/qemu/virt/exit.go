@@ -15,11 +15,26 @@ const (
 	// the status (semihosting, SYS_EXIT reason codes).
 	ADP_Stopped_ApplicationExit = 0x20026
 
-	// PSCI_SYSTEM_OFF is the PSCI function ID (SMC32 calling convention),
-	// called with HVC: QEMU's virt machine without EL2 firmware uses the
-	// HVC conduit (its device tree's /psci method).
+	// PSCI_SYSTEM_OFF is the PSCI function ID (SMC32 calling convention).
 	PSCI_SYSTEM_OFF = 0x84000008
 )
+
+// psciSMC selects the PSCI conduit, from the device tree's /psci method:
+// SMC ("smc", QEMU with virtualization=on) or HVC ("hvc", the default).
+var psciSMC bool
+
+// initPSCI reads the PSCI conduit from the device tree.
+//
+//go:nosplit
+func initPSCI() {
+	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
+	if err != fdtOK {
+		return
+	}
+	if m, ok := f.property("psci", "method"); ok {
+		psciSMC = equal(cstring(m), "smc")
+	}
+}
 
 // In exit_arm64.s.
 
@@ -28,10 +43,10 @@ const (
 //go:nosplit
 func semihostingCall(op uint64, param *[2]uint64) uint64
 
-// psciCall makes PSCI call fn through HVC.
+// psciCall makes PSCI call fn through SMC if smc, else HVC.
 //
 //go:nosplit
-func psciCall(fn uint64) uint64
+func psciCall(fn uint64, smc bool) uint64
 
 // maskInterrupts sets PSTATE.{D,A,I,F}.
 //
@@ -65,7 +80,7 @@ func Exit(code int32) {
 		putDec(uint64(uint32(code)))
 		puts(" lost\n")
 	}
-	psciCall(PSCI_SYSTEM_OFF)
+	psciCall(PSCI_SYSTEM_OFF, psciSMC)
 	for {
 		wfe()
 	}

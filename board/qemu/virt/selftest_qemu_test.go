@@ -104,18 +104,18 @@ func buildKernel(t *testing.T, goBin, pkg string, xflags ...string) string {
 // on how loaded the host is.
 func boot(t *testing.T, kernel, cpu string, memMiB int, icount bool, extra []string) ([]string, qemu.ExitStatus) {
 	t.Helper()
+	return bootConfig(t, qemu.Config{CPU: cpu, MemoryMiB: memMiB, Kernel: kernel, ICount: icount, ExtraArgs: extra})
+}
+
+// bootConfig is boot with any harness configuration (on -M virt, TCG,
+// with -no-reboot added).
+func bootConfig(t *testing.T, cfg qemu.Config) ([]string, qemu.ExitStatus) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	vm, err := qemu.Start(ctx, qemu.Config{
-		Arch:      qemu.ARM64,
-		Board:     "virt",
-		CPU:       cpu,
-		Accel:     qemu.TCG,
-		MemoryMiB: memMiB,
-		Kernel:    kernel,
-		ICount:    icount,
-		ExtraArgs: append([]string{"-no-reboot"}, extra...),
-	})
+	cfg.Arch, cfg.Board, cfg.Accel = qemu.ARM64, "virt", qemu.TCG
+	cfg.ExtraArgs = append([]string{"-no-reboot"}, cfg.ExtraArgs...)
+	vm, err := qemu.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,6 +259,48 @@ func TestExceptions(t *testing.T) {
 		}
 		if t.Failed() {
 			t.Logf("console:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+}
+
+// TestExceptionLevels boots the self-test entered at EL2
+// (virtualization=on: the board drops to EL1, and PSCI goes through SMC as
+// the device tree says) and at EL3 (secure=on: refused with a message and
+// ExceptionExitCode).
+func TestExceptionLevels(t *testing.T) {
+	goBin := tamagoGo(t)
+	kernel := buildSelftest(t, goBin)
+
+	t.Run("EL2", func(t *testing.T) {
+		lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel, ICount: true,
+			MachineOpts: []string{"virtualization=on"}, ExtraArgs: semihosting})
+		for _, c := range selftestChecks {
+			requireLines(t, lines, "selftest: "+c+": ok")
+		}
+		requireLines(t, lines, "selftest: PASS")
+		if st.Killed || st.Signal != 0 || st.Code != 0 {
+			t.Errorf("QEMU ended with %v, want exit status 0", st)
+		}
+		if t.Failed() {
+			t.Logf("console:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	t.Run("EL2-PSCI-SMC", func(t *testing.T) {
+		// No semihosting: Exit falls back to PSCI SYSTEM_OFF, which only
+		// ends QEMU if the SMC conduit was taken from the device tree.
+		lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel, ICount: true,
+			MachineOpts: []string{"virtualization=on"}})
+		requireLines(t, lines, "selftest: PASS")
+		if st.Killed || st.Signal != 0 || st.Code != 0 {
+			t.Errorf("QEMU ended with %v, want exit status 0", st)
+		}
+	})
+	t.Run("EL3", func(t *testing.T) {
+		lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel,
+			MachineOpts: []string{"secure=on"}, ExtraArgs: semihosting})
+		requireLines(t, lines, "virt: entered at EL3: run without secure=on")
+		if st.Killed || st.Signal != 0 || st.Code != ExceptionExitCode {
+			t.Errorf("QEMU ended with %v, want exit status %d", st, ExceptionExitCode)
 		}
 	})
 }

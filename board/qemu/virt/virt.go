@@ -4,12 +4,12 @@
 // (qemu-system-aarch64 -M virt) with one Armv8-A core, for GOOS=tamago
 // GOARCH=arm64 kernels built with the project's toolchain.
 //
-// The kernel is entered by QEMU's -kernel ELF loader at EL1 with the MMU
-// off (the machine options virtualization=on and secure=on, which enter
-// at EL2 and EL3, are refused with a message). The board's cpuinit
-// enables FP/SIMD, installs exception vectors, turns on the MMU with
-// identity boot tables, sizes the runtime's memory from the device tree
-// that QEMU places at the start of RAM, and enters the runtime.
+// The kernel is entered by QEMU's -kernel ELF loader with the MMU off, at
+// EL1 (or at EL2 with virtualization=on: cpuinit then drops to EL1; EL3,
+// secure=on, is refused with a message). The board's cpuinit enables
+// FP/SIMD, installs exception vectors, turns on the MMU with identity boot
+// tables, sizes the runtime's memory from the device tree that QEMU places
+// at the start of RAM, and enters the runtime.
 // Importing the package is all a kernel needs to do.
 //
 // Devices used: the PL011 UART (console), the Arm generic timer (clock
@@ -51,6 +51,7 @@ var ramStackOffset uint = RamStackOffset
 func hwinit0() {
 	UART0.Init()
 	initTimer()
+	initPSCI()
 }
 
 // Init completes the board set-up once the runtime has a heap
