@@ -24,6 +24,10 @@ BUILD ?= build
 GOROOT_FILE := $(BUILD)/toolchain.goroot
 TGO = $(shell cat $(GOROOT_FILE))/bin/go
 
+# runtime/goos comes from the tamago library (the toolchain's GOOSPKG overlay).
+export GOOSPKG := github.com/usbarmory/tamago
+export TAMAGO
+
 LDFLAGS_amd64 := -T 0x10010000 -R 0x1000
 LDFLAGS_arm64 := -T 0x40110000 -R 0x1000
 

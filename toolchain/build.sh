@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the GOOS=tamago Go toolchain from the official Go source of the
 # version in GO_VERSION plus this directory's patch (patches/*.patch: edits
-# to upstream files) and overlay (overlay/: new files), and prints the
+# to upstream files) and overlay (overlay/src: new files), and prints the
 # toolchain's GOROOT on the last line of standard output.
 #
 # The result is cached under a key of (Go version, patch, overlay, this
@@ -73,7 +73,7 @@ log "applying patches/ and overlay/"
 	git init -q . && git apply --whitespace=nowarn "$here"/patches/*.patch
 	rm -rf .git
 )
-cp -r "$here/overlay/." "$dest/go/"
+cp -r "$here/overlay/src/." "$dest/go/src/"
 
 log "building (make.bash; about 2-5 minutes and 250 MB) into $dest"
 bootstrap=$("$host_go" env GOROOT)

@@ -11,8 +11,8 @@ git rev-parse -q --verify base >/dev/null || { echo "export: $tree has no tag 'b
 git add -A src
 git reset -q -- src/cmd/dist/dist 2>/dev/null || true
 git diff --cached -M --diff-filter=MR base -- src > "$here/patches/tamago.patch"
-rm -rf "$here/overlay"
-mkdir -p "$here/overlay"
+rm -rf "$here/overlay/src"
+mkdir -p "$here/overlay/src"
 git diff --cached --name-only --diff-filter=A base -- src | while read -r f; do
 	case "$f" in src/cmd/dist/dist) continue ;; esac
 	mkdir -p "$here/overlay/$(dirname "$f")"
