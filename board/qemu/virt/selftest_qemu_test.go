@@ -212,19 +212,19 @@ func TestSelftestFailStatus(t *testing.T) {
 	}
 }
 
-// TestExceptions boots internal/faulttest: aborts in Go code must become
+// TestExceptions boots internal/boardtest: aborts in Go code must become
 // recoverable run-time panics (nil loads, stores and function calls, an
 // unmapped address, fmt's handling of a nil Stringer); an unrecovered one
 // must end the machine with the runtime's status 2; any other exception
 // must be reported with its syndrome and end it with ExceptionExitCode.
 func TestExceptions(t *testing.T) {
 	goBin := tamagoGo(t)
-	const pkg = "github.com/pagesnap/pagesnap/board/qemu/virt/internal/faulttest"
+	const pkg = "github.com/pagesnap/pagesnap/board/qemu/virt/internal/boardtest"
 
 	t.Run("recover", func(t *testing.T) {
 		lines, st := boot(t, buildKernel(t, goBin, pkg), "max", 256, false, semihosting)
-		for _, c := range []string{"nil-load", "nil-store", "nil-func", "unmapped", "fmt-nil-stringer", "after"} {
-			requireLines(t, lines, "faulttest: "+c+": ok")
+		for _, c := range []string{"nil-load", "nil-store", "nil-func", "unmapped", "fmt-nil-stringer", "wakeg", "after"} {
+			requireLines(t, lines, "boardtest: "+c+": ok")
 		}
 		if st.Killed || st.Signal != 0 || st.Code != 0 {
 			t.Errorf("QEMU ended with %v, want exit status 0", st)

@@ -1,11 +1,12 @@
 //go:build tamago && arm64
 
-// Command faulttest is a GOOS=tamago arm64 kernel for the virt board's
-// exception handling, booted by the board's host tests. The mode, set with
-// -ldflags "-X main.mode=...", picks what it does:
+// Command boardtest is a GOOS=tamago arm64 kernel for the virt board's
+// exception handling and runtime hooks, booted by the board's host tests.
+// The mode, set with -ldflags "-X main.mode=...", picks what it does:
 //
-//	recover  faults that must become recoverable panics; one
-//	         "faulttest: <name>: ok|FAIL ..." line each, then exit 0 or 1
+//	recover  faults that must become recoverable panics, and
+//	         runtime.WakeG ending a time.Sleep at once; one
+//	         "boardtest: <name>: ok|FAIL ..." line each, then exit 0 or 1
 //	panic    an unrecovered nil dereference (the runtime exits with 2)
 //	undef    an undefined instruction (the board reports it, exits with 3)
 package main
@@ -13,7 +14,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"time"
 	"unsafe"
 
 	_ "github.com/pagesnap/pagesnap/board/qemu/virt"
@@ -32,6 +35,46 @@ func (s stringer) String() string { return fmt.Sprint(s.v) }
 // udf executes a permanently undefined instruction (udf_arm64.s).
 func udf()
 
+// wakeG calls runtime.WakeG as an interrupt handler would (R0 = g) and
+// returns its R0 (udf_arm64.s).
+func wakeG(gp uint) bool
+
+// checkWake puts a goroutine to sleep for an hour, wakes it with
+// runtime.WakeG and returns how long it slept, or an error.
+func checkWake() (string, error) {
+	gp := make(chan uint)
+	done := make(chan time.Duration)
+	go func() {
+		g, _ := runtime.GetG()
+		gp <- g
+		start := time.Now()
+		time.Sleep(time.Hour)
+		done <- time.Since(start)
+	}()
+	g := <-gp
+	for i := 0; !runtime.Asleep(g); i++ {
+		if i > 1e6 {
+			return "", fmt.Errorf("the goroutine never went to sleep")
+		}
+		runtime.Gosched()
+	}
+	if !wakeG(g) {
+		return "", fmt.Errorf("WakeG returned 0 for a goroutine")
+	}
+	if wakeG(0) {
+		return "", fmt.Errorf("WakeG returned 1 for nil")
+	}
+	select {
+	case d := <-done:
+		if d > time.Second {
+			return "", fmt.Errorf("slept %v", d)
+		}
+		return "woken", nil
+	case <-time.After(10 * time.Second):
+		return "", fmt.Errorf("not woken after 10 s")
+	}
+}
+
 // recovered runs f and returns the run-time error it panicked with.
 func recovered(f func()) (msg string) {
 	defer func() {
@@ -47,10 +90,10 @@ const nilMsg = "runtime error: invalid memory address or nil pointer dereference
 
 func check(name string, got, want string) bool {
 	if got != want {
-		fmt.Printf("faulttest: %s: FAIL got %q, want %q\n", name, got, want)
+		fmt.Printf("boardtest: %s: FAIL got %q, want %q\n", name, got, want)
 		return false
 	}
-	fmt.Printf("faulttest: %s: ok\n", name)
+	fmt.Printf("boardtest: %s: ok\n", name)
 	return true
 }
 
@@ -70,6 +113,11 @@ func main() {
 	ok = check("unmapped", recovered(func() { fmt.Println(*far) }), nilMsg) && ok
 	var p *stringer
 	ok = check("fmt-nil-stringer", fmt.Sprintf("%v", p), "<nil>") && ok
+	woke, err := checkWake()
+	if err != nil {
+		woke = err.Error()
+	}
+	ok = check("wakeg", woke, "woken") && ok
 	// The goroutine still works after the faults.
 	ok = check("after", strings.Repeat("x", 3), "xxx") && ok
 	if !ok {
