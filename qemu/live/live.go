@@ -100,7 +100,7 @@ type Layout struct {
 
 var layoutRE = regexp.MustCompile(`layout: captured=(\S+) dma=(0x[0-9a-f]+)-(0x[0-9a-f]+) reserved=(0x[0-9a-f]+)-(0x[0-9a-f]+) storage=(0x[0-9a-f]+)\+(0x[0-9a-f]+)`)
 
-func hex(s string) uint64 {
+func h64(s string) uint64 {
 	v, _ := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
 	return v
 }
@@ -117,11 +117,11 @@ func ParseLayout(line string) (Layout, error) {
 		if !ok {
 			return Layout{}, fmt.Errorf("live: bad captured range %q", r)
 		}
-		l.Captured = append(l.Captured, snapshot.Range{Base: hex(lo), Size: hex(hi) - hex(lo)})
+		l.Captured = append(l.Captured, snapshot.Range{Base: h64(lo), Size: h64(hi) - h64(lo)})
 	}
-	l.DMA = snapshot.Range{Base: hex(m[2]), Size: hex(m[3]) - hex(m[2])}
-	l.Reserved = snapshot.Range{Base: hex(m[4]), Size: hex(m[5]) - hex(m[4])}
-	l.Storage = snapshot.Range{Base: hex(m[6]), Size: hex(m[7])}
+	l.DMA = snapshot.Range{Base: h64(m[2]), Size: h64(m[3]) - h64(m[2])}
+	l.Reserved = snapshot.Range{Base: h64(m[4]), Size: h64(m[5]) - h64(m[4])}
+	l.Storage = snapshot.Range{Base: h64(m[6]), Size: h64(m[7])}
 	if l.Storage.Size == 0 {
 		return l, errors.New("live: the kernel found no RAM for the snapshot storage")
 	}
@@ -244,6 +244,16 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, err
 	}
 	defer vm.Kill()
+	defer func() {
+		// A fatal fault in the guest explains most failures: decode it.
+		if err != nil {
+			if l := fatalRE.FindString(vm.Console.Output()); l != "" {
+				if f, ferr := ParseFatalFault(l, o.Kernel); ferr == nil {
+					err = fmt.Errorf("%w\n%s", err, f)
+				}
+			}
+		}
+	}()
 	rep = &Report{Accel: "tcg"}
 	g, err := vm.GDB()
 	if err != nil {

@@ -108,3 +108,50 @@ func TestNegativeControl(t *testing.T) {
 		}
 	}
 }
+
+// TestFatalFault makes the kernel take a page fault that is not the
+// snapshot's: it must print the report (CR2, error code, RIP, the
+// instruction bytes, which decode to the faulting load) and stop with
+// status 3 (QEMU exit status 7).
+func TestFatalFault(t *testing.T) {
+	k := kernelFor(t, "PAGESNAP_KERNEL_AMD64_256M")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	mem, _ := MemoryMiB("256M")
+	vm, err := qemu.Start(ctx, qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: mem, Kernel: k, DebugExit: true, ConsoleLog: logWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Send("crash nil"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vm.Console.Expect(fatalRE, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFatalFault(m.Line, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", f)
+	if f.CR2 != 0 || f.Error&3 != 0 || f.Kind != "not-present,read" {
+		t.Errorf("cr2 %#x error %#x kind %q: want a not-present read at 0", f.CR2, f.Error, f.Kind)
+	}
+	if !strings.Contains(f.Inst.Sym, "main.main.commands.func") && !strings.Contains(f.Inst.Sym, "main.commands.func") {
+		t.Errorf("faulting instruction in %q, want the crash command", f.Inst.Sym)
+	}
+	if f.Inst.Text == "" || len(f.Inst.Bytes) == 0 {
+		t.Errorf("instruction not decoded: %+v", f.Inst)
+	}
+	st, err := vm.Wait(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := st.DebugExit(); !ok || v != 3 {
+		t.Fatalf("exit %v, want isa-debug-exit 3 (status 7)", st)
+	}
+}

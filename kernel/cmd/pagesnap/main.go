@@ -157,6 +157,17 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 				return nil
 			},
 		},
+		"crash": {
+			Usage: "crash nil",
+			Help:  "dereference a nil pointer: a page fault that is not the snapshot's (the kernel reports it and stops with status 3)",
+			Run: func(out io.Writer, args []string) error {
+				if len(args) != 1 || args[0] != "nil" {
+					return fmt.Errorf("usage: crash nil")
+				}
+				fmt.Fprintln(out, "crash: dereferencing nil")
+				return fmt.Errorf("crash: survived %d", crashTarget.v)
+			},
+		},
 		"stacks": {
 			Usage: "stacks",
 			Help:  "print every goroutine's stack (debugging)",
@@ -193,3 +204,7 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 		},
 	}
 }
+
+// crashTarget is nil: reading through it faults at address 0 (page 0 is
+// not mapped).
+var crashTarget *struct{ v int }
