@@ -65,6 +65,10 @@ type Options struct {
 	Log io.Writer
 	// NoRNG leaves out the virtio-rng device.
 	NoRNG bool
+	// ICount runs TCG with -icount shift=0,sleep=off: guest time counts
+	// executed instructions (1 ns each), so pause figures repeat from run
+	// to run whatever the host's load.
+	ICount bool
 }
 
 // Report is the outcome of a main-job run.
@@ -233,7 +237,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	cfg := qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: mem, Kernel: o.Kernel,
-		DebugExit: true, GDB: true, ConsoleLog: o.Log}
+		DebugExit: true, GDB: true, ConsoleLog: o.Log, ICount: o.ICount}
 	if !o.NoRNG {
 		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
 		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
@@ -255,6 +259,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		}
 	}()
 	rep = &Report{Accel: "tcg"}
+	if o.ICount {
+		rep.Accel = "tcg -icount shift=0,sleep=off (guest time = instructions)"
+	}
 	g, err := vm.GDB()
 	if err != nil {
 		return nil, err

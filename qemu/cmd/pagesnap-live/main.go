@@ -3,7 +3,7 @@
 // Usage:
 //
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm]
-//	pagesnap-live snapshot -kernel ELF [-ram 256M|1G|2G] [-dma inuse|whole|none] [-work D] [-keep DIR] [-timeout D]
+//	pagesnap-live snapshot -kernel ELF [-ram 256M|1G|2G] [-dma inuse|whole|none] [-icount] [-work D] [-keep DIR] [-timeout D]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
 // exit status, and prints the boot time (QEMU start to banner) and which
@@ -100,6 +100,7 @@ func snap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Dir, "keep", "", "keep the reference and storage images in `DIR`")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "kill QEMU and fail after this long")
 	quiet := fs.Bool("q", false, "do not copy the guest console")
+	fs.BoolVar(&o.ICount, "icount", false, "run TCG with -icount (guest time counts instructions: repeatable figures)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
