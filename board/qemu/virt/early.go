@@ -24,17 +24,9 @@ func earlyInit() {
 		early.nbanks, err = f.memoryBanks(&early.banks)
 	}
 	if err == fdtOK {
-		err = fdtErrNoMemory
-		for _, b := range early.banks[:early.nbanks] {
-			end := b.Start + b.Size
-			if b.Start <= RamStart && RamStart < end {
-				if end > RamLimit {
-					end = RamLimit
-				}
-				ramSize = uint(end - RamStart)
-				err = fdtOK
-				break
-			}
+		var size uint64
+		if size, err = runtimeRamSize(early.banks[:early.nbanks]); err == fdtOK {
+			ramSize = uint(size)
 		}
 	}
 	if err != fdtOK {

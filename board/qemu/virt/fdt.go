@@ -1,6 +1,7 @@
-//go:build tamago && arm64
-
 package virt
+
+// This file has no build constraint: host tests run the reader on QEMU's
+// device trees and on malformed blobs.
 
 import "unsafe"
 
@@ -66,18 +67,14 @@ var fdtErrors = [...]string{
 
 func (e fdtError) String() string { return fdtErrors[e] }
 
-// physPointer returns physical address addr (identity mapped) as a
-// pointer, in mmio_arm64.s: memory outside the Go heap, which the garbage
-// collector ignores.
-//
-//go:nosplit
-func physPointer(addr uintptr) unsafe.Pointer
-
 // parseFDT validates the header of the blob at p, which may be at most
 // max bytes long.
 //
 //go:nosplit
 func parseFDT(p unsafe.Pointer, max uint32) (f fdt, err fdtError) {
+	if max < fdtHeaderSize {
+		return f, fdtErrBounds
+	}
 	hdr := unsafe.Slice((*byte)(p), fdtHeaderSize)
 	if be32(hdr[0:]) != FDT_MAGIC {
 		return f, fdtErrMagic
@@ -306,4 +303,19 @@ func (f *fdt) property(node string, prop string) (value []byte, found bool) {
 			}
 		}
 	}
+}
+
+// runtimeRamSize returns the runtime's memory size for the RAM banks of a
+// device tree: from RamStart to the end of the bank holding it, capped at
+// RamLimit.
+//
+//go:nosplit
+func runtimeRamSize(banks []Range) (size uint64, err fdtError) {
+	for _, b := range banks {
+		end := b.Start + b.Size
+		if b.Start <= RamStart && RamStart < end {
+			return min(end, RamLimit) - RamStart, fdtOK
+		}
+	}
+	return 0, fdtErrNoMemory
 }

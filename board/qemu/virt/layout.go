@@ -28,3 +28,7 @@ const (
 	// RamStackOffset is the space left above the initial stack.
 	RamStackOffset = 0x100
 )
+
+// PL011_BASE is the virt machine's UART (the device tree's
+// /pl011@9000000, also /chosen stdout-path).
+const PL011_BASE = 0x09000000

@@ -32,10 +32,6 @@ const (
 	UARTICR_ALL = 0x7ff
 )
 
-// PL011_BASE is the virt machine's UART (the device tree's
-// /pl011@9000000, also /chosen stdout-path).
-const PL011_BASE = 0x09000000
-
 // PL011 is a PrimeCell UART. The line speed is left as the firmware (or
 // QEMU, which ignores it) set it.
 type PL011 struct {
