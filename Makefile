@@ -78,8 +78,10 @@ selftest-kernel: toolchain
 selftest: deps selftest-kernel
 	$(RUNNER) selftest -arch $(ARCH) -kernel $(SELFTEST)
 
+# LIVE_FLAGS: extra pagesnap-live snapshot flags, e.g. "-dma whole -icount".
+LIVE_FLAGS ?=
 qemu: deps kernel
-	$(RUNNER) snapshot -arch $(ARCH) -kernel $(KERNEL) -ram $(RAM)
+	$(RUNNER) snapshot -kernel $(KERNEL) -ram $(RAM) $(LIVE_FLAGS)
 
 kernels: toolchain
 	$(MAKE) --no-print-directory selftest-kernel ARCH=amd64
@@ -87,7 +89,9 @@ kernels: toolchain
 	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=1G
 	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=2G
 
-# Host packages: every package that builds on the host and has tests.
+# Host packages: every package that builds on the host and has tests. They
+# run one package at a time (-p 1): the QEMU tests time guest sleeps, and a
+# machine shared with a second test binary makes TCG guests late.
 HOST_PKGS = $(shell $(GO) list -e -f '{{if and (not .Error) (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...)
 
 test-host:
@@ -101,7 +105,7 @@ test: deps kernels
 	PAGESNAP_KERNEL_AMD64_1G=$(abspath $(BUILD)/pagesnap-amd64-1G.elf) \
 	PAGESNAP_KERNEL_AMD64_2G=$(abspath $(BUILD)/pagesnap-amd64-2G.elf) \
 	TAMAGO_GO=$(TGO) \
-	$(GO) test -timeout 60m $(HOST_PKGS)
+	$(GO) test -p 1 -timeout 80m $(HOST_PKGS)
 
 include qemu/fault-injection.mk
 
