@@ -31,7 +31,7 @@ const (
 )
 
 func (m DMAMode) String() string {
-	return [...]string{"in-use", "whole", "none"}[m]
+	return [...]string{"inuse", "whole", "none"}[m]
 }
 
 // Controller runs snapshots of one Machine.
