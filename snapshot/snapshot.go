@@ -31,10 +31,10 @@ type PhysMem interface {
 // methods run in the fault path: //go:nosplit, no allocation, no locks.
 type TLB interface {
 	// InvalidatePage drops every translation of the page at va
-	// (INVLPG / TLBI VAE1IS; DSB ISH; ISB).
+	// (INVLPG / TLBI VAAE1IS; DSB ISH; ISB).
 	InvalidatePage(va uint64)
-	// InvalidateAll drops every translation (CR3 reload with CR4.PGE
-	// toggled / TLBI VMALLE1IS; DSB ISH; ISB).
+	// InvalidateAll drops every translation, global ones included (CR4.PGE
+	// toggled twice / TLBI VMALLE1IS; DSB ISH; ISB).
 	InvalidateAll()
 }
 
@@ -51,9 +51,10 @@ type Config struct {
 	// Ranges and must hold Layout.Size bytes; it must be mapped writable.
 	Storage Range
 	// Eager lists the memory the snapshot machinery writes while a snapshot
-	// runs: the fault handler's stack and writable data, the Snapshot value
-	// itself (its counters), the page tables and the table pool. Parts
-	// inside Ranges are copied at Start and never protected.
+	// runs: the fault handler's stack and writable data, the page tables
+	// and the table pool, and — added with AddEager once they exist — the
+	// Snapshot value (its counters) and the mmu.Pool value (its index).
+	// Parts inside Ranges are copied at Start and never protected.
 	Eager []Range
 	// DMA lists every range a device may write (DMA bypasses the MMU); they
 	// are treated like Eager.
@@ -84,7 +85,6 @@ var (
 	ErrActive      = errors.New("snapshot: a snapshot is already active")
 	ErrNotActive   = errors.New("snapshot: no snapshot active")
 	ErrDrainBusy   = errors.New("snapshot: DrainStep or Abort already running")
-	ErrFaultInFlux = errors.New("snapshot: page copy in flight on another CPU")
 )
 
 // Phase is the engine's life-cycle phase.
