@@ -80,11 +80,11 @@ type Config struct {
 
 // Errors returned by New, Start, DrainStep and Abort.
 var (
-	ErrConfig      = errors.New("snapshot: invalid configuration")
-	ErrStorage     = errors.New("snapshot: storage region unusable")
-	ErrActive      = errors.New("snapshot: a snapshot is already active")
-	ErrNotActive   = errors.New("snapshot: no snapshot active")
-	ErrDrainBusy   = errors.New("snapshot: DrainStep or Abort already running")
+	ErrConfig    = errors.New("snapshot: invalid configuration")
+	ErrStorage   = errors.New("snapshot: storage region unusable")
+	ErrActive    = errors.New("snapshot: a snapshot is already active")
+	ErrNotActive = errors.New("snapshot: no snapshot active")
+	ErrDrainBusy = errors.New("snapshot: DrainStep or Abort already running")
 )
 
 // Phase is the engine's life-cycle phase.
