@@ -397,7 +397,7 @@ func (s *Snapshot) Start() error {
 	s.instant = instant
 	s.eagerPages.Store(eagerPages)
 	s.entriesTouched.Store(uint64(touched))
-	s.mem.Write(s.base, l.encodeHeader(StateCapturing, s.instant))
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, s.instant))
 	if perr != nil {
 		s.abort()
 		return fmt.Errorf("snapshot: protecting %v: %w (snapshot aborted)", bad, perr)
@@ -667,7 +667,7 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			s.tlb.InvalidateAll()
 			var rh [HashSize]byte
 			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(rh[:0]))
-			s.mem.Write(s.base, l.encodeHeader(StateComplete, s.instant))
+			s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
 			s.phase.Store(uint32(PhaseDone))
 			return true, nil
 		}
@@ -736,5 +736,5 @@ func (s *Snapshot) abort() {
 		s.tables.UnprotectRange(r.Base, r.Size)
 	}
 	s.tlb.InvalidateAll()
-	s.mem.Write(s.base, s.layout.encodeHeader(StateAborted, s.instant))
+	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))
 }
