@@ -10,7 +10,7 @@ import (
 )
 
 // buildImage builds a complete image of the given pages in the storage format.
-func buildImage(t *testing.T, ps uint64, rs []Range, instant uint64, fill func(addr uint64, b []byte)) ([]byte, Layout) {
+func buildImage(t testing.TB, ps uint64, rs []Range, instant uint64, fill func(addr uint64, b []byte)) ([]byte, Layout) {
 	t.Helper()
 	l, err := NewLayout(ps, rs)
 	if err != nil {
@@ -174,6 +174,7 @@ func TestLayout(t *testing.T) {
 		{{0x2000, 0x1000}, {0x1000, 0x1000}},
 		{{0x1000, 0x2000}, {0x2000, 0x1000}},
 		{{^uint64(0) &^ 0xfff, 0x2000}},
+		{{MaxPhysAddr - 0x1000, 0x2000}},
 	}
 	for _, rs := range bad {
 		if _, err := NewLayout(4096, rs); !errors.Is(err, ErrRanges) {
@@ -198,4 +199,26 @@ func TestPageStateEncoding(t *testing.T) {
 			t.Fatalf("page %d state %d", i, s)
 		}
 	}
+}
+
+// FuzzReadImage: arbitrary images must be refused with an error or read,
+// never panic or allocate beyond their size.
+func FuzzReadImage(f *testing.F) {
+	img, _ := buildImage(f, 4096, []Range{{0x1000, 0x2000}}, 1, fillRand(3))
+	f.Add(img)
+	f.Add(img[:200])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		im, err := ReadImage(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if im.Layout.Size > uint64(len(b)) {
+			t.Fatalf("accepted an image shorter (%d) than its layout (%d)", len(b), im.Layout.Size)
+		}
+		im.Verify()
+		for _, r := range im.Ranges {
+			im.Page(r.Base)
+			im.Copied(r.End() - 1)
+		}
+	})
 }

@@ -20,6 +20,10 @@ const (
 	MinPageSize = 4096
 	// MaxRanges is the largest number of captured ranges one header holds.
 	MaxRanges = (MinPageSize - hdrRanges) / 16
+	// MaxPhysAddr bounds every range: 52-bit physical addresses (the
+	// architectural maximum of amd64 and arm64). It also keeps every
+	// layout offset free of overflow.
+	MaxPhysAddr = 1 << 52
 )
 
 // Header field offsets (all integers little-endian).
@@ -110,8 +114,8 @@ func checkRanges(pageSize uint64, rs []Range, what string) error {
 		if r.Base%pageSize != 0 || r.Size%pageSize != 0 {
 			return fmt.Errorf("%w: %s range %d %v not aligned to page size %#x", ErrRanges, what, i, r, pageSize)
 		}
-		if r.End() < r.Base {
-			return fmt.Errorf("%w: %s range %d %v wraps around", ErrRanges, what, i, r)
+		if r.End() < r.Base || r.End() > MaxPhysAddr {
+			return fmt.Errorf("%w: %s range %d %v beyond the 52-bit physical address space", ErrRanges, what, i, r)
 		}
 		if i > 0 && r.Base < rs[i-1].End() {
 			return fmt.Errorf("%w: %s range %d %v overlaps or precedes range %d %v (ranges must be sorted, disjoint)",
