@@ -31,6 +31,15 @@ var (
 // The pages must be mapped writable and stay writable: never put them in a
 // protected range. Allocation is a lock-free bump of an index; a page whose
 // CAS lost a race is returned only if nothing was allocated after it.
+//
+// Sizing: Protect splits at most two large pages per level at each range
+// boundary that cuts one (so about 4 per captured or eager range); after
+// that each large page that takes a fault, or that the drain unprotects
+// only in part, costs one page (a 1 GiB page written everywhere: 1 + 512).
+// When the pool is empty the snapshot engine falls back to copying the
+// whole large page in the fault handler, which is correct but slow.
+// Mapping captured RAM with 2 MiB pages, a pool of one page per 2 MiB
+// region that the workload writes during a snapshot avoids the fallback.
 type Pool struct {
 	base uint64
 	n    uint64
