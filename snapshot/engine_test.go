@@ -615,3 +615,43 @@ func skipUnderRace(t *testing.T) {
 		t.Skip("single goroutine: covered by the normal run")
 	}
 }
+
+// TestAbortDuringFaultCopy: Abort (from another CPU) while a fault handler
+// copies a page makes the page writable under the copier; that copy must
+// not be trusted: the page reads as not copied in the aborted image.
+func TestAbortDuringFaultCopy(t *testing.T) {
+	skipUnderRace(t)
+	const page = 5 * MiB
+	l, _ := snapshot.NewLayout(4096, ramRanges)
+	slot := storageR.Base + l.DataOff + pageIndex(page)*4096
+	var f *fixture
+	var other *sim.CPU
+	h := &hookMem{match: func(dst, src uint64) bool { return dst == slot && src == page }}
+	h.hook = func() {
+		if err := f.s.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Store64(page+4088, 0x5555); err != nil { // lands in the copy's second half
+			t.Fatal(err)
+		}
+	}
+	f = newFixture(t, mmu.AMD64, 11, opts{mem: func(m *sim.Memory) snapshot.PhysMem { h.Memory = m; return h }})
+	other = f.m.NewCPU()
+	f.start(t)
+	if !f.s.HandleWriteFault(page) {
+		t.Fatal("fault not handled")
+	}
+	if !h.fired {
+		t.Fatal("hook not reached")
+	}
+	im, err := snapshot.ReadImage(f.m.Mem.ReaderAt(storageR.Base, storageR.Size), int64(storageR.Size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.State != snapshot.StateAborted || im.Copied(page) {
+		t.Fatalf("state %v, page copied %v: a copy overlapping Abort was trusted", im.State, im.Copied(page))
+	}
+	if _, err := im.Page(page); !errors.Is(err, snapshot.ErrIncomplete) {
+		t.Fatalf("Page: %v", err)
+	}
+}
