@@ -47,11 +47,13 @@ func (vm *VM) ReferenceAt(instant uint64, trigger func() error, path string, tim
 		return 0, fmt.Errorf("%w: instant %#x not reached within %v", ErrTimeout, instant, timeout)
 	}
 	pc, err := g.PC()
-	if err != nil {
-		return 0, err
+	if err == nil && pc != instant {
+		err = fmt.Errorf("qemu: guest stopped at %#x (%s), not at the instant %#x", pc, stop.Raw, instant)
 	}
-	if pc != instant {
-		return 0, fmt.Errorf("qemu: guest stopped at %#x (%s), not at the instant %#x", pc, stop.Raw, instant)
+	if err != nil {
+		g.ClearBreakpoint(gdb.Hardware, instant, 1)
+		g.Continue()
+		return 0, err
 	}
 	if base, err = vm.SaveRAM(path); err != nil {
 		return 0, err

@@ -546,6 +546,14 @@ func (c *Client) Interrupt() (Stop, error) {
 	return ParseStop(r)
 }
 
+// SendInterrupt writes the interrupt byte (0x03) without waiting for the
+// stop reply: another goroutine blocked in Wait receives it. Use it to
+// abort a Wait from outside.
+func (c *Client) SendInterrupt() error {
+	_, err := c.conn.Write([]byte{0x03})
+	return err
+}
+
 // Step executes one instruction and returns the stop reply.
 func (c *Client) Step() (Stop, error) {
 	if err := c.resume("s"); err != nil {

@@ -14,6 +14,7 @@
 //	append: "console=ttyS0"                 # kernel command line
 //	workload: gc-churn                      # appended to the command line as workload=NAME
 //	devices: ["virtio-rng-device"]          # extra -device arguments
+//	qemu_args: ["-global", "virtio-mmio.force-legacy=false"]  # extra QEMU arguments
 //	accel: tcg                              # tcg | kvm
 //	icount: false                           # -icount shift=0,sleep=off
 //	keep_memory: false                      # RAM in /dev/shm: storage readable after kill
@@ -35,9 +36,10 @@
 //	  - expect: "REGEXP"                      # wait for a console line (30s)
 //	  - expect: {re: "REGEXP", timeout: 2m}
 //	  - send: "snap start"                    # type a console line
-//	  - snapshot: {command: snap start, timeout: 1m}
+//	  - snapshot: {command: snap start, timeout: 1m, fail: "error: "}
 //	      # break at the instant symbol, type command ("-": none), wait for the
-//	      # stop, save the reference image of all RAM (pmemsave), resume
+//	      # stop, save the reference image of all RAM (pmemsave), resume;
+//	      # a console line matching fail first ends the step (error refused)
 //	  - write: {addr: SYM+0x10, u32: 42}      # or u64: / bytes: "de ad": vCPUs stopped
 //	  - dma: {addr: A, len: 64K, pattern: "d00d", repeat: 20, gap: 5ms, mode: concurrent}
 //	      # bus-master write: physical, bypasses the MMU and write protection;
@@ -55,7 +57,7 @@
 // Outcomes: "verified" (every step passed and a verify step matched the
 // reference bit for bit), "ok" (every step passed), or "error NAME" where
 // NAME is one of mismatch, hash-mismatch, root-mismatch, incomplete,
-// bad-magic, not-captured, timeout, exited, killed, guest-fault: the run
+// bad-magic, not-captured, timeout, exited, killed, guest-fault, refused: the run
 // must fail with an error of that kind. A script whose kernel image is
 // absent (variable unset, file missing) is skipped with that reason, never
 // passed.

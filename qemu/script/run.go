@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
@@ -32,6 +33,8 @@ var (
 	ErrGuestFault = errors.New("script: guest fault")
 	// ErrKilled: a step needed QEMU after a kill step.
 	ErrKilled = errors.New("script: QEMU was killed")
+	// ErrGuestRefused: the guest printed the snapshot step's failure line.
+	ErrGuestRefused = errors.New("script: guest refused")
 	// ErrExitCode: QEMU exited with another status than expected.
 	ErrExitCode = errors.New("script: unexpected exit status")
 )
@@ -169,6 +172,18 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 			res.Err = err
 			return finish(res)
 		}
+	} else {
+		// A private copy: QEMU and the symbol table must see the same
+		// bytes even if the kernel is rebuilt while the script runs.
+		b, err := os.ReadFile(kernel)
+		if err == nil {
+			kernel = filepath.Join(dir, "kernel.elf")
+			err = os.WriteFile(kernel, b, 0o644)
+		}
+		if err != nil {
+			res.Err = fmt.Errorf("script: copying the kernel: %w", err)
+			return finish(res)
+		}
 	}
 	o, err := verify.LoadOwners(kernel)
 	if err != nil {
@@ -195,6 +210,7 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 		Kernel:       kernel,
 		Append:       strings.TrimSpace(s.Append + workloadArg(s.Workload)),
 		Devices:      s.Devices,
+		ExtraArgs:    s.QEMUArgs,
 		DebugExit:    s.Arch == "amd64",
 		GDB:          true,
 		Paused:       true,
@@ -337,7 +353,7 @@ func names(err error) []string {
 		{"root-mismatch", snapshot.ErrRootMismatch}, {"incomplete", snapshot.ErrIncomplete},
 		{"bad-magic", snapshot.ErrBadMagic}, {"not-captured", snapshot.ErrNotCaptured},
 		{"timeout", qemu.ErrTimeout}, {"exited", qemu.ErrExited}, {"killed", ErrKilled},
-		{"guest-fault", ErrGuestFault},
+		{"guest-fault", ErrGuestFault}, {"refused", ErrGuestRefused},
 	} {
 		if errors.Is(err, c.err) {
 			n = append(n, c.name)
@@ -566,8 +582,38 @@ func (r *Run) snapshot(sp *SnapshotStep) (string, error) {
 		trigger = func() error { return r.VM.Send(cmd) }
 	}
 	r.RefPath = filepath.Join(r.Dir, "reference.bin")
+	// Watch the console for the failure pattern while waiting for the
+	// instant; on a match, interrupt the wait.
+	var failed atomic.Pointer[string]
+	stop := make(chan struct{})
+	if sp.Fail != "" {
+		re := regexp.MustCompile(sp.Fail)
+		from := len(r.VM.Console.Lines())
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				lines := r.VM.Console.Lines()
+				for _, l := range lines[min(from, len(lines)):] {
+					if re.MatchString(l) {
+						failed.Store(&l)
+						r.GDB.SendInterrupt()
+						return
+					}
+				}
+			}
+		}()
+	}
 	var err error
-	if r.RefBase, err = r.VM.ReferenceAt(va, trigger, r.RefPath, sp.Timeout.Or(60*time.Second)); err != nil {
+	r.RefBase, err = r.VM.ReferenceAt(va, trigger, r.RefPath, sp.Timeout.Or(60*time.Second))
+	close(stop)
+	if l := failed.Load(); l != nil {
+		return "", fmt.Errorf("%w: the guest printed %q before reaching the instant %s", ErrGuestRefused, *l, r.S.Instant)
+	}
+	if err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("stopped at %s (%#x), reference image of %d MiB saved", r.S.Instant, va, r.VM.Config.MemoryMiB), nil

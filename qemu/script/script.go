@@ -36,6 +36,9 @@ type Script struct {
 	Workload string `yaml:"workload"`
 	// Devices are extra -device arguments.
 	Devices []string `yaml:"devices"`
+	// QEMUArgs are extra QEMU arguments, appended verbatim
+	// (e.g. ["-global", "virtio-mmio.force-legacy=false"]).
+	QEMUArgs []string `yaml:"qemu_args"`
 	// Accel is tcg (default) or kvm.
 	Accel string `yaml:"accel"`
 	// ICount runs under -icount so guest time is deterministic.
@@ -104,10 +107,13 @@ type ExpectStep struct {
 }
 
 // SnapshotStep stops the guest at the instant symbol after typing Command,
-// saves the reference image of all RAM, and resumes.
+// saves the reference image of all RAM, and resumes. If a console line
+// matching Fail appears first (e.g. the kernel refusing the command), the
+// step fails at once with that line instead of waiting for Timeout.
 type SnapshotStep struct {
 	Command string   `yaml:"command"`
 	Timeout Duration `yaml:"timeout"`
+	Fail    string   `yaml:"fail"`
 }
 
 // WriteStep writes bytes into guest memory (physical address, or a
@@ -170,7 +176,7 @@ type Outcome struct {
 }
 
 // ErrorNames lists the named errors an outcome can expect.
-var ErrorNames = []string{"mismatch", "hash-mismatch", "root-mismatch", "incomplete", "bad-magic", "not-captured", "timeout", "exited", "killed", "guest-fault"}
+var ErrorNames = []string{"mismatch", "hash-mismatch", "root-mismatch", "incomplete", "bad-magic", "not-captured", "timeout", "exited", "killed", "guest-fault", "refused"}
 
 // UnmarshalYAML accepts "verified", "ok" or "error NAME".
 func (o *Outcome) UnmarshalYAML(n *yaml.Node) error {
@@ -538,6 +544,9 @@ func (s *Script) check() error {
 		switch {
 		case st.Snapshot != nil:
 			hasSnap = true
+			if _, err := regexp.Compile(st.Snapshot.Fail); err != nil {
+				bad("line %d: snapshot fail: %v", st.line, err)
+			}
 			if s.Instant == "" {
 				bad("line %d: snapshot step needs the instant symbol (instant:)", st.line)
 			}
