@@ -65,10 +65,10 @@
 //	Copied     C=1 B=0
 //
 // Invariant: a captured page is writable (in the page tables) only in state
-// DrainWrite or Copied, and the state never returns to Uncopied (except
-// when Abort interrupts a fault-path copy: that copy is then not trusted). Hence while
-// a page is Uncopied or FaultCopy its content is still the content at Start
-// (DMA ranges are eager, so no device writes it either).
+// DrainWrite or Copied, and the state never returns to Uncopied (except when
+// Abort overlaps a fault-path copy: that copy is then not trusted). Hence
+// while a page is Uncopied or FaultCopy its content is still the content at
+// Start (DMA ranges are eager, so no device writes it either).
 //
 // Fault path (HandleWriteFault): Uncopied → CAS to FaultCopy, copy the page
 // to its slot (the page is still protected, so the bytes are those of
@@ -84,8 +84,9 @@
 // took the page and the scratch copy is discarded. If it succeeds, no fault
 // handler touched the page during the scratch copy (the state would have left
 // Uncopied for good), so the page was protected throughout and the scratch
-// copy is the content at Start. It then copies scratch to the slot, CASes to
-// Copied and makes the page writable.
+// copy is the content at Start. It then copies scratch to the slot and CASes
+// to Copied. Drained pages are made writable a 2 MiB-aligned run at a time
+// (one entry for a 2 MiB page, no split), only pages that read Copied.
 //
 // Why this works on one CPU, where a fault can interrupt DrainStep anywhere:
 // the fault handler never waits for the drain. Interrupting the scratch copy,
@@ -106,6 +107,11 @@
 // DrainStep, so no fault can interrupt it on its CPU) the drain claims an
 // Uncopied page as FaultCopy and copies it straight to its slot: one copy
 // instead of two; faults on other CPUs see FaultCopy and retry.
+//
+// When the table pool is empty, a fault on a large page copies every
+// Uncopied page of it (as FaultCopy → Copied) and makes the whole large
+// page writable without splitting it: correct, but a 1 GiB page costs a
+// 1 GiB copy in the handler (see mmu.Pool for sizing).
 //
 // # Fault-path rules
 //
