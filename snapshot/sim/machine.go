@@ -25,9 +25,6 @@ type Machine struct {
 	Tables *mmu.Tables
 	// Fault is the write-fault handler; true means retry the store.
 	Fault func(va uint64) bool
-	// BeforeStore, if set, is called before every store a CPU makes
-	// (after translation): tests use it to check invariants.
-	BeforeStore func(va uint64, w mmu.Walk, cached bool)
 
 	world         sync.RWMutex
 	epoch         atomic.Uint64
@@ -109,9 +106,6 @@ func (c *CPU) Store64(va, v uint64) error {
 	vpn := va / mmu.PageSize
 	slot := &c.tlb[vpn%tlbEntries]
 	if *slot == vpn+1 {
-		if c.m.BeforeStore != nil {
-			c.m.BeforeStore(va, mmu.Walk{}, true)
-		}
 		c.m.Mem.Store64(va, v) // identity mapping: pa == va
 		c.Stores++
 		return nil
@@ -122,9 +116,6 @@ func (c *CPU) Store64(va, v uint64) error {
 			return fmt.Errorf("sim: store to %#x: %w", va, err)
 		}
 		if w.Writable {
-			if c.m.BeforeStore != nil {
-				c.m.BeforeStore(va, w, false)
-			}
 			*slot = vpn + 1
 			c.m.Mem.Store64(w.PA, v)
 			c.Stores++
