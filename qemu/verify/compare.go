@@ -107,8 +107,21 @@ func (r *Report) String() string {
 	} else {
 		b.WriteString("; manifest and root hash OK")
 	}
-	for _, m := range r.Mismatches {
-		b.WriteString("\n  " + m.String())
+	// Every differing page is listed; runs of consecutive pages that were
+	// not copied (an interrupted snapshot: often most of memory) are
+	// listed as one line per run.
+	ms := r.Mismatches
+	for i := 0; i < len(ms); i++ {
+		j := i
+		for j+1 < len(ms) && ms[i].Problem == NotCopied && ms[j+1].Problem == NotCopied && ms[j+1].Addr == ms[j].Addr+r.PageSize {
+			j++
+		}
+		if j == i {
+			b.WriteString("\n  " + ms[i].String())
+			continue
+		}
+		fmt.Fprintf(&b, "\n  pages %#x-%#x (%d pages, first %s): not copied", ms[i].Addr, ms[j].Addr+r.PageSize, j-i+1, ms[i].Owner)
+		i = j
 	}
 	return b.String()
 }

@@ -232,3 +232,21 @@ func TestOwners(t *testing.T) {
 		t.Errorf("arch %q", o.Arch)
 	}
 }
+
+// TestNotCopiedRuns: an interrupted snapshot lists runs of uncopied pages
+// as one line each, and every differing page on its own.
+func TestNotCopiedRuns(t *testing.T) {
+	f := newFixture(t)
+	l, _ := snapshot.NewLayout(ps, f.ranges)
+	// Clear pages 0, 1, 2 (0x100000-0x103000) and 4 (0x180000).
+	w := binary.LittleEndian.Uint64(f.img[l.MapOff:])
+	binary.LittleEndian.PutUint64(f.img[l.MapOff:], w&^0b10111)
+	r := f.compare(t)
+	if len(r.Mismatches) != 4 {
+		t.Fatalf("%s", r)
+	}
+	s := r.String()
+	if !strings.Contains(s, "\n  pages 0x100000-0x103000 (3 pages, first kernel text (.text _start)): not copied\n  page 0x180000 heap (heap): not copied") {
+		t.Fatalf("%s", s)
+	}
+}
