@@ -76,6 +76,8 @@ type Fault struct {
 	InstErr  error // why the instruction could not be decoded
 }
 
+// String is a one-line fault report: run state, PC, decoded instruction
+// and the fault-address registers.
 func (f *Fault) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "guest %s at pc %#x", f.RunState, f.CPU.PC)

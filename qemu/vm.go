@@ -39,6 +39,8 @@ func (s ExitStatus) DebugExit() (v int, ok bool) {
 	return s.Code >> 1, true
 }
 
+// String describes the exit: "exit status N", "signal …" or "killed by
+// harness".
 func (s ExitStatus) String() string {
 	switch {
 	case s.Killed:

@@ -34,6 +34,7 @@ type Inst struct {
 	Sym   string // "func+0x4" or ""
 }
 
+// String formats the instruction as "pc <sym+off>: bytes  text".
 func (i Inst) String() string {
 	s := fmt.Sprintf("%#x", i.PC)
 	if i.Sym != "" {

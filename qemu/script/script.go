@@ -202,6 +202,7 @@ func (o *Outcome) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// String returns the outcome as written in scripts.
 func (o Outcome) String() string {
 	if o.Result == "error" {
 		return "error " + o.Error
@@ -457,6 +458,7 @@ func (a *Addr) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// String returns the address as a number or symbol+offset.
 func (a Addr) String() string {
 	if a.Symbol == "" {
 		return fmt.Sprintf("%#x", a.Value)

@@ -43,6 +43,8 @@ type Mismatch struct {
 	Err   error // ReadError and NoReference detail
 }
 
+// String is the one-line report of the page: address, owner, problem and
+// the first differing byte.
 func (m Mismatch) String() string {
 	switch m.Problem {
 	case Differs:

@@ -176,6 +176,7 @@ type Owner struct {
 	Where string
 }
 
+// String returns "kind (where)".
 func (w Owner) String() string {
 	if w.Where == "" {
 		return string(w.Kind)

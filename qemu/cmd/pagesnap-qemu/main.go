@@ -221,7 +221,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 // addrFlag parses 0x-prefixed or decimal addresses.
 type addrFlag uint64
 
+// String implements flag.Value.
 func (a *addrFlag) String() string { return fmt.Sprintf("%#x", uint64(*a)) }
+
+// Set implements flag.Value.
 func (a *addrFlag) Set(s string) error {
 	v, err := strconv.ParseUint(s, 0, 64)
 	*a = addrFlag(v)
@@ -230,7 +233,10 @@ func (a *addrFlag) Set(s string) error {
 
 type regionsFlag []verify.Region
 
+// String implements flag.Value.
 func (r *regionsFlag) String() string { return fmt.Sprint(len(*r)) }
+
+// Set implements flag.Value.
 func (r *regionsFlag) Set(s string) error {
 	f := strings.Split(s, ":")
 	if len(f) != 4 {
@@ -376,6 +382,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // prefixWriter strips the console log's "console: " prefix for boot.
 type prefixWriter struct{ w io.Writer }
 
+// Write implements io.Writer.
 func (p prefixWriter) Write(b []byte) (int, error) {
 	_, err := p.w.Write([]byte(strings.TrimPrefix(string(b), "console: ")))
 	return len(b), err
