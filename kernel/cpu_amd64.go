@@ -6,22 +6,10 @@ package kernel
 // used on the fault path and on the snapshot stack.
 
 //go:nosplit
-func readCR2() uint64
-
-//go:nosplit
-func readCR3() uint64
-
-//go:nosplit
 func writeCR3(v uint64)
 
 //go:nosplit
 func setCR0WP()
-
-//go:nosplit
-func invlpg(va uint64)
-
-//go:nosplit
-func flushTLB()
 
 // cli masks interrupts and returns the previous RFLAGS.
 //

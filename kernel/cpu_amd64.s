@@ -2,18 +2,6 @@
 
 #include "textflag.h"
 
-// func readCR2() uint64
-TEXT ·readCR2(SB),NOSPLIT,$0-8
-	MOVQ	CR2, AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
-// func readCR3() uint64
-TEXT ·readCR3(SB),NOSPLIT,$0-8
-	MOVQ	CR3, AX
-	MOVQ	AX, ret+0(FP)
-	RET
-
 // func writeCR3(v uint64)
 TEXT ·writeCR3(SB),NOSPLIT,$0-8
 	MOVQ	v+0(FP), AX
@@ -25,20 +13,6 @@ TEXT ·setCR0WP(SB),NOSPLIT,$0
 	MOVQ	CR0, AX
 	ORQ	$(1<<16), AX	// CR0.WP: supervisor writes honour R/W (SDM Vol. 3A 2.5)
 	MOVQ	AX, CR0
-	RET
-
-// func invlpg(va uint64)
-TEXT ·invlpg(SB),NOSPLIT,$0-8
-	MOVQ	va+0(FP), AX
-	INVLPG	(AX)
-	RET
-
-// func flushTLB()
-// Reloading CR3 drops every non-global translation; pagesnap's tables set
-// no G bit (SDM Vol. 3A 4.10.4.1).
-TEXT ·flushTLB(SB),NOSPLIT,$0
-	MOVQ	CR3, AX
-	MOVQ	AX, CR3
 	RET
 
 // func cli() (flags uint64)

@@ -43,7 +43,7 @@ func main() {
 			case kernel.DMAWhole:
 				return dma.Window(nil)
 			default:
-				return dma.InUse(nil)
+				return kernel.RoundOut(dma.InUse(nil), 2<<20, kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize})
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
