@@ -26,9 +26,10 @@ const (
 	vectorSyncSP0 = 0
 )
 
-// exceptionFrame is what the vector saves on the SP_EL1 stack (layout
-// shared with vectors_arm64.s).
-type exceptionFrame struct {
+// ExceptionFrame is the interrupted context the vector saves on the SP_EL1
+// stack (layout shared with vectors_arm64.s). Handlers may change X, SP
+// and ELR: the exception return restores them.
+type ExceptionFrame struct {
 	X      [31]uint64 // X0-X30 (X28 is the interrupted g, X30 its LR)
 	SP     uint64     // SP_EL0 at the exception
 	ELR    uint64     // ELR_EL1: the faulting or returning PC
@@ -38,6 +39,18 @@ type exceptionFrame struct {
 	Vector uint64     // vector entry index 0-15
 	_      uint64
 }
+
+// AbortHandler, if set, is offered every data abort taken from Go code
+// (EL1 on SP_EL0) before the board turns it into a panic: for example a
+// write to a page that a snapshot write-protected. It runs on the
+// exception stack with interrupts masked, in the middle of whatever the
+// interrupted code was doing, so it must be nosplit, allocate nothing,
+// write no pointers and take no lock the interrupted code may hold. It
+// returns true when it resolved the fault: the exception returns to
+// f.ELR (the faulting instruction, to retry it, unless the handler moved
+// it) with the registers in f. ESR_EL1.ISS (f.ESR) tells the kind of
+// fault (DFSC, bits 5:0) and WnR (bit 6: a write); f.FAR is the address.
+var AbortHandler func(f *ExceptionFrame) bool
 
 // semihostingCallPC returns the address of semihostingCall's HLT
 // (exit_arm64.s).
@@ -63,12 +76,15 @@ var vectorNames = [16]string{
 // so no write barrier is emitted.
 //
 //go:nosplit
-func exception(f *exceptionFrame) (resume bool) {
+func exception(f *ExceptionFrame) (resume bool) {
 	ec := (f.ESR >> ESR_EL1_EC_SHIFT) & 0x3f
 	if ec == EC_UNKNOWN && uintptr(f.ELR) == semihostingCallPC() {
 		// Semihosting is off: skip the HLT, let Exit fall back.
 		semihostingFailed = 1
 		f.ELR += 4
+		return true
+	}
+	if f.Vector == vectorSyncSP0 && ec == EC_DABT_CUR && AbortHandler != nil && AbortHandler(f) {
 		return true
 	}
 	if f.Vector == vectorSyncSP0 && (ec == EC_DABT_CUR || ec == EC_IABT_CUR) &&

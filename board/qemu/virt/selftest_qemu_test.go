@@ -214,7 +214,9 @@ func TestSelftestFailStatus(t *testing.T) {
 
 // TestExceptions boots internal/boardtest: aborts in Go code must become
 // recoverable run-time panics (nil loads, stores and function calls, an
-// unmapped address, fmt's handling of a nil Stringer); an unrecovered one
+// unmapped address, fmt's handling of a nil Stringer), an AbortHandler
+// must be able to resolve a load (result and registers as it left them),
+// runtime.WakeG must end a sleep at once; an unrecovered abort
 // must end the machine with the runtime's status 2; any other exception
 // must be reported with its syndrome and end it with ExceptionExitCode.
 func TestExceptions(t *testing.T) {
@@ -223,7 +225,7 @@ func TestExceptions(t *testing.T) {
 
 	t.Run("recover", func(t *testing.T) {
 		lines, st := boot(t, buildKernel(t, goBin, pkg), "max", 256, false, semihosting)
-		for _, c := range []string{"nil-load", "nil-store", "nil-func", "unmapped", "fmt-nil-stringer", "wakeg", "after"} {
+		for _, c := range []string{"nil-load", "nil-store", "nil-func", "unmapped", "fmt-nil-stringer", "abort-handler", "abort-declined", "wakeg", "after"} {
 			requireLines(t, lines, "boardtest: "+c+": ok")
 		}
 		if st.Killed || st.Signal != 0 || st.Code != 0 {

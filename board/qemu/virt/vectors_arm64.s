@@ -3,7 +3,7 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// Frame layout: exceptionFrame in exception.go.
+// Frame layout: ExceptionFrame in exception.go.
 #define FRAME 304
 #define F_SP 248
 #define F_ELR 256

@@ -4,8 +4,9 @@
 // exception handling and runtime hooks, booted by the board's host tests.
 // The mode, set with -ldflags "-X main.mode=...", picks what it does:
 //
-//	recover  faults that must become recoverable panics, and
-//	         runtime.WakeG ending a time.Sleep at once; one
+//	recover  faults that must become recoverable panics, an abort
+//	         handler resolving a load, and runtime.WakeG ending a
+//	         time.Sleep at once; one
 //	         "boardtest: <name>: ok|FAIL ..." line each, then exit 0 or 1
 //	panic    an unrecovered nil dereference (the runtime exits with 2)
 //	undef    an undefined instruction (the board reports it, exits with 3)
@@ -19,7 +20,7 @@ import (
 	"time"
 	"unsafe"
 
-	_ "github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/board/qemu/virt"
 )
 
 var mode = "recover"
@@ -34,6 +35,27 @@ func (s stringer) String() string { return fmt.Sprint(s.v) }
 
 // udf executes a permanently undefined instruction (udf_arm64.s).
 func udf()
+
+// probeLoad loads from addr with R19 set around the load and returns the
+// loaded value and R19 afterwards (udf_arm64.s).
+func probeLoad(addr uintptr) (v, r19 uint64)
+
+// handledAddr is the address whose loads abortHandler resolves.
+const handledAddr = 0x1000
+
+// abortHandler resolves loads from handledAddr: the load yields 42 and
+// execution continues after it (an A64 instruction is 4 bytes).
+//
+//go:nosplit
+func abortHandler(f *virt.ExceptionFrame) bool {
+	const wnr = 1 << 6 // ESR_EL1.ISS.WnR: the access was a write
+	if f.FAR != handledAddr || f.ESR&wnr != 0 {
+		return false
+	}
+	f.X[0] = 42
+	f.ELR += 4
+	return true
+}
 
 // wakeG calls runtime.WakeG as an interrupt handler would (R0 = g) and
 // returns its R0 (udf_arm64.s).
@@ -113,6 +135,13 @@ func main() {
 	ok = check("unmapped", recovered(func() { fmt.Println(*far) }), nilMsg) && ok
 	var p *stringer
 	ok = check("fmt-nil-stringer", fmt.Sprintf("%v", p), "<nil>") && ok
+	virt.AbortHandler = abortHandler
+	v, r19 := probeLoad(handledAddr)
+	ok = check("abort-handler", fmt.Sprintf("%d %#x", v, r19), "42 0x1234") && ok
+	// Faults the handler declines still become panics.
+	ok = check("abort-declined", recovered(func() { probeLoad(handledAddr + 8) }), nilMsg) && ok
+	virt.AbortHandler = nil
+
 	woke, err := checkWake()
 	if err != nil {
 		woke = err.Error()
