@@ -1,0 +1,64 @@
+//go:build tamago
+
+#include "go_asm.h"
+#include "textflag.h"
+
+// mmuinit builds the identity boot tables (see mmu.go) and turns on the
+// MMU with caches. It uses R0-R7 and needs no stack.
+TEXT ·mmuinit(SB),NOSPLIT|NOFRAME,$0
+	MOVD	$const_bootL1, R0
+	MOVD	$const_bootL2, R1
+
+	// L1[0]: the level 2 table for 0-1 GiB.
+	ORR	$const_PTE_TABLE, R1, R2
+	MOVD	R2, (R0)
+	// L1[1..255]: 1 GiB blocks of normal memory (RAM lies here).
+	MOVD	$1, R3
+	MOVD	$const_blockNormal, R5
+l1normal:
+	LSL	$30, R3, R4
+	ORR	R5, R4
+	MOVD	R4, (R0)(R3<<3)
+	ADD	$1, R3
+	CMP	$256, R3
+	BLT	l1normal
+	// L1[256..511]: 1 GiB blocks of device memory.
+	MOVD	$const_blockDevice, R5
+l1device:
+	LSL	$30, R3, R4
+	ORR	R5, R4
+	MOVD	R4, (R0)(R3<<3)
+	ADD	$1, R3
+	CMP	$512, R3
+	BLT	l1device
+
+	// L2[0]: invalid (0-2 MiB faults); L2[1..511]: 2 MiB device blocks.
+	MOVD	ZR, (R1)
+	MOVD	$1, R3
+l2device:
+	LSL	$21, R3, R4
+	ORR	R5, R4
+	MOVD	R4, (R1)(R3<<3)
+	ADD	$1, R3
+	CMP	$512, R3
+	BLT	l2device
+
+	MOVD	$const_bootMAIR, R0
+	MSR	R0, MAIR_EL1
+	MOVD	$const_bootTCR, R0
+	MSR	R0, TCR_EL1
+	MOVD	$const_bootL1, R0
+	MSR	R0, TTBR0_EL1
+	// The table stores complete before the first walk; no stale
+	// translations remain (Arm ARM, chapter D8, "TLB maintenance").
+	DSB	$15
+	TLBI	VMALLE1
+	DSB	$15
+	ISB	$15
+
+	MRS	SCTLR_EL1, R0
+	ORR	$(const_SCTLR_EL1_M|const_SCTLR_EL1_C|const_SCTLR_EL1_I), R0
+	BIC	$(const_SCTLR_EL1_A|const_SCTLR_EL1_WXN), R0
+	MSR	R0, SCTLR_EL1
+	ISB	$15
+	RET
