@@ -23,9 +23,9 @@ TEXT _rt0_tamago_start(SB),NOSPLIT|NOFRAME,$0
 
 // WakeG(R0 = g) records g in pendingWake (see os_tamago.go) and returns
 // R0 = 1, or R0 = 0 when g is nil. Called from interrupt handlers: it
-// touches no stack, takes no lock and clobbers only R0 and R27 (REGTMP, for
-// the store to a global); an
-// aligned 8-byte store is single-copy atomic (Arm ARM B2.2.1).
+// touches no stack, takes no lock and clobbers only R0 and R27 (REGTMP,
+// for the store to a global); an aligned 8-byte store is single-copy
+// atomic (Arm ARM B2.2.1).
 TEXT runtime·WakeG(SB),NOSPLIT|NOFRAME,$0
 	CBZ	R0, none
 	MOVD	R0, runtime·pendingWake(SB)
