@@ -22,7 +22,8 @@ BUILD ?= build
 # The GOOS=tamago toolchain's GOROOT, written by `make toolchain`
 # (TAMAGO=/path/to/go/bin/go uses an existing tamago-go instead).
 GOROOT_FILE := $(BUILD)/toolchain.goroot
-TGO = $(shell cat $(GOROOT_FILE))/bin/go
+# (expanded by the shell when a recipe runs, after `make toolchain`)
+TGO = "$$(cat $(GOROOT_FILE))/bin/go"
 
 # runtime/goos comes from the tamago library (the toolchain's GOOSPKG overlay).
 export GOOSPKG := github.com/usbarmory/tamago
@@ -100,14 +101,18 @@ test-host:
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test $(HOST_PKGS)
 
-test: deps kernels
-	PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
+# Kernels and the toolchain for the tests that boot QEMU (each test says
+# when it skips for lack of one).
+TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 	PAGESNAP_KERNEL_AMD64=$(abspath $(BUILD)/pagesnap-amd64-256M.elf) \
 	PAGESNAP_KERNEL_AMD64_256M=$(abspath $(BUILD)/pagesnap-amd64-256M.elf) \
 	PAGESNAP_KERNEL_AMD64_1G=$(abspath $(BUILD)/pagesnap-amd64-1G.elf) \
 	PAGESNAP_KERNEL_AMD64_2G=$(abspath $(BUILD)/pagesnap-amd64-2G.elf) \
-	TAMAGO_GO=$(TGO) \
-	$(GO) test -p 1 -timeout 80m $(HOST_PKGS)
+	TAMAGO_GO=$(TGO)
+
+test: deps kernels
+	$(GO) vet $(HOST_PKGS)
+	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
 
 include qemu/fault-injection.mk
 

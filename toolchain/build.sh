@@ -20,7 +20,8 @@ die() { printf 'toolchain: error: %s\n' "$*" >&2; exit 1; }
 check() { # $1 = go binary
 	local v
 	v=$("$1" version 2>/dev/null) || die "$1 does not run"
-	"$1" tool dist list 2>/dev/null | grep -qx 'tamago/amd64' ||
+	# (no grep -q: under pipefail its early exit would fail the pipeline)
+	"$1" tool dist list 2>/dev/null | grep -x 'tamago/amd64' >/dev/null ||
 		die "$1 ($v) does not know GOOS=tamago GOARCH=amd64: it is not a tamago toolchain"
 }
 
