@@ -29,14 +29,17 @@ var selftestCheckRE = regexp.MustCompile(`^selftest: (\w+): (ok|FAIL.*)$`)
 // Selftest boots the self-check kernel for arch and checks every line and
 // the exit status. accel is "tcg", "kvm" or "auto" (a short KVM probe boot
 // decides; TCG unless KVM proves to work).
-func Selftest(ctx context.Context, arch qemu.Arch, kernel, accel string, log io.Writer) (*SelftestResult, error) {
+//
+// With icount (TCG only), guest time counts instructions: the sleep check
+// then measures the guest's own clock, whatever the host's load.
+func Selftest(ctx context.Context, arch qemu.Arch, kernel, accel string, icount bool, log io.Writer) (*SelftestResult, error) {
 	res := &SelftestResult{Accel: "tcg"}
 	if accel == "auto" {
 		accel = "tcg"
 		res.KVMProbe = "no /dev/kvm"
 		if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 			f.Close()
-			if r, err := selftestBoot(ctx, arch, kernel, "kvm", 20*time.Second, io.Discard); err == nil {
+			if r, err := selftestBoot(ctx, arch, kernel, "kvm", false, 20*time.Second, io.Discard); err == nil {
 				res.KVMProbe = fmt.Sprintf("kvm probe passed in %v", r.BootWall)
 				accel = "kvm"
 			} else {
@@ -44,7 +47,7 @@ func Selftest(ctx context.Context, arch qemu.Arch, kernel, accel string, log io.
 			}
 		}
 	}
-	r, err := selftestBoot(ctx, arch, kernel, accel, 5*time.Minute, log)
+	r, err := selftestBoot(ctx, arch, kernel, accel, icount && accel == "tcg", 5*time.Minute, log)
 	if r != nil {
 		r.KVMProbe = res.KVMProbe
 	}
@@ -60,10 +63,10 @@ func firstLine(s string) string {
 	return s
 }
 
-func selftestBoot(ctx context.Context, arch qemu.Arch, kernel, accel string, timeout time.Duration, log io.Writer) (*SelftestResult, error) {
+func selftestBoot(ctx context.Context, arch qemu.Arch, kernel, accel string, icount bool, timeout time.Duration, log io.Writer) (*SelftestResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cfg := qemu.Config{Arch: arch, MemoryMiB: 1024, Kernel: kernel, Accel: accel, ConsoleLog: log}
+	cfg := qemu.Config{Arch: arch, MemoryMiB: 1024, Kernel: kernel, Accel: accel, ICount: icount, ConsoleLog: log}
 	if arch == qemu.AMD64 {
 		cfg.DebugExit = true
 	} else {
@@ -76,6 +79,9 @@ func selftestBoot(ctx context.Context, arch qemu.Arch, kernel, accel string, tim
 	}
 	defer vm.Kill()
 	res := &SelftestResult{Accel: accel}
+	if icount {
+		res.Accel += " -icount shift=0,sleep=off"
+	}
 	if _, err := vm.Console.Expect(regexp.MustCompile(`^pagesnap selftest: `), timeout); err != nil {
 		return nil, fmt.Errorf("no banner: %w", err)
 	}

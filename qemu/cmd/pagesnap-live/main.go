@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm]
+//	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
 //	pagesnap-live snapshot -kernel ELF [-ram 256M|1G|2G] [-dma inuse|whole|none] [-icount] [-work D] [-keep DIR] [-timeout D]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
@@ -64,6 +64,7 @@ func selftest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	kernel := fs.String("kernel", "", "selftest kernel `ELF` (kernel/cmd/selftest)")
 	arch := fs.String("arch", "amd64", "guest `arch`: amd64 or arm64")
 	accel := fs.String("accel", "auto", "`accelerator`: auto (KVM only if a probe boot passes), tcg or kvm")
+	icount := fs.Bool("icount", false, "under TCG, run with -icount: guest time counts instructions")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,7 +77,7 @@ func selftest(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "pagesnap-live selftest: -accel must be auto, tcg or kvm\n")
 		return 2
 	}
-	res, err := live.Selftest(ctx, a, *kernel, *accel, prefixWriter{stdout, "guest| "})
+	res, err := live.Selftest(ctx, a, *kernel, *accel, *icount, prefixWriter{stdout, "guest| "})
 	if res != nil {
 		fmt.Fprintf(stdout, "accelerator: %s (%s)\n", res.Accel, res.KVMProbe)
 		fmt.Fprintf(stdout, "boot: %v from QEMU start to banner (host wall clock); guest: %s\n", res.BootWall.Round(time.Millisecond), res.GuestBoot)
