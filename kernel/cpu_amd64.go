@@ -2,6 +2,8 @@
 
 package kernel
 
+import "github.com/pagesnap/pagesnap/board/ioport"
+
 // Processor control, in cpu_amd64.s. Every function is nosplit: they are
 // used on the fault path and on the snapshot stack.
 
@@ -20,21 +22,6 @@ func cli() (flags uint64)
 func restoreFlags(flags uint64)
 
 //go:nosplit
-func outb(port uint16, val uint8)
-
-//go:nosplit
-func outw(port uint16, val uint16)
-
-//go:nosplit
-func outl(port uint16, val uint32)
-
-//go:nosplit
-func inb(port uint16) uint8
-
-//go:nosplit
-func rdtsc() uint64
-
-//go:nosplit
 func lgdt(ptr uint64)
 
 //go:nosplit
@@ -51,7 +38,7 @@ func halt()
 // cycles returns the time-stamp counter.
 //
 //go:nosplit
-func cycles() uint64 { return rdtsc() }
+func cycles() uint64 { return ioport.RDTSC() }
 
 // runOnStack calls fn on the stack whose top is sp (fault_amd64.s).
 //

@@ -5,6 +5,7 @@ package kernel
 import (
 	"encoding/binary"
 	"errors"
+	"github.com/pagesnap/pagesnap/board/ioport"
 	"strings"
 )
 
@@ -22,9 +23,9 @@ const (
 var ErrNoFwCfg = errors.New("fw_cfg: device not found")
 
 func fwcfgRead(sel uint16, b []byte) {
-	outw(FW_CFG_PORT_SEL, sel)
+	ioport.Out16(FW_CFG_PORT_SEL, sel)
 	for i := range b {
-		b[i] = inb(FW_CFG_PORT_DATA)
+		b[i] = ioport.In8(FW_CFG_PORT_DATA)
 	}
 }
 
@@ -37,15 +38,15 @@ func FwCfgFile(name string) ([]byte, error) {
 		return nil, ErrNoFwCfg
 	}
 	var cnt [4]byte
-	outw(FW_CFG_PORT_SEL, FW_CFG_FILE_DIR)
+	ioport.Out16(FW_CFG_PORT_SEL, FW_CFG_FILE_DIR)
 	for i := range cnt {
-		cnt[i] = inb(FW_CFG_PORT_DATA)
+		cnt[i] = ioport.In8(FW_CFG_PORT_DATA)
 	}
 	n := binary.BigEndian.Uint32(cnt[:])
 	var ent [64]byte
 	for i := uint32(0); i < n; i++ {
 		for j := range ent {
-			ent[j] = inb(FW_CFG_PORT_DATA)
+			ent[j] = ioport.In8(FW_CFG_PORT_DATA)
 		}
 		fname := strings.TrimRight(string(ent[8:]), "\x00")
 		if fname != name {

@@ -2,6 +2,8 @@
 
 package kernel
 
+import "github.com/pagesnap/pagesnap/board/ioport"
+
 // Raw output to the first 16550 UART (COM1) for the fault path, which
 // cannot use the console driver (it may be the interrupted code).
 const (
@@ -19,9 +21,9 @@ const DEBUG_EXIT_PORT = 0xf4
 
 //go:nosplit
 func rawByte(c byte) {
-	for inb(COM1_LSR)&LSR_THRE == 0 {
+	for ioport.In8(COM1_LSR)&LSR_THRE == 0 {
 	}
-	outb(COM1, c)
+	ioport.Out8(COM1, c)
 }
 
 //go:nosplit
@@ -50,6 +52,6 @@ func rawHex(v uint64) {
 //
 //go:nosplit
 func exitNoSplit(code uint32) {
-	outl(DEBUG_EXIT_PORT, code)
+	ioport.Out32(DEBUG_EXIT_PORT, code)
 	halt()
 }

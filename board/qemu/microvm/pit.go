@@ -1,5 +1,7 @@
 package microvm
 
+import "github.com/pagesnap/pagesnap/board/ioport"
+
 // Intel 8254 Programmable Interval Timer (82C54 datasheet), used only to
 // measure the TSC frequency: under TCG neither kvmclock nor CPUID leaf 15H
 // gives it.
@@ -30,23 +32,23 @@ const calibrationTicks = PIT_FREQ / 100
 const calibrationRuns = 5
 
 func pitRead() uint16 {
-	outb(PIT_MODE, PIT_CW_CH0_LATCH)
-	lo := inb(PIT_CH0)
-	hi := inb(PIT_CH0)
+	ioport.Out8(PIT_MODE, PIT_CW_CH0_LATCH)
+	lo := ioport.In8(PIT_CH0)
+	hi := ioport.In8(PIT_CH0)
 	return uint16(hi)<<8 | uint16(lo)
 }
 
 // measureTSC returns the TSC frequency measured over calibrationTicks.
 func measureTSC() float64 {
 	prev := pitRead()
-	t0 := rdtsc()
+	t0 := ioport.RDTSC()
 	var elapsed uint32
 	for elapsed < calibrationTicks {
 		cur := pitRead()
 		elapsed += uint32(prev - cur) // counts down, wraps at 65536
 		prev = cur
 	}
-	t1 := rdtsc()
+	t1 := ioport.RDTSC()
 	if t1 <= t0 {
 		return 0
 	}
@@ -57,13 +59,13 @@ func measureTSC() float64 {
 // timer multiplier (nanoseconds per TSC tick). It keeps the clock
 // continuous: the current nanotime is preserved across the change.
 func calibrateTSC() {
-	outb(PIC1_DATA, 0xff)
-	outb(PIC2_DATA, 0xff)
+	ioport.Out8(PIC1_DATA, 0xff)
+	ioport.Out8(PIC2_DATA, 0xff)
 
 	// free-running count down from 65536
-	outb(PIT_MODE, PIT_CW_CH0_MODE2)
-	outb(PIT_CH0, 0)
-	outb(PIT_CH0, 0)
+	ioport.Out8(PIT_MODE, PIT_CW_CH0_MODE2)
+	ioport.Out8(PIT_CH0, 0)
+	ioport.Out8(PIT_CH0, 0)
 
 	hz := 0.0
 	for i := 0; i < calibrationRuns; i++ {
@@ -92,5 +94,5 @@ func TSCFrequency() uint64 {
 
 // TSCCounter returns the time-stamp counter (ticks since reset).
 func TSCCounter() uint64 {
-	return rdtsc()
+	return ioport.RDTSC()
 }
