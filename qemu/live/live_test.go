@@ -3,6 +3,8 @@ package live
 import (
 	"context"
 	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +157,41 @@ func TestFatalFault(t *testing.T) {
 	}
 	if v, ok := st.DebugExit(); !ok || v != 3 {
 		t.Fatalf("exit %v, want isa-debug-exit 3 (status 7)", st)
+	}
+}
+
+// TestSelftestFailureDetected builds the self-check kernel with a check
+// that fails on purpose (-X main.failForTest) and asserts that Selftest
+// reports it and that the guest's exit status says FAIL (isa-debug-exit 1).
+func TestSelftestFailureDetected(t *testing.T) {
+	goBin := os.Getenv("TAMAGO_GO")
+	if goBin == "" {
+		t.Skip("TAMAGO_GO is not set: `make test` sets it to the GOOS=tamago toolchain")
+	}
+	elf := t.TempDir() + "/selftest-fail.elf"
+	cmd := exec.Command(goBin, "build", "-ldflags", "-T 0x10010000 -R 0x1000 -X main.failForTest=forced", "-o", elf, "../../kernel/cmd/selftest")
+	cmd.Env = append(os.Environ(), "GOOS=tamago", "GOARCH=amd64", "GOOSPKG=github.com/usbarmory/tamago")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vm, err := qemu.Start(ctx, qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: 1024, Kernel: elf, DebugExit: true, ICount: true, ConsoleLog: logWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString("selftest: forced: FAIL failed on purpose", 4*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.Console.Expect(regexp.MustCompile(`^selftest: FAIL$`), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vm.Wait(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := st.DebugExit(); !ok || v != 1 {
+		t.Fatalf("exit %v, want isa-debug-exit 1 (status 3)", st)
 	}
 }
