@@ -22,7 +22,7 @@
 //	instant: github.com/pagesnap/pagesnap/kernel.snapshotInstant
 //	storage: {addr: 0x30000000}             # or {line: "^snap: storage (0x[0-9a-f]+)"}
 //	regions:                                # owners for mismatch reports
-//	  - {name: rings, kind: dma, base: 0x20000000, size: 16M}   # heap|stack|dma|storage
+//	  - {name: rings, kind: dma, base: 0x20000000, size: 16M}   # heap|stack|dma|storage|other
 //	timeout: 10m                            # whole run (default 5m)
 //	steps: [...]
 //	expect: verified                        # verified | ok | error NAME

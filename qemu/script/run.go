@@ -23,7 +23,7 @@ import (
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
-var regionKinds = map[string]verify.Kind{"heap": verify.Heap, "stack": verify.Stack, "dma": verify.DMA, "storage": verify.Storage}
+var regionKinds = map[string]verify.Kind{"heap": verify.Heap, "stack": verify.Stack, "dma": verify.DMA, "storage": verify.Storage, "other": verify.Other}
 
 // Errors a run can fail with, beyond those of packages qemu, snapshot and
 // verify.

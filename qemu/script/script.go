@@ -76,7 +76,7 @@ type StorageSpec struct {
 // RegionSpec is a named range for owner reports.
 type RegionSpec struct {
 	Name string `yaml:"name"`
-	Kind string `yaml:"kind"` // heap, stack, dma, storage
+	Kind string `yaml:"kind"` // heap, stack, dma, storage, other
 	Base Addr   `yaml:"base"`
 	Size Size   `yaml:"size"`
 }
@@ -616,7 +616,7 @@ func (s *Script) check() error {
 	}
 	for _, r := range s.Regions {
 		if _, ok := regionKinds[r.Kind]; !ok {
-			bad("region %q: kind %q: want heap, stack, dma or storage", r.Name, r.Kind)
+			bad("region %q: kind %q: want heap, stack, dma, storage or other", r.Name, r.Kind)
 		}
 	}
 	return errors.Join(errs...)

@@ -21,6 +21,7 @@ const (
 	Stack        Kind = "stack"
 	DMA          Kind = "DMA"
 	Storage      Kind = "snapshot storage"
+	Other        Kind = "other"
 	Unknown      Kind = "unknown"
 )
 
@@ -42,10 +43,11 @@ type Symbol struct {
 
 // Owners maps physical addresses to owners: the kernel ELF's sections and
 // symbols (the kernel runs identity-mapped or its ELF carries physical load
-// addresses: PT_LOAD p_vaddr − p_paddr is applied) plus caller regions,
-// which take precedence.
+// addresses: PT_LOAD p_vaddr − p_paddr is applied) plus caller regions.
 type Owners struct {
-	// Regions are checked before the ELF sections.
+	// Regions are declared by the caller; where they overlap each other or
+	// the ELF's sections, the smallest range containing an address names
+	// its owner.
 	Regions  []Region
 	sections []Region
 	syms     []Symbol // sorted by Addr (physical)
@@ -189,12 +191,16 @@ func (o *Owners) Owner(addr uint64) Owner {
 	if o == nil {
 		return Owner{Kind: Unknown}
 	}
-	for _, r := range o.Regions {
-		if r.contains(addr) {
-			return Owner{Kind: r.Kind, Where: r.Name}
+	// The smallest range containing addr wins: a DMA buffer declared
+	// inside .bss, or kernel sections inside a declared "runtime RAM"
+	// heap region, are named for what they are.
+	var best *Region
+	for i := range o.Regions {
+		if r := &o.Regions[i]; r.contains(addr) && (best == nil || r.Size < best.Size) {
+			best = r
 		}
 	}
-	if s := o.section(addr); s != nil {
+	if s := o.section(addr); s != nil && (best == nil || s.Size < best.Size) {
 		w := s.Name
 		if sym, off, ok := o.Lookup(addr); ok {
 			w += " " + sym.Name
@@ -203,6 +209,9 @@ func (o *Owners) Owner(addr uint64) Owner {
 			}
 		}
 		return Owner{Kind: s.Kind, Where: w}
+	}
+	if best != nil {
+		return Owner{Kind: best.Kind, Where: best.Name}
 	}
 	return Owner{Kind: Unknown}
 }

@@ -225,6 +225,20 @@ func TestOwners(t *testing.T) {
 			t.Errorf("%#x: %q, want %q", addr, got, want)
 		}
 	}
+	// A broad region (all of RAM as heap) does not hide the kernel's
+	// sections, and a smaller region inside a section wins over it.
+	o.Regions = append(o.Regions, Region{Name: "runtime RAM", Kind: Heap, Base: 0, Size: 2 << 20},
+		Region{Name: "ring", Kind: DMA, Base: testguest.CmdAddr, Size: 16})
+	for addr, want := range map[uint64]string{
+		f.guest.Symbols["tick"]: "kernel text (.text tick)",
+		testguest.CmdAddr + 8:   "DMA (ring)",
+		testguest.CmdAddr + 16:  "kernel data (.data)",
+		0x1f0000:                "heap (runtime RAM)",
+	} {
+		if got := o.Owner(addr).String(); got != want {
+			t.Errorf("%#x: %q, want %q", addr, got, want)
+		}
+	}
 	if a, ok := o.Symbol("putc"); !ok || a != f.guest.Symbols["putc"] {
 		t.Errorf("Symbol(putc) = %#x %v", a, ok)
 	}

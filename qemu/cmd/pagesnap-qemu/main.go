@@ -242,10 +242,10 @@ func (r *regionsFlag) Set(s string) error {
 	if len(f) != 4 {
 		return errors.New("want KIND:NAME:BASE:SIZE")
 	}
-	kinds := map[string]verify.Kind{"heap": verify.Heap, "stack": verify.Stack, "dma": verify.DMA, "storage": verify.Storage}
+	kinds := map[string]verify.Kind{"heap": verify.Heap, "stack": verify.Stack, "dma": verify.DMA, "storage": verify.Storage, "other": verify.Other}
 	k, ok := kinds[f[0]]
 	if !ok {
-		return fmt.Errorf("kind %q: want heap, stack, dma or storage", f[0])
+		return fmt.Errorf("kind %q: want heap, stack, dma, storage or other", f[0])
 	}
 	b, err1 := strconv.ParseUint(f[2], 0, 64)
 	n, err2 := strconv.ParseUint(f[3], 0, 64)
@@ -267,7 +267,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&refBase, "ref-base", "physical `address` of the reference image's first byte")
 	kernel := fs.String("kernel", "", "kernel `ELF` whose sections and symbols name page owners")
 	var regions regionsFlag
-	fs.Var(&regions, "region", "owner region `KIND:NAME:BASE:SIZE` (kind heap, stack, dma, storage); repeatable")
+	fs.Var(&regions, "region", "owner region `KIND:NAME:BASE:SIZE` (kind heap, stack, dma, storage, other); repeatable")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: pagesnap-qemu verify [flags]\n\nChecks a snapshot image's manifest and compares every page with a reference image; exits 1 on any mismatch.\n\n")
 		fs.PrintDefaults()
