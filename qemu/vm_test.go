@@ -242,6 +242,11 @@ func TestQMP(t *testing.T) {
 	if _, err := vm.Console.ExpectString(testguest.Banner, 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// An echoed line proves the main loop (which ticks first) has run.
+	vm.Send("x")
+	if _, err := vm.Console.Expect(regexp.MustCompile(`^x$`), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	q, err := vm.QMP()
 	if err != nil {
 		t.Fatal(err)
