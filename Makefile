@@ -110,8 +110,12 @@ TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 	PAGESNAP_KERNEL_AMD64_2G=$(abspath $(BUILD)/pagesnap-amd64-2G.elf) \
 	TAMAGO_GO=$(TGO)
 
+# The engine's concurrency tests also run under the race detector.
+RACE_PKGS := ./snapshot/... ./mmu/... ./dma/...
+
 test: deps kernels
 	$(GO) vet $(HOST_PKGS)
+	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
 
 include qemu/fault-injection.mk
