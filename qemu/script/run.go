@@ -259,6 +259,10 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 			err = opt.AfterStep(r, i)
 			res.Steps[len(res.Steps)-1].Err = err
 		}
+		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// QEMU was killed because the whole run took too long.
+			err = fmt.Errorf("%w: run timeout %v exceeded (%v)", qemu.ErrTimeout, s.Timeout.Or(5*time.Minute), err)
+		}
 		if err != nil {
 			r.logf("  step %d (line %d) %s: FAIL: %v", i+1, st.line, st.Name(), err)
 			res.Err = fmt.Errorf("step %d (line %d) %s: %w", i+1, st.line, st.Name(), err)

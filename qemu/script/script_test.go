@@ -273,3 +273,24 @@ func TestConsoleFaults(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// TestRunTimeout: a run longer than its timeout is killed and reported as
+// a timeout of the run, not as an unexplained exit.
+func TestRunTimeout(t *testing.T) {
+	s, err := Parse(strings.NewReader(`
+arch: amd64
+memory: 16M
+kernel: testguest
+timeout: 1s
+steps:
+  - expect: {re: "never printed", timeout: 1m}
+expect: error timeout
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Execute(context.Background(), s, Options{})
+	if !res.Pass || !strings.Contains(res.Err.Error(), "run timeout 1s exceeded") {
+		t.Fatalf("%s", res.Why)
+	}
+}
