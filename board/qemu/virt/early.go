@@ -27,6 +27,7 @@ func earlyInit() {
 		var size uint64
 		if size, err = runtimeRamSize(early.banks[:early.nbanks]); err == fdtOK {
 			ramSize = uint(size)
+			limitRam(size)
 		}
 	}
 	if err != fdtOK {
