@@ -1,11 +1,12 @@
-// Package virtio drives virtio devices on the microvm board's virtio-mmio
-// transports for GOOS=tamago kernels: today an entropy device
-// (virtio-rng), whose continuous DMA writes exercise the snapshot engine's
-// DMA path.
+// Package virtio drives virtio devices on the virtio-mmio transports of
+// the microvm (amd64) and virt (arm64) boards for GOOS=tamago kernels:
+// today an entropy device (virtio-rng), whose continuous DMA writes
+// exercise the snapshot engine's DMA path.
 //
 // Transport set-up uses tamago's kvm/virtio (MMIO, version 2 "modern"
 // transport only, and VirtualQueue for the split-queue layout and its DMA
-// memory); the queues are then driven by ring (this package), which polls
+// memory), through internal/transport, which on arm64 ports the part used
+// here (tamago's package also holds amd64-only PCI code); the queues are then driven by ring (this package), which polls
 // the used ring instead of relying on interrupts. (VirtualQueue's own
 // Pop re-publishes a descriptor in available slot (idx+1) mod size, one
 // past the slot the device reads next, so a descriptor can be handed to

@@ -10,9 +10,7 @@ import (
 	"time"
 	"unsafe"
 
-	tvirtio "github.com/usbarmory/tamago/kvm/virtio"
-
-	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+	tvirtio "github.com/pagesnap/pagesnap/kernel/virtio/internal/transport"
 )
 
 // virtio-mmio transport versions (1.2, 4.2.2 MMIO Device Register Layout,
@@ -26,7 +24,8 @@ const (
 
 // Transport is one virtio-mmio transport of the board.
 type Transport struct {
-	// Index is the transport number: Base = VIRTIO_MMIO_BASE + Index*VIRTIO_MMIO_SIZE.
+	// Index is the transport number: Base = mmioBase + Index*mmioSize
+	// (the board's transports: transport_*.go).
 	Index int
 	// Base is the register block's physical address.
 	Base uint32
@@ -61,8 +60,8 @@ func (t Transport) write(off, v uint32) {
 // device attached, in transport order.
 func Probe() []Transport {
 	var found []Transport
-	for i := 0; i < microvm.VIRTIO_MMIO_COUNT; i++ {
-		t := Transport{Index: i, Base: uint32(microvm.VIRTIO_MMIO_BASE + i*microvm.VIRTIO_MMIO_SIZE)}
+	for i := 0; i < mmioCount; i++ {
+		t := Transport{Index: i, Base: uint32(mmioBase + i*mmioSize)}
 		if t.read(tvirtio.Magic) != tvirtio.MAGIC {
 			continue
 		}
@@ -111,7 +110,7 @@ func Find(id uint32, qemuDevice string) (Transport, error) {
 		others = strings.Join(s, ", ")
 	}
 	return Transport{}, fmt.Errorf("%w: no device %d on the %d virtio-mmio transports at %#x (devices found: %s); attach one with -global virtio-mmio.force-legacy=false -device %s",
-		ErrNoDevice, id, microvm.VIRTIO_MMIO_COUNT, microvm.VIRTIO_MMIO_BASE, others, qemuDevice)
+		ErrNoDevice, id, mmioCount, mmioBase, others, qemuDevice)
 }
 
 // reset writes 0 to the device status and waits until the device reads

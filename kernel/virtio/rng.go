@@ -10,7 +10,7 @@ import (
 	"time"
 	"unsafe"
 
-	tvirtio "github.com/usbarmory/tamago/kvm/virtio"
+	tvirtio "github.com/pagesnap/pagesnap/kernel/virtio/internal/transport"
 
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/snapshot"
