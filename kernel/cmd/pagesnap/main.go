@@ -1,7 +1,8 @@
-// Command pagesnap is the pagesnap kernel for QEMU microvm (amd64): it
-// boots, installs pagesnap's page tables and fault handler, runs a
-// write-heavy workload on request and takes live snapshots of physical
-// memory from serial console commands (type help).
+// Command pagesnap is the pagesnap kernel for QEMU microvm (amd64) and
+// QEMU virt (arm64): it boots, installs pagesnap's page tables and fault
+// handler, runs a write-heavy workload on request and takes live snapshots
+// of physical memory from serial console commands (type help). The board
+// specifics are in board_amd64.go and board_arm64.go.
 package main
 
 import (
@@ -13,16 +14,16 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pagesnap/pagesnap/board/qemu/microvm"
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
 func main() {
-	fmt.Printf("pagesnap kernel: %s/%s %s, %s, TSC %d MHz\n", runtime.GOOS, runtime.GOARCH,
-		runtime.Version(), runtime.CPU(), microvm.TSCFrequency()/1e6)
-	m, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize})
+	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
+		runtime.Version(), runtime.CPU(), clockBanner())
+	dmaWindow := boardDMA()
+	m, err := kernel.Setup(dmaWindow)
 	if err != nil {
 		fmt.Printf("pagesnap: setup failed: %v\n", err)
 		os.Exit(2)
@@ -35,7 +36,7 @@ func main() {
 
 	ctl := &kernel.Controller{
 		M:              m,
-		TicksPerSecond: microvm.TSCFrequency(),
+		TicksPerSecond: ticksPerSecond(),
 		DMA: func(mode kernel.DMAMode) []kernel.Range {
 			switch mode {
 			case kernel.DMANone:
@@ -43,7 +44,7 @@ func main() {
 			case kernel.DMAWhole:
 				return dma.Window(nil)
 			default:
-				return kernel.RoundOut(dma.InUse(nil), 2<<20, kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize})
+				return kernel.RoundOut(dma.InUse(nil), 2<<20, dmaWindow)
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
@@ -80,7 +81,7 @@ func main() {
 		return rng.Stats().Bytes
 	}
 	con := &kernel.Console{
-		Read:     microvm.UART0.Rx,
+		Read:     consoleRead,
 		Out:      os.Stdout,
 		Commands: commands(ctl, work),
 	}
@@ -159,7 +160,7 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 		},
 		"crash": {
 			Usage: "crash nil",
-			Help:  "dereference a nil pointer: a page fault that is not the snapshot's (the kernel reports it and stops with status 3)",
+			Help:  crashHelp,
 			Run: func(out io.Writer, args []string) error {
 				if len(args) != 1 || args[0] != "nil" {
 					return fmt.Errorf("usage: crash nil")
@@ -188,7 +189,7 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 		},
 		"exit": {
 			Usage: "exit [code]",
-			Help:  "stop the machine with a status (QEMU exits with 2*code+1)",
+			Help:  exitHelp,
 			Run: func(out io.Writer, args []string) error {
 				code := 0
 				if len(args) > 0 {

@@ -1,0 +1,26 @@
+//go:build tamago && amd64
+
+package main
+
+import (
+	"fmt"
+
+	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+	"github.com/pagesnap/pagesnap/kernel"
+)
+
+// The microvm board: TSC clock, COM1 console, DMA region after the
+// runtime's memory, isa-debug-exit.
+
+func clockBanner() string { return fmt.Sprintf("TSC %d MHz", microvm.TSCFrequency()/1e6) }
+
+func ticksPerSecond() uint64 { return microvm.TSCFrequency() }
+
+func boardDMA() kernel.Range { return kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize} }
+
+func consoleRead() (byte, bool) { return microvm.UART0.Rx() }
+
+const (
+	crashHelp = "dereference a nil pointer: a page fault that is not the snapshot's (the kernel reports it and stops with status 3)"
+	exitHelp  = "stop the machine with a status (QEMU exits with 2*code+1)"
+)

@@ -1,0 +1,192 @@
+//go:build tamago && arm64
+
+#include "textflag.h"
+
+// The exception vector table pagesnap installs in VBAR_EL1 (Arm ARM DDI
+// 0487, D1.10.2 "Exception vectors": 16 entries of 0x80 bytes, 2 KiB
+// aligned). Entry 0, synchronous exceptions from EL1 on SP_EL0 (the Go
+// code), takes write permission faults to abortEntry; everything else, and
+// every fault abortEntry declines, continues in the board's vector of the
+// same index (board/qemu/virt vectors_arm64.s) with the registers as they
+// were at the exception. All entries run on SP_EL1, which Setup points at
+// the fault stack in the reserved region: nothing the vectors store lands
+// in captured RAM.
+
+#define BOARD_VECTORS github·com∕pagesnap∕pagesnap∕board∕qemu∕virt·vectors
+
+// ESR_EL1 fields (Arm ARM D19.2, ESR_EL1; ISS encoding for an exception
+// from a Data Abort, D19.2.45).
+#define ESR_EC_SHIFT	26
+#define EC_DABT_CUR	0x25	// data abort taken without a change in exception level
+#define ISS_WNR_BIT	6	// WnR: the access was a write
+#define DFSC_KIND	0x3c	// DFSC bits 5:2
+#define DFSC_PERM	0x0c	// 0b0011xx: permission fault, level in bits 1:0
+
+// Frame on the fault stack (FRAME bytes, 16-byte aligned): ELR_EL1 and
+// SPSR_EL1, FPCR and FPSR, X2-X30, Q0-Q31 (the Go code called may use the
+// SIMD registers: they are the interrupted code's), and at the top X0 and
+// X1, which entry 0 saves below SP before the frame exists.
+#define F_ELR	0
+#define F_FPCR	16
+#define F_X2	32
+#define F_X30	256
+#define F_Q	272
+#define FRAME	800
+#define F_X0	(FRAME-16)
+// Below the frame: the ABI0 call frame of dataAbort(esr, far uint64) bool:
+// saved LR slot at 0, esr at 8, far at 16, result at 24.
+#define CALLFRAME	32
+
+#define CHAIN(n) \
+	PCALIGN	$128 \
+	B	BOARD_VECTORS+(n*0x80)(SB)
+
+TEXT ·snapVectors(SB),NOSPLIT|NOFRAME,$0
+	PCALIGN	$2048
+	// 0: synchronous, EL1 with SP_EL0.
+	STP	(R0, R1), -16(RSP)
+	MRS	ESR_EL1, R0
+	LSR	$ESR_EC_SHIFT, R0, R1
+	CMP	$EC_DABT_CUR, R1
+	BNE	decline
+	TBZ	$ISS_WNR_BIT, R0, decline
+	AND	$DFSC_KIND, R0, R1
+	CMP	$DFSC_PERM, R1
+	BNE	decline
+	B	·abortEntry(SB)
+decline:
+	LDP	-16(RSP), (R0, R1)
+	B	BOARD_VECTORS(SB)
+	CHAIN(1)
+	CHAIN(2)
+	CHAIN(3)
+	CHAIN(4)
+	CHAIN(5)
+	CHAIN(6)
+	CHAIN(7)
+	CHAIN(8)
+	CHAIN(9)
+	CHAIN(10)
+	CHAIN(11)
+	CHAIN(12)
+	CHAIN(13)
+	CHAIN(14)
+	CHAIN(15)
+
+// abortEntry saves the rest of the interrupted context (X0 and X1 are
+// saved already), calls dataAbort(ESR_EL1, FAR_EL1) and either returns
+// to the faulting instruction, which re-executes (resolved), or restores
+// everything and continues in the board's vector 0 (declined: the board
+// turns it into a panic or a report; ESR, FAR, ELR and SPSR still hold
+// this exception's values).
+TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
+	// RSP = RSP - FRAME through a register: the linker's nosplit check
+	// would count an SP adjustment of the frame's size against the
+	// goroutine stack guard, but this code runs on the fault stack (64
+	// KiB, reserved region), never on a goroutine stack.
+	MOVD	RSP, R0
+	SUB	$FRAME, R0
+	MOVD	R0, RSP
+	STP	(R2, R3), (F_X2+0*16)(RSP)
+	STP	(R4, R5), (F_X2+1*16)(RSP)
+	STP	(R6, R7), (F_X2+2*16)(RSP)
+	STP	(R8, R9), (F_X2+3*16)(RSP)
+	STP	(R10, R11), (F_X2+4*16)(RSP)
+	STP	(R12, R13), (F_X2+5*16)(RSP)
+	STP	(R14, R15), (F_X2+6*16)(RSP)
+	STP	(R16, R17), (F_X2+7*16)(RSP)
+	STP	(R18_PLATFORM, R19), (F_X2+8*16)(RSP)
+	STP	(R20, R21), (F_X2+9*16)(RSP)
+	STP	(R22, R23), (F_X2+10*16)(RSP)
+	STP	(R24, R25), (F_X2+11*16)(RSP)
+	STP	(R26, R27), (F_X2+12*16)(RSP)
+	STP	(g, R29), (F_X2+13*16)(RSP)
+	MOVD	R30, F_X30(RSP)
+	MRS	ELR_EL1, R0
+	MRS	SPSR_EL1, R1
+	STP	(R0, R1), F_ELR(RSP)
+	MRS	FPCR, R0
+	MRS	FPSR, R1
+	STP	(R0, R1), F_FPCR(RSP)
+	FSTPQ	(F0, F1), (F_Q+0*32)(RSP)
+	FSTPQ	(F2, F3), (F_Q+1*32)(RSP)
+	FSTPQ	(F4, F5), (F_Q+2*32)(RSP)
+	FSTPQ	(F6, F7), (F_Q+3*32)(RSP)
+	FSTPQ	(F8, F9), (F_Q+4*32)(RSP)
+	FSTPQ	(F10, F11), (F_Q+5*32)(RSP)
+	FSTPQ	(F12, F13), (F_Q+6*32)(RSP)
+	FSTPQ	(F14, F15), (F_Q+7*32)(RSP)
+	FSTPQ	(F16, F17), (F_Q+8*32)(RSP)
+	FSTPQ	(F18, F19), (F_Q+9*32)(RSP)
+	FSTPQ	(F20, F21), (F_Q+10*32)(RSP)
+	FSTPQ	(F22, F23), (F_Q+11*32)(RSP)
+	FSTPQ	(F24, F25), (F_Q+12*32)(RSP)
+	FSTPQ	(F26, F27), (F_Q+13*32)(RSP)
+	FSTPQ	(F28, F29), (F_Q+14*32)(RSP)
+	FSTPQ	(F30, F31), (F_Q+15*32)(RSP)
+
+	MRS	ESR_EL1, R0
+	MRS	FAR_EL1, R1
+	SUB	$CALLFRAME, RSP
+	MOVD	R0, 8(RSP)
+	MOVD	R1, 16(RSP)
+	CALL	·dataAbort(SB)
+	MOVBU	24(RSP), R0
+	ADD	$CALLFRAME, RSP
+
+	FLDPQ	(F_Q+0*32)(RSP), (F0, F1)
+	FLDPQ	(F_Q+1*32)(RSP), (F2, F3)
+	FLDPQ	(F_Q+2*32)(RSP), (F4, F5)
+	FLDPQ	(F_Q+3*32)(RSP), (F6, F7)
+	FLDPQ	(F_Q+4*32)(RSP), (F8, F9)
+	FLDPQ	(F_Q+5*32)(RSP), (F10, F11)
+	FLDPQ	(F_Q+6*32)(RSP), (F12, F13)
+	FLDPQ	(F_Q+7*32)(RSP), (F14, F15)
+	FLDPQ	(F_Q+8*32)(RSP), (F16, F17)
+	FLDPQ	(F_Q+9*32)(RSP), (F18, F19)
+	FLDPQ	(F_Q+10*32)(RSP), (F20, F21)
+	FLDPQ	(F_Q+11*32)(RSP), (F22, F23)
+	FLDPQ	(F_Q+12*32)(RSP), (F24, F25)
+	FLDPQ	(F_Q+13*32)(RSP), (F26, F27)
+	FLDPQ	(F_Q+14*32)(RSP), (F28, F29)
+	FLDPQ	(F_Q+15*32)(RSP), (F30, F31)
+	LDP	F_FPCR(RSP), (R1, R2)
+	MSR	R1, FPCR
+	MSR	R2, FPSR
+	LDP	F_ELR(RSP), (R1, R2)
+	MSR	R1, ELR_EL1
+	MSR	R2, SPSR_EL1
+	// R0 holds the result until the end; R1 and R2 are reloaded last.
+	LDP	(F_X2+1*16)(RSP), (R4, R5)
+	LDP	(F_X2+2*16)(RSP), (R6, R7)
+	LDP	(F_X2+3*16)(RSP), (R8, R9)
+	LDP	(F_X2+4*16)(RSP), (R10, R11)
+	LDP	(F_X2+5*16)(RSP), (R12, R13)
+	LDP	(F_X2+6*16)(RSP), (R14, R15)
+	LDP	(F_X2+7*16)(RSP), (R16, R17)
+	LDP	(F_X2+8*16)(RSP), (R18_PLATFORM, R19)
+	LDP	(F_X2+9*16)(RSP), (R20, R21)
+	LDP	(F_X2+10*16)(RSP), (R22, R23)
+	LDP	(F_X2+11*16)(RSP), (R24, R25)
+	LDP	(F_X2+12*16)(RSP), (R26, R27)
+	LDP	(F_X2+13*16)(RSP), (g, R29)
+	MOVD	F_X30(RSP), R30
+	LDP	(F_X2+0*16)(RSP), (R2, R3)
+	// Pop the frame (through R1, as above); X0 and X1 are then just
+	// below SP, where entry 0 saved them: nothing else runs on this
+	// stack with exceptions masked.
+	MOVD	RSP, R1
+	ADD	$FRAME, R1
+	MOVD	R1, RSP
+	CBZ	R0, declined
+	LDP	-16(RSP), (R0, R1)
+	ERET
+declined:
+	LDP	-16(RSP), (R0, R1)
+	B	BOARD_VECTORS(SB)
+
+// func snapVectorsAddr() uint64
+TEXT ·snapVectorsAddr(SB),NOSPLIT,$0-8
+	MOVD	$·snapVectors(SB), R0
+	MOVD	R0, ret+0(FP)
+	RET
