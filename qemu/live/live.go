@@ -4,9 +4,14 @@
 // instant for a reference image, let the drain finish, and verify the
 // snapshot bit for bit against the reference.
 //
+// The kernel runs on QEMU microvm (amd64) or virt (arm64), as its ELF
+// says; the arm64 kernel is built with a ram* tag so that RAM is left after
+// the runtime's memory for the reserved region and the storage.
+//
 // Figures: under TCG, wall-clock time is emulation speed. The pause is
-// measured in the guest (TSC ticks converted with the TSC frequency the
-// board calibrated against the PIT); throughput is reported as operations
+// measured in the guest (amd64: TSC ticks converted with the TSC frequency
+// the board calibrated against the PIT; arm64: the generic timer's
+// virtual counter); throughput is reported as operations
 // per second of guest time and, more usefully, as the ratio during/before
 // measured in the same run.
 package live
@@ -33,24 +38,77 @@ import (
 // InstantSymbol is the kernel function called at the snapshot instant.
 const InstantSymbol = "github.com/pagesnap/pagesnap/kernel.snapshotInstant"
 
-// MemoryMiB returns the guest memory the pagesnap kernel built for ram
-// (256M, 1G, 2G) needs: captured RAM, the reserved region and storage.
+// MemoryMiB returns the guest memory the amd64 pagesnap kernel built for
+// ram (256M, 1G, 2G) needs: captured RAM, the reserved region and storage.
 func MemoryMiB(ram string) (int, error) {
-	switch ram {
-	case "256M", "":
-		return 1200, nil
-	case "1G":
-		return 2700, nil
-	case "2G":
-		return 6144, nil
+	return MemoryFor(qemu.AMD64, ram)
+}
+
+// MemoryFor returns the guest memory the pagesnap kernel for arch built
+// for ram (256M, 1G, 2G) needs. On arm64 RAM starts at 1 GiB physical and
+// the runtime's memory ends ram bytes into it (board/qemu/virt ram* build
+// tags); the DMA region, reserved region and storage follow.
+func MemoryFor(arch qemu.Arch, ram string) (int, error) {
+	sizes := map[string][2]int{ // amd64, arm64
+		"256M": {1200, 640},
+		"1G":   {2700, 2200},
+		"2G":   {6144, 4300},
 	}
-	return 0, fmt.Errorf("live: unknown RAM size %q (256M, 1G or 2G)", ram)
+	if ram == "" {
+		ram = "256M"
+	}
+	m, ok := sizes[ram]
+	if !ok {
+		return 0, fmt.Errorf("live: unknown RAM size %q (256M, 1G or 2G)", ram)
+	}
+	switch arch {
+	case qemu.AMD64:
+		return m[0], nil
+	case qemu.ARM64:
+		return m[1], nil
+	}
+	return 0, fmt.Errorf("live: unknown arch %q (amd64 or arm64)", arch)
+}
+
+// KernelArch returns the architecture of a kernel ELF.
+func KernelArch(path string) (qemu.Arch, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	switch f.Machine {
+	case elf.EM_X86_64:
+		return qemu.AMD64, nil
+	case elf.EM_AARCH64:
+		return qemu.ARM64, nil
+	}
+	return "", fmt.Errorf("live: %s is a %v ELF: not an amd64 or arm64 kernel", path, f.Machine)
+}
+
+// machine returns the QEMU configuration of the pagesnap kernel's board
+// for arch: microvm with isa-debug-exit on amd64, virt with semihosting
+// (the exit status) on arm64.
+func machine(arch qemu.Arch, mem int, kernel string) (qemu.Config, error) {
+	cfg := qemu.Config{Arch: arch, MemoryMiB: mem, Kernel: kernel}
+	switch arch {
+	case qemu.AMD64:
+		cfg.Board, cfg.DebugExit = "microvm", true
+	case qemu.ARM64:
+		cfg.Board, cfg.CPU = "virt", "max"
+		cfg.ExtraArgs = []string{"-semihosting-config", "enable=on,target=native"}
+	default:
+		return cfg, fmt.Errorf("live: unknown arch %q (amd64 or arm64)", arch)
+	}
+	return cfg, nil
 }
 
 // Options configure one main-job run.
 type Options struct {
 	Kernel string // kernel ELF (kernel/cmd/pagesnap)
-	RAM    string // the kernel's RAM size tag: 256M, 1G or 2G
+	// Arch is the kernel's architecture; empty: read from the ELF header.
+	Arch qemu.Arch
+	RAM  string // the kernel's RAM size tag: 256M, 1G or 2G
 	// DMA is the snapshot's DMA mode: inuse (default), whole or none
 	// (none is the negative control: verification must fail).
 	DMA string
@@ -88,6 +146,7 @@ type Report struct {
 	Total           string // guest time from start to complete image
 	Before, During  Rate
 	Verify          *verify.Report
+	Arch            qemu.Arch
 	Accel           string
 	Wall            time.Duration
 }
@@ -222,7 +281,13 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	mem, err := MemoryMiB(o.RAM)
+	arch := o.Arch
+	if arch == "" {
+		if arch, err = KernelArch(o.Kernel); err != nil {
+			return nil, err
+		}
+	}
+	mem, err := MemoryFor(arch, o.RAM)
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +304,11 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	cfg := qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: mem, Kernel: o.Kernel,
-		DebugExit: true, GDB: true, ConsoleLog: o.Log, ICount: o.ICount}
+	cfg, err := machine(arch, mem, o.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	cfg.GDB, cfg.ConsoleLog, cfg.ICount = true, o.Log, o.ICount
 	if !o.NoRNG {
 		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
 		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
@@ -261,7 +329,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 			}
 		}
 	}()
-	rep = &Report{Accel: "tcg"}
+	rep = &Report{Arch: arch, Accel: "tcg"}
 	if o.ICount {
 		rep.Accel = "tcg -icount shift=0,sleep=off (guest time = instructions)"
 	}
@@ -461,7 +529,11 @@ func (r *Report) String() string {
 	}
 	fmt.Fprintf(&b, "(%d MiB)\n", total>>20)
 	fmt.Fprintf(&b, "storage:           %#x+%#x\n", r.Layout.Storage.Base, r.Layout.Storage.Size)
-	fmt.Fprintf(&b, "accelerator:       %s (pause measured in the guest with the PIT-calibrated TSC; under TCG that is emulation time)\n", r.Accel)
+	clock := "the PIT-calibrated TSC"
+	if r.Arch == qemu.ARM64 {
+		clock = "the generic timer's virtual counter"
+	}
+	fmt.Fprintf(&b, "accelerator:       %s (pause measured in the guest with %s; under TCG that is emulation time)\n", r.Accel, clock)
 	fmt.Fprintf(&b, "pause:             %.1f us (interrupts off: eager copy of %d pages + protecting %d page-table entries; a snapshot with no debugger stop)\n", r.PauseUnobserved, r.EagerPages, r.EntriesTouched)
 	fmt.Fprintf(&b, "pause (verified):  %.1f us (the verified snapshot: includes resuming from the harness's stop at the instant)\n", r.PauseMicros)
 	fmt.Fprintf(&b, "faults taken:      %d\n", r.Faults)
