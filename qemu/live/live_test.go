@@ -222,3 +222,44 @@ func TestSelftestFailureDetected(t *testing.T) {
 		t.Fatalf("exit %v, want isa-debug-exit 1 (status 3)", st)
 	}
 }
+
+// TestCrashARM64 makes the arm64 kernel dereference nil, an abort that is
+// not the snapshot's: pagesnap's vector must pass it on to the board's,
+// which turns it into a Go panic, and the machine must stop with the
+// runtime's status 2 (board/qemu/virt RuntimeFatalExitCode, through
+// semihosting).
+func TestCrashARM64(t *testing.T) {
+	k := kernelFor(t, "PAGESNAP_KERNEL_ARM64")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	mem, err := MemoryFor(qemu.ARM64, "256M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := machine(qemu.ARM64, mem, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConsoleLog = logWriter{t}
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Send("crash nil"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.Console.ExpectString("panic: runtime error: invalid memory address or nil pointer dereference", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vm.Wait(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Killed || st.Signal != 0 || st.Code != 2 {
+		t.Fatalf("QEMU ended with %v, want exit status 2 (Go panic)", st)
+	}
+}
