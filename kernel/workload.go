@@ -12,10 +12,8 @@ import (
 type Workload struct {
 	// ArrayBytes is the size of the mutated array.
 	ArrayBytes int
-	// OnStart and OnStop, if set, start and stop extra load (a DMA
-	// device's pump) with the workload; DMABytes reports its volume.
-	OnStart, OnStop func()
-	DMABytes        func() uint64
+	// DMABytes, if set, reports the volume a DMA device wrote so far.
+	DMABytes func() uint64
 
 	running atomic.Bool
 	stop    chan struct{}
@@ -40,18 +38,12 @@ func (w *Workload) Start() {
 	w.stop = make(chan struct{})
 	go w.churn(w.stop)
 	go w.mutate(w.stop)
-	if w.OnStart != nil {
-		w.OnStart()
-	}
 }
 
 // Stop stops the workload goroutines.
 func (w *Workload) Stop() {
 	if w.running.CompareAndSwap(true, false) {
 		close(w.stop)
-		if w.OnStop != nil {
-			w.OnStop()
-		}
 	}
 }
 

@@ -56,7 +56,13 @@ func main() {
 	if err != nil {
 		fmt.Printf("pagesnap: no DMA device: %v\n", err)
 	} else {
-		fmt.Printf("pagesnap: virtio-rng on transport %d, %d buffers\n", rng.Transport().Index, rng.QueueSize())
+		// The device writes by DMA from boot on, as a network card would;
+		// snapshots quiesce it only for the eager copy.
+		if err := rng.Start(); err != nil {
+			fmt.Printf("pagesnap: virtio-rng: %v\n", err)
+			os.Exit(2)
+		}
+		fmt.Printf("pagesnap: virtio-rng on transport %d, %d buffers, writing by DMA\n", rng.Transport().Index, rng.QueueSize())
 		ctl.Quiesce = func() error {
 			return rng.Quiesce(time.Second)
 		}
@@ -64,16 +70,6 @@ func main() {
 	}
 
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
-	work.OnStart = func() {
-		if rng != nil {
-			rng.Start()
-		}
-	}
-	work.OnStop = func() {
-		if rng != nil {
-			rng.Stop()
-		}
-	}
 	work.DMABytes = func() uint64 {
 		if rng == nil {
 			return 0
