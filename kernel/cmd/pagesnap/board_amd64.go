@@ -24,3 +24,6 @@ const (
 	crashHelp = "dereference a nil pointer: a page fault that is not the snapshot's (the kernel reports it and stops with status 3)"
 	exitHelp  = "stop the machine with a status (QEMU exits with 2*code+1)"
 )
+
+// boardCommands returns the board's extra console commands: none.
+func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/kernel"
@@ -27,3 +28,28 @@ const (
 	crashHelp = "dereference a nil pointer: an abort that is not the snapshot's (the board turns it into a Go panic: status 2)"
 	exitHelp  = "stop the machine with a status (QEMU exits with code, through semihosting)"
 )
+
+// boardCommands returns the arm64 console's extra command, probe.
+func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
+	return map[string]*kernel.Command{
+		"probe": {
+			Usage: "probe",
+			Help:  "take a snapshot (dma inuse) and right after its start store to a write-protected page with known values in X0-X17, X19-X26 and V0-V31: checks that the data abort handler resolved the fault and preserved every register",
+			Run: func(out io.Writer, args []string) error {
+				if len(args) != 0 {
+					return fmt.Errorf("usage: probe")
+				}
+				if _, err := ctl.Start(kernel.DMAInUse); err != nil {
+					return err
+				}
+				r, err := ctl.WriteProbe()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "probe: protected=%v faults=%d writable=%v stored=%v changed-registers=%d\n",
+					r.Protected, r.Faults, r.Writable, r.Stored, r.Changed)
+				return nil
+			},
+		},
+	}
+}

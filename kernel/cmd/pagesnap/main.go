@@ -76,10 +76,14 @@ func main() {
 		}
 		return rng.Stats().Bytes
 	}
+	cmds := commands(ctl, work)
+	for name, cmd := range boardCommands(ctl) {
+		cmds[name] = cmd
+	}
 	con := &kernel.Console{
 		Read:     consoleRead,
 		Out:      os.Stdout,
-		Commands: commands(ctl, work),
+		Commands: cmds,
 	}
 	fmt.Println("pagesnap: ready")
 	con.Serve()
