@@ -27,3 +27,8 @@ const (
 
 // boardCommands returns the board's extra console commands: none.
 func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
+
+// dmaRoundOut is the unit the in-use DMA blocks are widened to for the
+// eager set: pagesnap maps the DMA window with 2 MiB pages, and copying
+// the rest of one costs the pause less than splitting it.
+const dmaRoundOut = 2 << 20

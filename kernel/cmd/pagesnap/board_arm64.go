@@ -53,3 +53,8 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 		},
 	}
 }
+
+// dmaRoundOut is the unit the in-use DMA blocks are widened to for the
+// eager set: the whole captured RAM is mapped with 4 KiB pages on arm64
+// (no split ever), so the exact pages are cheapest.
+const dmaRoundOut = 4 << 10

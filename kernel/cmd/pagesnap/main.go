@@ -44,7 +44,7 @@ func main() {
 			case kernel.DMAWhole:
 				return dma.Window(nil)
 			default:
-				return kernel.RoundOut(dma.InUse(nil), 2<<20, dmaWindow)
+				return kernel.RoundOut(dma.InUse(nil), dmaRoundOut, dmaWindow)
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
