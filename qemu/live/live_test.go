@@ -85,8 +85,16 @@ func TestSnapshotBitExact(t *testing.T) {
 // stage 1 tables with AP[2] read-only, the data abort handler on its own
 // stack, the virtio-rng device writing by DMA during the capture.
 func TestSnapshotBitExactARM64(t *testing.T) {
-	rep, err := runMain(t, "PAGESNAP_KERNEL_ARM64", "256M", "inuse")
-	requireBitExact(t, rep, err, qemu.ARM64)
+	for _, tc := range []struct{ ram, env string }{
+		{"256M", "PAGESNAP_KERNEL_ARM64"},
+		{"1G", "PAGESNAP_KERNEL_ARM64_1G"},
+		{"2G", "PAGESNAP_KERNEL_ARM64_2G"},
+	} {
+		t.Run(tc.ram, func(t *testing.T) {
+			rep, err := runMain(t, tc.env, tc.ram, "inuse")
+			requireBitExact(t, rep, err, qemu.ARM64)
+		})
+	}
 }
 
 func requireBitExact(t *testing.T, rep *Report, err error, arch qemu.Arch) {
