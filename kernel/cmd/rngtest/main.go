@@ -1,4 +1,4 @@
-//go:build tamago
+//go:build tamago && amd64
 
 // Command rngtest is a GOOS=tamago kernel that drives a virtio entropy
 // device (kernel/virtio) for about a second and checks the DMA path the

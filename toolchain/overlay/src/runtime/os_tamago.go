@@ -81,10 +81,10 @@ func mpreinit(mp *m) {
 	mp.gsignal.m = mp
 }
 
-func minit()           {}
-func unminit()         {}
-func mdestroy(mp *m)   {}
-func initsig(bool)     {}
+func minit()            {}
+func unminit()          {}
+func mdestroy(mp *m)    {}
+func initsig(bool)      {}
 func sigdisable(uint32) {}
 func sigenable(uint32)  {}
 func sigignore(uint32)  {}
