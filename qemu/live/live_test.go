@@ -154,18 +154,10 @@ func requireDMAMismatches(t *testing.T, rep *Report, err error) {
 // instruction bytes, which decode to the faulting load) and stop with
 // status 3 (QEMU exit status 7).
 func TestFatalFault(t *testing.T) {
-	k := kernelFor(t, "PAGESNAP_KERNEL_AMD64_256M")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	mem, _ := MemoryMiB("256M")
-	vm, err := qemu.Start(ctx, qemu.Config{Arch: qemu.AMD64, Board: "microvm", MemoryMiB: mem, Kernel: k, DebugExit: true, ConsoleLog: logWriter{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Kill()
-	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	vm := bootReady(t, ctx, qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M")
+	k := vm.Config.Kernel
 	if err := vm.Send("crash nil"); err != nil {
 		t.Fatal(err)
 	}
@@ -238,26 +230,9 @@ func TestSelftestFailureDetected(t *testing.T) {
 // runtime's status 2 (board/qemu/virt RuntimeFatalExitCode, through
 // semihosting).
 func TestCrashARM64(t *testing.T) {
-	k := kernelFor(t, "PAGESNAP_KERNEL_ARM64")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	mem, err := MemoryFor(qemu.ARM64, "256M")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := machine(qemu.ARM64, mem, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConsoleLog = logWriter{t}
-	vm, err := qemu.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Kill()
-	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	vm := bootReady(t, ctx, qemu.ARM64, "PAGESNAP_KERNEL_ARM64")
 	if err := vm.Send("crash nil"); err != nil {
 		t.Fatal(err)
 	}
@@ -281,28 +256,9 @@ var probeRE = regexp.MustCompile(`probe: protected=(\w+) faults=(\d+) writable=(
 // The data abort handler must take the fault (the page becomes writable
 // and holds the value) and give back every register unchanged.
 func TestWriteProbeARM64(t *testing.T) {
-	k := kernelFor(t, "PAGESNAP_KERNEL_ARM64")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	mem, err := MemoryFor(qemu.ARM64, "256M")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := machine(qemu.ARM64, mem, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConsoleLog = logWriter{t}
-	cfg.Devices = append(cfg.Devices, "virtio-rng-device")
-	cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
-	vm, err := qemu.Start(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vm.Kill()
-	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	vm := bootReady(t, ctx, qemu.ARM64, "PAGESNAP_KERNEL_ARM64", "virtio-rng-device")
 	if err := vm.Send("work start"); err != nil {
 		t.Fatal(err)
 	}
@@ -339,4 +295,34 @@ func TestWriteProbeARM64(t *testing.T) {
 	if st, err := vm.Wait(time.Minute); err != nil || st.Code != 0 {
 		t.Fatalf("exit: %v %v", st, err)
 	}
+}
+
+// bootReady boots the 256M pagesnap kernel named by env for arch (with
+// extra devices if any) and waits for its console prompt. QEMU is killed
+// when the test ends.
+func bootReady(t *testing.T, ctx context.Context, arch qemu.Arch, env string, devices ...string) *qemu.VM {
+	t.Helper()
+	k := kernelFor(t, env)
+	mem, err := MemoryFor(arch, "256M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := machine(arch, mem, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConsoleLog = logWriter{t}
+	if len(devices) > 0 {
+		cfg.Devices = append(cfg.Devices, devices...)
+		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	}
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { vm.Kill() })
+	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	return vm
 }
