@@ -148,6 +148,8 @@ type Snapshot struct {
 	runStart uint64 // first drained page not yet unprotected
 	hashNext uint64
 	root     hash.Hash
+	pageHash hash.Hash // per-page hash, reused: hashing allocates nothing
+	sum      []byte    // a hash, cap HashSize (no allocation while hashing)
 	buf      []byte
 	hdr      []byte // header encoding buffer (no allocation while draining)
 
@@ -202,7 +204,7 @@ func New(cfg Config) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		buf: make([]byte, ps),
+		buf: make([]byte, ps), pageHash: sha256.New(), sum: make([]byte, 0, HashSize),
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -590,6 +592,8 @@ const drainChunk = 2 << 20
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
+// It allocates nothing, takes no locks and may be called from an interrupt
+// handler (see "Drain share" in the package doc); it is not nosplit.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
@@ -608,15 +612,14 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			// Every page was visited, but a fault on another CPU may still
 			// be copying one (FaultCopy): the hashing phase waits for it.
 			s.flushRun()
-			// s.root and s.hdr were allocated before the instant: the
-			// capture phase of DrainStep allocates nothing, so a kernel may
-			// run it from its idle hook, where the scheduler has no P.
+			// s.root, s.pageHash, s.sum and s.hdr were allocated before
+			// the instant: DrainStep allocates nothing in either phase, so
+			// a kernel may run it from its idle hook, where the scheduler
+			// has no P, or from a timer interrupt (TestDrainStepAllocates).
 			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)
 			s.phase.Store(uint32(PhaseHashing))
-			// Hashing allocates: it starts with the next call, so that a
-			// call made in the capture phase never allocates.
 			return false, nil
 		}
 		i := s.cursor
@@ -665,8 +668,7 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 				s.tables.UnprotectRange(r.Base, r.Size)
 			}
 			s.tlb.InvalidateAll()
-			var rh [HashSize]byte
-			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(rh[:0]))
+			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
 			s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
 			s.phase.Store(uint32(PhaseDone))
 			return true, nil
@@ -678,9 +680,11 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 		}
 		budget--
 		s.mem.Read(s.slot(i), s.buf)
-		sum := sha256.Sum256(s.buf)
-		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum[:])
-		s.root.Write(sum[:])
+		s.pageHash.Reset()
+		s.pageHash.Write(s.buf)
+		sum := s.pageHash.Sum(s.sum[:0])
+		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum)
+		s.root.Write(sum)
 		s.hashed.Add(1)
 		s.hashNext++
 	}
