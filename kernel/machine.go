@@ -14,17 +14,27 @@ const (
 	gdtPageSize    = 4 << 10
 	faultStackSize = 64 << 10
 	snapStackSize  = 64 << 10
+	drainStackSize = 64 << 10
 	tablePoolSize  = 8 << 20
 	reservedSize   = 10 << 20
 	hugePage       = 2 << 20
 )
+
+// The reserved region holds, in order: GDT page, fault stack, snapshot
+// stack, root table, table pool, and the drain stack at its end.
+const reservedUsed = gdtPageSize + faultStackSize + snapStackSize + 4096 + tablePoolSize + drainStackSize
+
+// A negative array length fails the build if the reserved region is too
+// small for its parts.
+var _ [reservedSize - reservedUsed]byte
 
 // Machine is pagesnap's plan of physical memory:
 //
 //	[0x1000, DMA.End())   captured RAM: firmware area, kernel image, heap,
 //	                      stacks and the DMA window (page 0 stays unmapped)
 //	Reserved              GDT/TSS, fault stack (IST1), snapshot stack,
-//	                      page tables and the table-page pool: not captured
+//	                      page tables and the table-page pool, the stack
+//	                      the timer tick drains on: not captured
 //	Storage               the snapshot image
 type Machine struct {
 	RAM      []Range // from the firmware (e820)
@@ -36,6 +46,7 @@ type Machine struct {
 	GDTPage        uint64
 	FaultStackTop  uint64
 	SnapStackTop   uint64
+	DrainStackTop  uint64 // the stack the timer tick's drain runs on
 	Tables         *mmu.Tables
 	TableSetupUsed uint64 // pool pages used by the boot mapping
 }
@@ -75,6 +86,7 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 	m.GDTPage = m.Reserved.Base
 	m.FaultStackTop = m.Reserved.Base + gdtPageSize + faultStackSize
 	m.SnapStackTop = m.FaultStackTop + snapStackSize
+	m.DrainStackTop = m.Reserved.End()
 	return m, nil
 }
 
@@ -111,7 +123,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		mem.Store64(root+off, 0)
 	}
 	t := &mmu.Tables{Arch: arch, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
-	if poolBase+tablePoolSize > m.Reserved.End() {
+	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
 	if err := t.Map(0x1000, 0x1000, hugePage-0x1000, 4096, 0); err != nil {

@@ -108,7 +108,7 @@ func Setup(dma Range) (*Machine, error) {
 func (m *Machine) buildTablesARM64() error {
 	root := m.SnapStackTop
 	poolBase := root + 4096
-	if poolBase+tablePoolSize > m.Reserved.End() {
+	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
 	mem := PhysMem{}

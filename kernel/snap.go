@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/pagesnap/pagesnap/dma"
+	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -34,7 +36,9 @@ func (m DMAMode) String() string {
 	return [...]string{"inuse", "whole", "none"}[m]
 }
 
-// Controller runs snapshots of one Machine.
+// Controller runs snapshots of one Machine, one at a time. Each snapshot
+// is a run: its engine, DMA guard, drain counters and timestamps, followed
+// to completion by its own finisher goroutine, which touches nothing else.
 type Controller struct {
 	M *Machine
 	// TicksPerSecond is the frequency of Cycles, for pause and rate figures.
@@ -49,22 +53,62 @@ type Controller struct {
 	// restarts it. Devices keep writing during the rest of the capture.
 	Quiesce func() error
 	Resume  func()
+	// CPUs is the number of processors online (CPUCount); Start refuses
+	// to run with more than one.
+	CPUs int
 
-	mu        sync.Mutex
-	s         *snapshot.Snapshot
-	mode      DMAMode
-	started   time.Time
-	finished  time.Duration
-	pause     uint64 // ticks with interrupts off in Start
-	drainIdle uint64
+	mu        sync.Mutex          // serializes Start, Discard, Status
+	cur       atomic.Pointer[run] // the current or last snapshot
+	kept      atomic.Bool         // storage holds a complete image, write-protected
 	idleCalls uint64
+}
+
+// run is one snapshot. After Start only its finisher writes its fields,
+// except the drain counters, which the timer tick and the idle hook write
+// (the run's pages are in the eager set: never protected, so the tick
+// takes no write fault on them).
+type run struct {
+	s       *snapshot.Snapshot
+	mode    DMAMode
+	share   int // percent of each timer tick period the tick drains
+	started time.Time
+	t0      uint64 // cycles at the end of Start
+	pause   uint64 // ticks with interrupts off in Start
+	tickFn  func() // r.tickDrain, for the tick (allocated before the instant)
+	done    chan struct{}
+
+	// Drain counters (cycles are Cycles ticks).
+	tickBudget  uint64 // cycles the tick drains per timer interrupt
+	ticks       uint64 // timer interrupts while capturing or hashing
+	tickBusy    uint64 // ticks that found the drain running (idle hook)
+	tickPages   uint64 // DrainStep budget units spent by the tick
+	tickCycles  uint64
+	idleCalls   uint64
+	idleCycles  uint64
+	goCycles    uint64 // the fallback goroutine (no timer tick)
+	doneCycles  uint64 // cycles when the engine reached PhaseDone
+	finishedFor time.Duration
 }
 
 // Errors of the controller.
 var (
-	ErrBusy = errors.New("snap: a snapshot is already running")
-	ErrNone = errors.New("snap: no snapshot has been taken")
+	ErrBusy      = errors.New("snap: a snapshot is already running")
+	ErrFinishing = errors.New("snap: the previous snapshot is still finishing")
+	ErrNone      = errors.New("snap: no snapshot has been taken")
+	ErrKept      = errors.New("snap: storage holds a complete image, kept write-protected: snap discard drops it, snap start overwrite replaces it")
+	ErrNoImage   = errors.New("snap: no complete image is kept")
+	ErrSMP       = errors.New("snap: pagesnap runs on one CPU only (TLB invalidation is local and write faults are not serialized across CPUs)")
+	ErrShare     = errors.New("snap: the drain share must be a whole percentage from 1% to 90%")
 )
+
+// DefaultShare is the drain share a snapshot gets unless told otherwise:
+// the percentage of every timer tick period the tick spends draining
+// (copying, then hashing) while a snapshot runs. See snapshot/doc.go,
+// "Drain share", for how it was chosen.
+const DefaultShare = 20
+
+// MaxShare bounds the share: the program keeps at least 10 % of the CPU.
+const MaxShare = 90
 
 // snapshotInstant marks the snapshot instant: Start calls it (through the
 // engine's Clock) with interrupts off, before copying anything. The host
@@ -80,6 +124,7 @@ func snapshotInstant() uint64 {
 // Result describes a started snapshot.
 type Result struct {
 	Mode           DMAMode
+	Share          int
 	Instant        uint64
 	PauseTicks     uint64
 	EagerPages     uint64
@@ -87,18 +132,71 @@ type Result struct {
 	DMARanges      []Range
 }
 
+// StartOptions are the settings of one snapshot.
+type StartOptions struct {
+	Mode DMAMode
+	// Share is the drain share in percent (0: DefaultShare).
+	Share int
+	// Overwrite replaces a kept complete image.
+	Overwrite bool
+}
+
+// guardRun is the snapshot whose engine the DMA allocation guard feeds.
+// The guard installed in package dma is always dmaGuard; a finisher clears
+// guardRun only if it still names its own run, so it can never remove the
+// guard of a later snapshot.
+var guardRun atomic.Pointer[run]
+
+// dmaGuard copies DMA pages into the guarded snapshot before a device can
+// learn their address.
+func dmaGuard(base, size uint64) {
+	r := guardRun.Load()
+	if r == nil {
+		return
+	}
+	for a := base &^ 0xfff; a < base+size; a += 4096 {
+		handleWriteFault(r.s, a)
+	}
+}
+
 // Start takes a snapshot: it prepares the engine, then, with interrupts off
 // and on the snapshot stack (outside captured RAM, so the instant is not
 // disturbed by the call itself), copies the eager set and protects the
-// rest. The drain then runs from the idle hook (and a background
-// goroutine if the machine never idles); Log reports progress.
-func (c *Controller) Start(mode DMAMode) (*Result, error) {
+// rest. The drain then runs from the timer tick (its share), the idle hook
+// (all idle time) and, with no timer tick, a background goroutine; Log
+// reports progress. Start refuses while a snapshot is capturing or
+// hashing, waits (briefly) for the previous snapshot's finisher, and
+// refuses to overwrite a kept image unless o.Overwrite.
+func (c *Controller) Start(o StartOptions) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.s != nil {
-		if p := c.s.Phase(); p == snapshot.PhaseCapturing || p == snapshot.PhaseHashing {
+	if c.CPUs > 1 {
+		return nil, fmt.Errorf("%w: %d CPUs are online", ErrSMP, c.CPUs)
+	}
+	if c.CPUs < 1 {
+		return nil, fmt.Errorf("%w: the number of CPUs online is unknown", ErrSMP)
+	}
+	if o.Share == 0 {
+		o.Share = DefaultShare
+	}
+	if o.Share < 1 || o.Share > MaxShare {
+		return nil, ErrShare
+	}
+	if prev := c.cur.Load(); prev != nil {
+		if p := prev.s.Phase(); p == snapshot.PhaseCapturing || p == snapshot.PhaseHashing {
 			return nil, ErrBusy
 		}
+		// The engine is done but its finisher may not have run yet (it
+		// polls every 10 ms): wait for it, so that nothing of the
+		// previous snapshot runs once this one starts.
+		select {
+		case <-prev.done:
+		case <-time.After(2 * time.Second):
+			return nil, ErrFinishing
+		}
+	}
+	if c.kept.Load() && !o.Overwrite {
+		return nil, ErrKept
 	}
 	if c.M.Storage.Size == 0 {
 		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
@@ -109,40 +207,38 @@ func (c *Controller) Start(mode DMAMode) (*Result, error) {
 		}
 		defer c.Resume()
 	}
-	var s *snapshot.Snapshot
+	var r *run
 	var dmaRanges []Range
 	// dma.Begin keeps DMA allocation out while the eager set is computed
 	// and the snapshot starts; the guard it installs copies every DMA
 	// block allocated afterwards before a device can learn its address.
 	err := dma.Begin(func() (dma.Guard, error) {
 		if c.DMA != nil {
-			dmaRanges = c.DMA(mode)
+			dmaRanges = c.DMA(o.Mode)
 		}
 		var err error
-		if s, err = c.start(mode, dmaRanges); err != nil {
+		if r, err = c.start(o, dmaRanges); err != nil {
 			return nil, err
 		}
-		if mode == DMANone {
+		if o.Mode == DMANone {
+			guardRun.Store(nil)
 			return nil, nil // the negative control has no guard either
 		}
-		return func(base, size uint64) {
-			for a := base &^ 0xfff; a < base+size; a += 4096 {
-				handleWriteFault(s, a)
-			}
-		}, nil
+		guardRun.Store(r)
+		return dmaGuard, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	st := s.Stats()
-	go c.finish(s)
-	return &Result{Mode: mode, Instant: s.Instant(), PauseTicks: c.pause,
+	st := r.s.Stats()
+	go c.finish(r)
+	return &Result{Mode: o.Mode, Share: r.share, Instant: r.s.Instant(), PauseTicks: r.pause,
 		EagerPages: st.EagerPages, EntriesTouched: st.EntriesTouched, DMARanges: dmaRanges}, nil
 }
 
-// start creates the engine and starts it with interrupts off on the
-// snapshot stack.
-func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot, error) {
+// start creates the engine and the run, and starts the engine with
+// interrupts off on the snapshot stack.
+func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	s, err := snapshot.New(snapshot.Config{
 		Ranges:  c.M.Captured,
 		Storage: c.M.Storage,
@@ -155,18 +251,31 @@ func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot,
 	if err != nil {
 		return nil, err
 	}
+	r := &run{s: s, mode: o.Mode, share: o.Share, done: make(chan struct{})}
+	r.tickFn = r.tickDrain
+	if hz := uint64(irq.Hz); hz != 0 {
+		r.tickBudget = uint64(o.Share) * c.TicksPerSecond / 100 / hz
+	}
 	// The fault path writes the engine's counters and the table pool's
-	// index: those heap pages are copied eagerly and never protected.
-	err = s.AddEager(
-		pageRange(uint64(uintptr(unsafe.Pointer(s))), uint64(unsafe.Sizeof(*s))),
+	// index; the timer tick writes the engine's drain state and buffers
+	// and the run's counters: those heap pages are copied eagerly and
+	// never protected.
+	err = s.AddEager(append(s.Owned(),
+		pageRange(uint64(uintptr(unsafe.Pointer(r))), uint64(unsafe.Sizeof(*r))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables))), uint64(unsafe.Sizeof(*c.M.Tables))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), poolSize),
-	)
+	)...)
 	if err != nil {
 		return nil, err
 	}
+	if c.kept.Load() {
+		// snap start overwrite: the storage becomes writable again.
+		if err := c.releaseStorage(); err != nil {
+			return nil, err
+		}
+	}
 	runtime.GC() // start from a quiet heap: fewer faults right after the instant
-	c.s, c.mode = s, mode
+	c.cur.Store(r)
 	active.Store(s)
 	var startErr error
 	start := func() { startErr = s.Start() }
@@ -175,10 +284,14 @@ func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot,
 	runOnStack(c.M.SnapStackTop, start)
 	t1 := cycles()
 	restoreFlags(flags)
-	c.started = time.Now()
-	c.finished = 0
-	c.pause = t1 - t0
-	return s, startErr
+	r.started = time.Now()
+	r.t0 = t1
+	r.pause = t1 - t0
+	if startErr != nil {
+		close(r.done)
+		return nil, startErr
+	}
+	return r, nil
 }
 
 // poolSize bounds the size of an mmu.Pool value (three words).
@@ -196,16 +309,31 @@ func (c *Controller) Micros(ticks uint64) float64 {
 // timer that expires meanwhile is late by little (about 16 page copies).
 const drainBudget = 16
 
+// capturing reports whether r's engine is copying or hashing.
+//
+//go:nosplit
+func (r *run) capturing() bool {
+	p := r.s.Phase()
+	return p == snapshot.PhaseCapturing || p == snapshot.PhaseHashing
+}
+
 // Idle is the board's idle hook wrapped with the drain: while a snapshot is
-// capturing it copies drainBudget pages per call instead of halting. It
-// runs on the scheduler's stack with no P: DrainStep's capture phase
-// allocates nothing.
+// capturing or hashing it drains drainBudget pages per call instead of
+// halting, so the drain takes all idle time. It runs on the scheduler's
+// stack with no P: DrainStep allocates nothing.
 func (c *Controller) Idle(next func(int64)) func(int64) {
 	return func(until int64) {
 		c.idleCalls++
-		if s := active.Load(); s != nil && s.Phase() == snapshot.PhaseCapturing {
-			if _, err := s.DrainStep(drainBudget); err == nil {
-				c.drainIdle++
+		if r := c.cur.Load(); r != nil && r.capturing() {
+			t0 := cycles()
+			done, err := r.s.DrainStep(drainBudget)
+			if err == nil {
+				t1 := cycles()
+				r.idleCalls++
+				r.idleCycles += t1 - t0
+				if done && r.doneCycles == 0 {
+					r.doneCycles = t1
+				}
 				return
 			}
 		}
@@ -216,9 +344,12 @@ func (c *Controller) Idle(next func(int64)) func(int64) {
 }
 
 // finish follows a snapshot to completion: it reports progress, drains
-// from a goroutine if the machine never idles, and hashes the manifest
-// (which allocates, so it is not done from the idle hook).
-func (c *Controller) finish(s *snapshot.Snapshot) {
+// from a goroutine if no timer tick runs, and once the image is complete
+// removes its own DMA guard and keeps the image write-protected. It
+// touches only r (and the storage r's image occupies).
+func (c *Controller) finish(r *run) {
+	defer close(r.done)
+	s := r.s
 	last := s.Progress()
 	lastReport := time.Now()
 	stalled := 0
@@ -226,45 +357,67 @@ func (c *Controller) finish(s *snapshot.Snapshot) {
 		time.Sleep(10 * time.Millisecond)
 		p := s.Progress()
 		switch p.Phase {
-		case snapshot.PhaseCapturing:
-			if p.Copied == last.Copied {
+		case snapshot.PhaseCapturing, snapshot.PhaseHashing:
+			if r.tickBudget != 0 {
+				break // the timer tick drains its share, the idle hook the rest
+			}
+			if p.Copied == last.Copied && p.Hashed == last.Hashed {
 				stalled++
 			} else {
 				stalled = 0
 			}
-			if stalled >= 5 { // 50 ms without idle time: drain here
-				for i := 0; i < 64 && s.Phase() == snapshot.PhaseCapturing; i++ {
-					s.DrainStep(drainBudget)
+			if stalled >= 5 || p.Phase == snapshot.PhaseHashing { // 50 ms without idle time: drain here
+				t0 := cycles()
+				for i := 0; i < 64 && r.capturing(); i++ {
+					if done, _ := s.DrainStep(drainBudget); done && r.doneCycles == 0 {
+						r.doneCycles = cycles()
+					}
 					runtime.Gosched()
 				}
-			}
-		case snapshot.PhaseHashing:
-			for i := 0; i < 16 && s.Phase() == snapshot.PhaseHashing; i++ {
-				s.DrainStep(256)
-				runtime.Gosched()
+				r.goCycles += cycles() - t0
 			}
 		case snapshot.PhaseDone:
-			dma.SetGuard(nil)
-			c.mu.Lock()
-			c.finished = time.Since(c.started)
-			c.mu.Unlock()
+			guardRun.CompareAndSwap(r, nil)
+			r.finishedFor = time.Since(r.started)
+			if r.doneCycles == 0 {
+				r.doneCycles = cycles()
+			}
+			keepErr := c.keepStorage()
 			st := s.Stats()
-			c.log("snap: complete pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v",
-				p.Pages, st.EagerPages, st.Faults, st.FaultCopies, st.DrainedPages, st.DrainDiscards, st.PoolUsed, c.finished.Round(time.Millisecond))
+			c.log("snap: complete pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v %s",
+				p.Pages, st.EagerPages, st.Faults, st.FaultCopies, st.DrainedPages, st.DrainDiscards, st.PoolUsed,
+				time.Duration(c.Micros(r.doneCycles-r.t0)*1e3).Round(time.Millisecond), c.shareFigures(r))
+			if keepErr != nil {
+				c.log("snap: warning: the image could not be write-protected: %v", keepErr)
+			}
 			return
 		default:
-			dma.SetGuard(nil)
+			guardRun.CompareAndSwap(r, nil)
 			c.log("snap: stopped in phase %v", p.Phase)
 			return
 		}
 		if time.Since(lastReport) >= 500*time.Millisecond {
 			dt := time.Since(lastReport).Seconds()
 			rate := float64(p.Copied-last.Copied) / dt
-			c.log("snap: progress %s %d%% copied=%d/%d hashed=%d pages/s=%.0f",
-				p.Phase, p.Copied*100/max(p.Pages, 1), p.Copied, p.Pages, p.Hashed, rate)
+			c.log("snap: progress %s %d%% copied=%d/%d hashed=%d pages/s=%.0f %s",
+				p.Phase, p.Copied*100/max(p.Pages, 1), p.Copied, p.Pages, p.Hashed, rate, c.shareFigures(r))
 			last, lastReport = p, time.Now()
 		}
 	}
+}
+
+// shareFigures describes the CPU the drain got so far: its share of the
+// time since Start (tick, idle hook, goroutine), the setting and the ticks.
+func (c *Controller) shareFigures(r *run) string {
+	end := r.doneCycles
+	if end == 0 {
+		end = cycles()
+	}
+	el := float64(max(end-r.t0, 1))
+	pct := func(v uint64) float64 { return float64(v) * 100 / el }
+	return fmt.Sprintf("drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
+		pct(r.tickCycles+r.idleCycles+r.goCycles), pct(r.tickCycles), pct(r.idleCycles), pct(r.goCycles),
+		r.share, r.ticks, r.tickBusy, irq.Hz)
 }
 
 func (c *Controller) log(format string, args ...any) {
@@ -273,29 +426,74 @@ func (c *Controller) log(format string, args ...any) {
 	}
 }
 
+// keepStorage write-protects the storage holding a complete image, in the
+// kernel's page tables, so that nothing in the kernel can change it until
+// Discard or an overwriting Start: a stray store faults and stops the
+// machine with the fault report.
+func (c *Controller) keepStorage() error {
+	st := c.M.Storage
+	if _, _, err := c.M.Tables.Protect(st.Base, st.Size); err != nil {
+		return err
+	}
+	TLB{}.InvalidateAll()
+	c.kept.Store(true)
+	return nil
+}
+
+// releaseStorage makes the storage writable again.
+func (c *Controller) releaseStorage() error {
+	st := c.M.Storage
+	if _, _, err := c.M.Tables.UnprotectRange(st.Base, st.Size); err != nil {
+		return err
+	}
+	TLB{}.InvalidateAll()
+	c.kept.Store(false)
+	return nil
+}
+
+// Discard drops the kept image: the storage becomes writable and its
+// header is cleared (the image no longer reads as a snapshot).
+func (c *Controller) Discard() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.cur.Load(); r != nil && r.capturing() {
+		return ErrBusy
+	}
+	if !c.kept.Load() {
+		return ErrNoImage
+	}
+	if err := c.releaseStorage(); err != nil {
+		return err
+	}
+	PhysMem{}.Write(c.M.Storage.Base, make([]byte, 4096))
+	return nil
+}
+
+// Kept reports whether a complete image is kept in storage.
+func (c *Controller) Kept() bool { return c.kept.Load() }
+
 // Status describes the current or last snapshot.
 func (c *Controller) Status() (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.s == nil {
+	r := c.cur.Load()
+	if r == nil {
 		return "", ErrNone
 	}
-	p, st := c.s.Progress(), c.s.Stats()
-	return fmt.Sprintf("snap: phase=%s dma=%s copied=%d/%d (%d%%) hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d/%d entries-touched=%d pause=%.1fus",
-		p.Phase, c.mode, p.Copied, p.Pages, p.Copied*100/max(p.Pages, 1), p.Hashed, st.EagerPages, st.Faults,
-		st.FaultCopies, st.DrainedPages, c.drainIdle, c.idleCalls, st.EntriesTouched, c.Micros(c.pause)), nil
+	p, st := r.s.Progress(), r.s.Stats()
+	return fmt.Sprintf("snap: phase=%s dma=%s copied=%d/%d (%d%%) hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d/%d entries-touched=%d pause=%.1fus kept=%v %s",
+		p.Phase, r.mode, p.Copied, p.Pages, p.Copied*100/max(p.Pages, 1), p.Hashed, st.EagerPages, st.Faults,
+		st.FaultCopies, st.DrainedPages, r.idleCalls, c.idleCalls, st.EntriesTouched, c.Micros(r.pause), c.kept.Load(), c.shareFigures(r)), nil
 }
 
 // Verify checks the finished image in storage: header, copy map and every
 // page against the manifest (the same check the host tool runs).
 func (c *Controller) Verify() (string, error) {
-	c.mu.Lock()
-	s := c.s
-	c.mu.Unlock()
-	if s == nil {
+	r := c.cur.Load()
+	if r == nil {
 		return "", ErrNone
 	}
-	if p := s.Phase(); p != snapshot.PhaseDone {
+	if p := r.s.Phase(); p != snapshot.PhaseDone {
 		return "", fmt.Errorf("snap: image not complete (phase %s)", p)
 	}
 	st := c.M.Storage
@@ -323,7 +521,8 @@ func (p physReaderAt) ReadAt(b []byte, off int64) (int, error) {
 
 // Snapshot returns the engine of the current or last snapshot.
 func (c *Controller) Snapshot() *snapshot.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.s
+	if r := c.cur.Load(); r != nil {
+		return r.s
+	}
+	return nil
 }

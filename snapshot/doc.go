@@ -113,6 +113,80 @@
 // page writable without splitting it: correct, but a 1 GiB page costs a
 // 1 GiB copy in the handler (see mmu.Pool for sizing).
 //
+// # Drain share: completion on a busy machine
+//
+// A snapshot completes only when its drain has copied and hashed every
+// page, and a program that never blocks leaves no idle time. So the kernel
+// (kernel/tick.go) drains from three places:
+//
+//   - the timer tick: on every periodic timer interrupt (package irq,
+//     irq.Hz, 100 Hz by default) while a snapshot is capturing or hashing,
+//     the tick calls DrainStep(1) until share × tick period has passed
+//     (plus at most one step): the drain share, a setting of each snapshot
+//     (kernel "snap start share=N%", 1–90 %, default 20 %);
+//   - the idle hook: whenever no goroutine can run, all of the idle time;
+//   - with no timer tick (irq.Hz = 0), a fallback goroutine, which gets
+//     the CPU only when the program blocks.
+//
+// The tick, not a goroutine, carries the guarantee: with preemption a
+// goroutine gets a fair turn among the runnable ones (1/(n+1) with n
+// spinning goroutines), which no setting controls; the tick runs whatever
+// the program does. What is guaranteed: the tick does at least
+// max(1, ⌊B/c⌋) steps per tick for a budget B = share × period and a cost c
+// per step, and a snapshot needs at most U + N + 2 steps (U pages left
+// uncopied at Start, N pages hashed, the two phase transitions;
+// TestTickAloneCompletes checks this bound with the tick as the only
+// drain). Hence completion under any load takes at most about 1/share of
+// the drain's work time, which is the completion time on an idle machine,
+// where the drain gets all the CPU; the program keeps at least 1 − share
+// of the CPU while a snapshot runs, all of it otherwise (the tick's
+// overhead with no snapshot is a pointer load).
+//
+// Why DrainStep may run in a timer interrupt:
+//
+//   - It allocates nothing in either phase (the hashes reuse buffers and
+//     hash states made by New; TestDrainStepAllocates) and takes no locks
+//     (atomics only), so it cannot deadlock with or corrupt an interrupted
+//     allocator or lock holder.
+//   - Its memory writes go to the storage, the engine's own heap memory
+//     (Owned: the Snapshot value, its buffers and hash states), the page
+//     tables and the table pool — all eager or outside captured RAM, so
+//     the interrupt takes no write fault — and to its stack: the kernel
+//     runs it on a drain stack in the reserved region, outside captured
+//     RAM, with the interrupted goroutine's stackguard0 cleared, so the
+//     stack checks of DrainStep and the code below it (sha256, package
+//     mmu: ordinary Go functions) never call morestack on a stack they are
+//     not on, nor act on a preemption request meant for the interrupted
+//     goroutine.
+//   - Interrupts stay off in the tick, in Start and in the fault path, so
+//     the tick never lands inside Start or inside a write fault on the
+//     kernel; it may land inside the idle hook's DrainStep, which its busy
+//     flag turns away (ErrDrainBusy: the CPU is draining anyway).
+//   - For the per-page protocol the tick's drain is just the drain, run
+//     between two instructions of the program: a program store that
+//     faulted before the tick completed its copy; a page the tick copies is
+//     still protected while it copies. Nothing new is needed — the host
+//     tests inject the tick's work at random memory operations inside write
+//     faults (which the kernel never allows: a stronger test), inside the
+//     idle drain's copies and inside its hashing, and between the program's
+//     stores, and compare the image with memory at Start bit for bit
+//     (TestTickInterleavings).
+//   - The interrupt path also writes outside its own stack: preemption
+//     pushes a call frame on the interrupted goroutine's stack, which a
+//     snapshot may have write-protected. It calls PrepareWrite first — the
+//     fault path run before the store instead of after it — so the page is
+//     copied and writable before the store (irq.PrepareWrite).
+//   - Hashing in the interrupt uses SIMD registers (sha256): the boards'
+//     interrupt entry saves the full FP/SIMD state. (One visible side
+//     effect: the interrupted goroutine's FIPS 140 service indicator may
+//     be set to "approved" by the hash.)
+//
+// The default share, 20 %, is a compromise measured with `make qemu` (see
+// README.md, "The main job"): it bounds the program's loss while a
+// snapshot runs to 20 % (plus the write faults, which any share costs) and
+// completion under a never-blocking load to about 5 × the idle-machine
+// time.
+//
 // # Fault-path rules
 //
 // HandleWriteFault and everything it calls (PhysMem and mmu methods) run in

@@ -204,7 +204,7 @@ func New(cfg Config) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		buf: make([]byte, ps), pageHash: sha256.New(), sum: make([]byte, 0, HashSize),
+		buf: make([]byte, ps), root: sha256.New(), pageHash: sha256.New(), sum: make([]byte, 0, HashSize),
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -352,7 +352,7 @@ func (s *Snapshot) Start() error {
 		c.Store(0)
 	}
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
-	s.root = sha256.New()
+	s.root.Reset()
 	l := &s.layout
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)

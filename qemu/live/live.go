@@ -112,8 +112,15 @@ type Options struct {
 	// DMA is the snapshot's DMA mode: inuse (default), whole or none
 	// (none is the negative control: verification must fail).
 	DMA string
-	// Work is how long the workload runs before and during the snapshot.
+	// Work is how long the workload's throughput is measured before and
+	// after the snapshot (it runs throughout, until the image is complete).
 	Work time.Duration
+	// Workload is the kernel's workload mode: "cpu" (default: never
+	// blocks, the machine never idles) or "sleep" (pauses 1 ms per batch).
+	Workload string
+	// Share is the snapshot's drain share in percent (0: the kernel's
+	// default).
+	Share int
 	// Timeout bounds the whole run; QEMU is killed when it expires.
 	Timeout time.Duration
 	// Dir keeps the reference and storage images (default: a temporary
@@ -144,11 +151,21 @@ type Report struct {
 	Faults          uint64
 	Drained         uint64
 	Total           string // guest time from start to complete image
-	Before, During  Rate
-	Verify          *verify.Report
-	Arch            qemu.Arch
-	Accel           string
-	Wall            time.Duration
+	// TotalLoad is the completion time (guest) of a snapshot taken with no
+	// debugger stop under the same load; TotalIdle that of one taken on
+	// the idle machine (workload stopped).
+	TotalLoad, TotalIdle time.Duration
+	// Share is the share setting; DrainShare, TickShare and IdleShare are
+	// the CPU the drain actually got (all of it, from the timer tick, from
+	// the idle hook), as fractions of the time from start to complete.
+	Share                            string
+	DrainShare, TickShare, IdleShare float64
+	Workload                         string
+	Before, During, After            Rate
+	Verify                           *verify.Report
+	Arch                             qemu.Arch
+	Accel                            string
+	Wall                             time.Duration
 }
 
 // Rate is workload throughput in operations per second of guest time.
@@ -259,8 +276,8 @@ func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
 }
 
 var (
-	startedRE  = regexp.MustCompile(`snap: started dma=(\S+) instant=(\d+) pause=([0-9.]+)us pause-ticks=(\d+) eager=(\d+) entries-touched=(\d+)`)
-	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+)`)
+	startedRE  = regexp.MustCompile(`snap: started dma=(\S+) instant=(\d+) pause=([0-9.]+)us pause-ticks=(\d+) eager=(\d+) entries-touched=(\d+) dma-ranges=\d+ share=(\d+%)`)
+	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+) drain-share=([0-9.]+)% tick-share=([0-9.]+)% idle-share=([0-9.]+)%`)
 	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
 	errorRE    = regexp.MustCompile(`error: (.*)`)
 )
@@ -277,6 +294,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	if o.DMA == "" {
 		o.DMA = "inuse"
+	}
+	if o.Workload == "" {
+		o.Workload = "cpu"
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -350,7 +370,8 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
 		return nil, err
 	}
-	if err := vm.Send("work start"); err != nil {
+	rep.Workload = o.Workload
+	if err := vm.Send(workStart(o.Workload)); err != nil {
 		return nil, err
 	}
 	// Warm up (the workload allocates its array and the heap grows), then
@@ -369,38 +390,48 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	last := rep.Layout.Captured[len(rep.Layout.Captured)-1]
 	span.Size = last.End() - span.Base
 	refPath := filepath.Join(dir, "reference.bin")
-	if err := referenceAt(vm, g, instant, func() error { return vm.Send("snap start " + o.DMA) }, span, refPath); err != nil {
+	start := snapStart(o.DMA, o.Share, false)
+	if err := referenceAt(vm, g, instant, func() error { return vm.Send(start) }, span, refPath); err != nil {
 		return nil, err
 	}
-	sm, err := vm.Console.Expect(regexp.MustCompile(startedRE.String()+`|error: .*`), 5*time.Minute)
+	sm, err := expectStarted(vm)
 	if err != nil {
 		return nil, err
 	}
-	if em := errorRE.FindStringSubmatch(sm.Line); em != nil {
-		return nil, fmt.Errorf("live: snap start: %s", em[1])
-	}
-	rep.Started = sm.Line
-	sg := startedRE.FindStringSubmatch(sm.Line)
+	rep.Started = sm
+	sg := startedRE.FindStringSubmatch(sm)
 	rep.PauseMicros, _ = strconv.ParseFloat(sg[3], 64)
 	rep.EagerPages, _ = strconv.ParseUint(sg[5], 10, 64)
 	rep.EntriesTouched, _ = strconv.ParseUint(sg[6], 10, 64)
-	d0, d1, err := guestSleep(vm, o.Work)
+	rep.Share = sg[7]
+	// The workload runs until the image is complete: the throughput
+	// during is measured over the whole capture.
+	d0, err := sampleWork(vm)
 	if err != nil {
-		return nil, err
-	}
-	rep.During = rate(d0, d1)
-	if err := vm.Send("work stop"); err != nil {
 		return nil, err
 	}
 	cm, err := vm.Console.Expect(completeRE, o.Timeout)
 	if err != nil {
 		return nil, err
 	}
+	d1, err := sampleWork(vm)
+	if err != nil {
+		return nil, err
+	}
+	rep.During = rate(d0, d1)
 	rep.Complete = cm.Line
 	cg := completeRE.FindStringSubmatch(cm.Line)
 	rep.Faults, _ = strconv.ParseUint(cg[3], 10, 64)
 	rep.Drained, _ = strconv.ParseUint(cg[5], 10, 64)
 	rep.Total = cg[6]
+	rep.DrainShare, _ = strconv.ParseFloat(cg[7], 64)
+	rep.TickShare, _ = strconv.ParseFloat(cg[8], 64)
+	rep.IdleShare, _ = strconv.ParseFloat(cg[9], 64)
+	a0, a1, err := guestSleep(vm, o.Work)
+	if err != nil {
+		return nil, err
+	}
+	rep.After = rate(a0, a1)
 	if err := vm.Send("snap verify"); err != nil {
 		return nil, err
 	}
@@ -410,7 +441,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	rep.GuestVerify = vm2.Line
 
-	// The image, read out of guest memory while the guest idles.
+	// The image, read out of guest memory.
 	imgPath := filepath.Join(dir, "storage.bin")
 	if err := vm.Stopped(func(*gdb.Client) error {
 		q, err := vm.QMP()
@@ -423,21 +454,20 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	// The pause of the verified snapshot includes the harness's stop at
 	// the instant (resuming from a gdbstub stop costs guest time, notably
-	// under -icount): take a second, unobserved snapshot for the figure.
-	if err := vm.Send("work start"); err != nil {
+	// under -icount): a second snapshot under the same load with no
+	// debugger stop gives the pause and completion figures to quote; a
+	// third on the idle machine (workload stopped) the idle completion.
+	if rep.PauseUnobserved, rep.EagerPages, rep.EntriesTouched, rep.TotalLoad, err = unobserved(vm, snapStart(o.DMA, o.Share, true), o.Timeout); err != nil {
 		return nil, err
 	}
-	if _, _, err := guestSleep(vm, o.Work/2); err != nil {
+	if err := vm.Send("work stop"); err != nil {
 		return nil, err
 	}
-	if err := vm.Send("snap start " + o.DMA); err != nil {
+	if _, err := vm.Console.Expect(workRE, time.Minute); err != nil {
 		return nil, err
 	}
-	if um, err := vm.Console.Expect(startedRE, 5*time.Minute); err == nil {
-		ug := startedRE.FindStringSubmatch(um.Line)
-		rep.PauseUnobserved, _ = strconv.ParseFloat(ug[3], 64)
-		rep.EagerPages, _ = strconv.ParseUint(ug[5], 10, 64)
-		rep.EntriesTouched, _ = strconv.ParseUint(ug[6], 10, 64)
+	if _, _, _, rep.TotalIdle, err = unobserved(vm, snapStart(o.DMA, o.Share, true), o.Timeout); err != nil {
+		return nil, err
 	}
 	vm.Send("exit 0")
 	vm.Wait(time.Minute)
@@ -451,6 +481,61 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return rep, fmt.Errorf("live: snapshot does not match the reference: %w", rep.Verify.Err())
 	}
 	return rep, nil
+}
+
+// workStart is the console command that starts the workload in mode.
+func workStart(mode string) string {
+	if mode == "sleep" {
+		return "work start"
+	}
+	return "work start cpu"
+}
+
+// snapStart is the console command that starts a snapshot.
+func snapStart(dma string, share int, overwrite bool) string {
+	c := "snap start " + dma
+	if share != 0 {
+		c += fmt.Sprintf(" share=%d%%", share)
+	}
+	if overwrite {
+		c += " overwrite"
+	}
+	return c
+}
+
+// expectStarted waits for the kernel's answer to snap start: the started
+// line, or an error.
+func expectStarted(vm *qemu.VM) (string, error) {
+	sm, err := vm.Console.Expect(regexp.MustCompile(startedRE.String()+`|error: .*`), 5*time.Minute)
+	if err != nil {
+		return "", err
+	}
+	if em := errorRE.FindStringSubmatch(sm.Line); em != nil {
+		return "", fmt.Errorf("live: snap start: %s", em[1])
+	}
+	return sm.Line, nil
+}
+
+// unobserved takes a snapshot with no debugger stop and waits for it to
+// complete: pause (us), eager pages, entries touched, completion time.
+func unobserved(vm *qemu.VM, cmd string, timeout time.Duration) (pause float64, eager, entries uint64, total time.Duration, err error) {
+	if err = vm.Send(cmd); err != nil {
+		return
+	}
+	line, err := expectStarted(vm)
+	if err != nil {
+		return
+	}
+	g := startedRE.FindStringSubmatch(line)
+	pause, _ = strconv.ParseFloat(g[3], 64)
+	eager, _ = strconv.ParseUint(g[5], 10, 64)
+	entries, _ = strconv.ParseUint(g[6], 10, 64)
+	cm, err := vm.Console.Expect(completeRE, timeout)
+	if err != nil {
+		return
+	}
+	total, err = time.ParseDuration(completeRE.FindStringSubmatch(cm.Line)[6])
+	return
 }
 
 // referenceAt stops the guest at the instant (a hardware breakpoint on the
@@ -538,10 +623,16 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "pause (verified):  %.1f us (the verified snapshot: includes resuming from the harness's stop at the instant)\n", r.PauseMicros)
 	fmt.Fprintf(&b, "faults taken:      %d\n", r.Faults)
 	fmt.Fprintf(&b, "pages drained:     %d\n", r.Drained)
-	fmt.Fprintf(&b, "total (guest):     %s from the instant to the complete image\n", r.Total)
+	fmt.Fprintf(&b, "workload:          %s (%s)\n", r.Workload, map[bool]string{true: "never blocks: two spinning writers, GC churn without pauses, virtio-rng DMA", false: "sleeps 1 ms per batch"}[r.Workload != "sleep"])
+	fmt.Fprintf(&b, "total (guest):     %s from the instant to the complete image (verified snapshot, under load)\n", r.Total)
+	fmt.Fprintf(&b, "completion:        %v under load, %v on the idle machine: %.2fx (share setting %s: bound 1/share = %.1fx)\n",
+		r.TotalLoad, r.TotalIdle, ratio(float64(r.TotalLoad), float64(r.TotalIdle)), r.Share, 100/shareValue(r.Share))
+	fmt.Fprintf(&b, "drain share:       %.1f%% of the CPU from start to complete (timer tick %.1f%%, idle %.1f%%)\n", r.DrainShare, r.TickShare, r.IdleShare)
 	fmt.Fprintf(&b, "workload before:   %.0f allocs/s, %.0f writes/s (guest time)\n", r.Before.Allocs, r.Before.Writes)
-	fmt.Fprintf(&b, "workload during:   %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.During.Allocs, r.During.Writes,
+	fmt.Fprintf(&b, "workload during:   %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before; over the whole capture)\n", r.During.Allocs, r.During.Writes,
 		ratio(r.During.Allocs, r.Before.Allocs), ratio(r.During.Writes, r.Before.Writes))
+	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.After.Allocs, r.After.Writes,
+		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes))
 	fmt.Fprintf(&b, "guest self-check:  %s\n", r.GuestVerify)
 	if r.Verify != nil {
 		fmt.Fprintf(&b, "host verification: %s\n", strings.TrimSpace(r.Verify.String()))
@@ -550,9 +641,126 @@ func (r *Report) String() string {
 	return b.String()
 }
 
+// shareValue parses "20%".
+func shareValue(s string) float64 {
+	v, _ := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if v == 0 {
+		return 100
+	}
+	return v
+}
+
 func ratio(a, b float64) float64 {
 	if b == 0 {
 		return 0
 	}
 	return a / b
+}
+
+// BackToBack boots the kernel, starts the workload and takes n snapshots
+// in a row, each started as soon as the previous one is complete (snap
+// start overwrite), each verified bit for bit against its own reference
+// taken at its instant. It returns the verification reports, one per
+// snapshot, and stops at the first failure.
+func BackToBack(ctx context.Context, o Options, n int) (reps []*verify.Report, err error) {
+	if o.Timeout == 0 {
+		o.Timeout = 60 * time.Minute
+	}
+	if o.DMA == "" {
+		o.DMA = "inuse"
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	arch := o.Arch
+	if arch == "" {
+		if arch, err = KernelArch(o.Kernel); err != nil {
+			return nil, err
+		}
+	}
+	mem, err := MemoryFor(arch, o.RAM)
+	if err != nil {
+		return nil, err
+	}
+	instant, err := symbol(o.Kernel, InstantSymbol)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(o.Dir, "pagesnap-b2b-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	cfg, err := machine(arch, mem, o.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	cfg.GDB, cfg.ConsoleLog = true, o.Log
+	cfg.Devices = append(cfg.Devices, "virtio-rng-device")
+	cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer vm.Kill()
+	g, err := vm.GDB()
+	if err != nil {
+		return nil, err
+	}
+	g.Continue()
+	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ParseLayout(m.Line)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
+		return nil, err
+	}
+	if err := vm.Send(workStart(o.Workload)); err != nil {
+		return nil, err
+	}
+	if _, err := vm.Console.Expect(workRE, time.Minute); err != nil {
+		return nil, err
+	}
+	span := snapshot.Range{Base: l.Captured[0].Base}
+	span.Size = l.Captured[len(l.Captured)-1].End() - span.Base
+	refPath, imgPath := filepath.Join(dir, "reference.bin"), filepath.Join(dir, "storage.bin")
+	for i := 0; i < n; i++ {
+		cmd := snapStart(o.DMA, o.Share, i > 0)
+		if err := referenceAt(vm, g, instant, func() error { return vm.Send(cmd) }, span, refPath); err != nil {
+			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
+		}
+		if _, err := expectStarted(vm); err != nil {
+			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
+		}
+		if _, err := vm.Console.Expect(completeRE, o.Timeout); err != nil {
+			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
+		}
+		if err := vm.Stopped(func(*gdb.Client) error {
+			q, err := vm.QMP()
+			if err != nil {
+				return err
+			}
+			return q.Pmemsave(l.Storage.Base, l.Storage.Size, imgPath)
+		}); err != nil {
+			return reps, err
+		}
+		rep, err := compare(refPath, span.Base, imgPath, o.Kernel, l)
+		if err != nil {
+			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
+		}
+		reps = append(reps, rep)
+		if !rep.OK() {
+			return reps, fmt.Errorf("live: back-to-back snapshot %d does not match its reference: %w", i+1, rep.Err())
+		}
+		fmt.Fprintf(o.Log, "back-to-back: snapshot %d/%d verified: %d pages match the reference at its instant\n", i+1, n, rep.Matched)
+	}
+	vm.Send("exit 0")
+	vm.Wait(time.Minute)
+	return reps, nil
 }

@@ -115,6 +115,16 @@ func requireBitExact(t *testing.T, rep *Report, err error, arch qemu.Arch) {
 	if rep.Faults == 0 || rep.Drained == 0 {
 		t.Fatalf("faults %d, drained %d: the snapshot was not live", rep.Faults, rep.Drained)
 	}
+	// The workload never blocked and ran until the image was complete:
+	// the timer tick must have drained, and the workload progressed.
+	if rep.Workload != "sleep" {
+		if rep.TickShare <= 0 {
+			t.Fatalf("tick share %.1f%%: the timer tick did not drain (%s)", rep.TickShare, rep.Complete)
+		}
+		if rep.During.Writes <= 0 || rep.During.Allocs <= 0 {
+			t.Fatalf("the workload made no progress during the snapshot: %+v", rep.During)
+		}
+	}
 }
 
 // TestNegativeControl leaves the DMA ranges out of the eager set while the
@@ -283,12 +293,12 @@ func TestWriteProbeARM64(t *testing.T) {
 	if g[5] != "0" {
 		t.Errorf("%s: the write fault handler changed %s registers of the interrupted code", m.Line, g[5])
 	}
-	// Under load the drain advances slowly (the machine never idles):
-	// stop the load, then the snapshot must complete.
-	if err := vm.Send("work stop"); err != nil {
+	// The snapshot completes with the load still running (the timer
+	// tick's drain share).
+	if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := vm.Console.Expect(completeRE, 5*time.Minute); err != nil {
+	if err := vm.Send("work stop"); err != nil {
 		t.Fatal(err)
 	}
 	vm.Send("exit 0")
@@ -297,10 +307,167 @@ func TestWriteProbeARM64(t *testing.T) {
 	}
 }
 
+// backToBackCount is how many snapshots TestBackToBack takes per arch:
+// PAGESNAP_BACK_TO_BACK (make back-to-back sets 20), else 3 (make test:
+// under TCG each snapshot of the 256M kernel under load takes tens of
+// seconds).
+func backToBackCount(t *testing.T) int {
+	if v := os.Getenv("PAGESNAP_BACK_TO_BACK"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PAGESNAP_BACK_TO_BACK=%q: want a positive count", v)
+		}
+		return n
+	}
+	return 3
+}
+
+// TestBackToBack takes snapshots in a row under the never-blocking
+// workload, each started as soon as the previous one is complete (snap
+// start overwrite: the kernel waits for the previous snapshot's finisher,
+// which touches only its own snapshot), each verified bit for bit against
+// its own reference.
+func TestBackToBack(t *testing.T) {
+	for _, tc := range []struct {
+		arch qemu.Arch
+		env  string
+	}{{qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M"}, {qemu.ARM64, "PAGESNAP_KERNEL_ARM64"}} {
+		t.Run(string(tc.arch), func(t *testing.T) {
+			k := kernelFor(t, tc.env)
+			n := backToBackCount(t)
+			reps, err := BackToBack(context.Background(), Options{Kernel: k, RAM: "256M", Log: logWriter{t}}, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reps) != n {
+				t.Fatalf("%d snapshots verified, want %d", len(reps), n)
+			}
+			for i, r := range reps {
+				if r.Pages == 0 || r.Matched != r.Pages {
+					t.Fatalf("snapshot %d: %d of %d pages match", i+1, r.Matched, r.Pages)
+				}
+			}
+		})
+	}
+}
+
+// smpError is the kernel's answer to snap start with two CPUs online.
+const smpError = "error: snap: pagesnap runs on one CPU only (TLB invalidation is local and write faults are not serialized across CPUs): 2 CPUs are online"
+
+// TestSMPRefused boots each kernel with -smp 2: snap start must refuse
+// with the exact error, and nothing be started.
+func TestSMPRefused(t *testing.T) {
+	for _, tc := range []struct {
+		arch qemu.Arch
+		env  string
+	}{{qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M"}, {qemu.ARM64, "PAGESNAP_KERNEL_ARM64"}} {
+		t.Run(string(tc.arch), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			vm := bootReadySMP(t, ctx, tc.arch, tc.env, 2)
+			if !strings.Contains(vm.Console.Output(), "pagesnap: 2 CPU(s) online") {
+				t.Fatal("the kernel did not report 2 CPUs online")
+			}
+			if err := vm.Send("snap start"); err != nil {
+				t.Fatal(err)
+			}
+			m, err := vm.Console.Expect(regexp.MustCompile(`error: .*|snap: started.*`), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.TrimPrefix(m.Line, "> "); got != smpError {
+				t.Fatalf("snap start with 2 CPUs:\n got %q\nwant %q", got, smpError)
+			}
+			if err := vm.Send("snap status"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := vm.Console.ExpectString("error: snap: no snapshot has been taken", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestKeptImage: a complete image is kept: snap start over it fails with
+// the exact error, a store into the storage is a fatal fault (amd64: the
+// decoded report and status 3), and snap discard then snap start work.
+func TestKeptImage(t *testing.T) {
+	for _, mode := range []string{"discard", "store"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			vm := bootReady(t, ctx, qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M")
+			if err := vm.Send("snap start"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			expectLine := func(cmd, want string) {
+				t.Helper()
+				if err := vm.Send(cmd); err != nil {
+					t.Fatal(err)
+				}
+				m, err := vm.Console.Expect(regexp.MustCompile(`error: .*|snap: (started|discarded|verify ok).*|pagesnap: FATAL.*`), 5*time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.TrimPrefix(m.Line, "> "); !strings.HasPrefix(got, want) {
+					t.Fatalf("%s:\n got %q\nwant %q...", cmd, got, want)
+				}
+			}
+			expectLine("snap start", "error: snap: storage holds a complete image, kept write-protected: snap discard drops it, snap start overwrite replaces it")
+			expectLine("snap verify", "snap: verify ok")
+			if mode == "store" {
+				if err := vm.Send("crash storage"); err != nil {
+					t.Fatal(err)
+				}
+				m, err := vm.Console.Expect(fatalRE, time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := ParseFatalFault(m.Line, vm.Config.Kernel)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Kind != "protection,write" {
+					t.Fatalf("fault %+v: want a protection fault on a write into the kept storage", f)
+				}
+				st, err := vm.Wait(time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v, ok := st.DebugExit(); !ok || v != 3 {
+					t.Fatalf("exit %v, want isa-debug-exit 3", st)
+				}
+				return
+			}
+			expectLine("snap discard", "snap: discarded: the storage is writable again")
+			expectLine("snap discard", "error: snap: no complete image is kept")
+			expectLine("snap verify", "error: snapshot:")
+			expectLine("snap start", "snap: started")
+			if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			expectLine("snap start overwrite", "snap: started")
+			if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			expectLine("snap verify", "snap: verify ok")
+		})
+	}
+}
+
 // bootReady boots the 256M pagesnap kernel named by env for arch (with
 // extra devices if any) and waits for its console prompt. QEMU is killed
 // when the test ends.
 func bootReady(t *testing.T, ctx context.Context, arch qemu.Arch, env string, devices ...string) *qemu.VM {
+	t.Helper()
+	return bootReadySMP(t, ctx, arch, env, 0, devices...)
+}
+
+// bootReadySMP is bootReady with smp CPUs (0: QEMU's default, one).
+func bootReadySMP(t *testing.T, ctx context.Context, arch qemu.Arch, env string, smp int, devices ...string) *qemu.VM {
 	t.Helper()
 	k := kernelFor(t, env)
 	mem, err := MemoryFor(arch, "256M")
@@ -312,6 +479,7 @@ func bootReady(t *testing.T, ctx context.Context, arch qemu.Arch, env string, de
 		t.Fatal(err)
 	}
 	cfg.ConsoleLog = logWriter{t}
+	cfg.SMP = smp
 	if len(devices) > 0 {
 		cfg.Devices = append(cfg.Devices, devices...)
 		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")

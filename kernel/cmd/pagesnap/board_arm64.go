@@ -39,7 +39,7 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 				if len(args) != 0 {
 					return fmt.Errorf("usage: probe")
 				}
-				if _, err := ctl.Start(kernel.DMAInUse); err != nil {
+				if _, err := ctl.Start(kernel.StartOptions{Mode: kernel.DMAInUse}); err != nil {
 					return err
 				}
 				r, err := ctl.WriteProbe()

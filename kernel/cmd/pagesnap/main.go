@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/goos"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pagesnap/pagesnap/dma"
@@ -50,6 +51,14 @@ func main() {
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
 	}
 	goos.Idle = ctl.Idle(goos.Idle)
+	ctl.InstallIRQ()
+	if n, err := kernel.CPUCount(); err != nil {
+		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
+		ctl.CPUs = -1
+	} else {
+		ctl.CPUs = n
+		fmt.Printf("pagesnap: %d CPU(s) online\n", n)
+	}
 
 	// A real device that writes memory by DMA while snapshots run.
 	rng, err := virtio.OpenRNG(virtio.RNGConfig{Rotate: 64})
@@ -92,32 +101,24 @@ func main() {
 func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.Command {
 	return map[string]*kernel.Command{
 		"snap": {
-			Usage: "snap start [inuse|whole|none]",
-			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control); snap status; snap verify",
+			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite]",
+			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image); snap status; snap verify; snap discard (drop the kept image)",
 			Run: func(out io.Writer, args []string) error {
 				if len(args) == 0 {
-					return fmt.Errorf("usage: snap start [inuse|whole|none] | snap status | snap verify")
+					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] | snap status | snap verify | snap discard")
 				}
 				switch args[0] {
 				case "start":
-					mode := kernel.DMAInUse
-					if len(args) > 1 {
-						switch args[1] {
-						case "inuse":
-						case "whole":
-							mode = kernel.DMAWhole
-						case "none":
-							mode = kernel.DMANone
-						default:
-							return fmt.Errorf("snap start: unknown DMA mode %q (inuse, whole or none)", args[1])
-						}
-					}
-					r, err := ctl.Start(mode)
+					o, err := parseStart(args[1:])
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d\n",
-						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges))
+					r, err := ctl.Start(o)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%%\n",
+						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share)
 					return nil
 				case "status":
 					s, err := ctl.Status()
@@ -133,20 +134,30 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					}
 					fmt.Fprintln(out, s)
 					return nil
+				case "discard":
+					if err := ctl.Discard(); err != nil {
+						return err
+					}
+					fmt.Fprintln(out, "snap: discarded: the storage is writable again")
+					return nil
 				}
-				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify)", args[0])
+				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard)", args[0])
 			},
 		},
 		"work": {
-			Usage: "work start|stop|stats",
-			Help:  "control the write-heavy workload (GC churn, array mutation); stats prints cumulative counters",
+			Usage: "work start [cpu]|stop|stats",
+			Help:  "control the write-heavy workload (GC churn, array mutation; it sleeps 1 ms per batch, or with cpu never blocks: two spinning writers and churn without pauses); stats prints cumulative counters",
 			Run: func(out io.Writer, args []string) error {
-				if len(args) != 1 {
-					return fmt.Errorf("usage: work start|stop|stats")
+				if len(args) == 0 || len(args) > 2 || (len(args) == 2 && (args[0] != "start" || args[1] != "cpu")) {
+					return fmt.Errorf("usage: work start [cpu]|stop|stats")
 				}
 				switch args[0] {
 				case "start":
-					work.Start()
+					if len(args) == 2 {
+						work.StartCPU()
+					} else {
+						work.Start()
+					}
 				case "stop":
 					work.Stop()
 				case "stats":
@@ -154,16 +165,21 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes)
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d mode=%s\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, work.Mode())
 				return nil
 			},
 		},
 		"crash": {
-			Usage: "crash nil",
-			Help:  crashHelp,
+			Usage: "crash nil|storage",
+			Help:  crashHelp + "; storage: store a word into the snapshot storage (a kept image is write-protected: the same fatal fault)",
 			Run: func(out io.Writer, args []string) error {
-				if len(args) != 1 || args[0] != "nil" {
-					return fmt.Errorf("usage: crash nil")
+				if len(args) != 1 || (args[0] != "nil" && args[0] != "storage") {
+					return fmt.Errorf("usage: crash nil|storage")
+				}
+				if args[0] == "storage" {
+					fmt.Fprintf(out, "crash: storing into the storage at %#x (kept image: %v)\n", ctl.M.Storage.Base+8, ctl.Kept())
+					kernel.PhysMem{}.Store64(ctl.M.Storage.Base+8, 0xbad)
+					return fmt.Errorf("crash: the store into the storage did not fault")
 				}
 				fmt.Fprintln(out, "crash: dereferencing nil")
 				return fmt.Errorf("crash: survived %d", crashTarget.v)
@@ -204,6 +220,34 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 			},
 		},
 	}
+}
+
+// parseStart parses the words after "snap start".
+func parseStart(args []string) (kernel.StartOptions, error) {
+	var o kernel.StartOptions
+	modeSet := false
+	for _, a := range args {
+		switch {
+		case a == "inuse" || a == "whole" || a == "none":
+			if modeSet {
+				return o, fmt.Errorf("snap start: DMA mode given twice (%q)", a)
+			}
+			modeSet = true
+			o.Mode = map[string]kernel.DMAMode{"inuse": kernel.DMAInUse, "whole": kernel.DMAWhole, "none": kernel.DMANone}[a]
+		case a == "overwrite":
+			o.Overwrite = true
+		case strings.HasPrefix(a, "share="):
+			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil || n < 1 || n > kernel.MaxShare {
+				return o, fmt.Errorf("snap start: bad share %q: want share=N%% with N a whole number from 1 to %d", a, kernel.MaxShare)
+			}
+			o.Share = n
+		default:
+			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite)", a)
+		}
+	}
+	return o, nil
 }
 
 // crashTarget is nil: reading through it faults at address 0 (page 0 is

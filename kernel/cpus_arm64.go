@@ -1,0 +1,11 @@
+//go:build tamago && arm64
+
+package kernel
+
+import "github.com/pagesnap/pagesnap/board/qemu/virt"
+
+// CPUCount returns the number of processors the machine has online: the
+// cpu nodes under /cpus in the device tree QEMU passed.
+func CPUCount() (int, error) {
+	return FDTCPUCount(virt.DeviceTree())
+}

@@ -1,0 +1,97 @@
+//go:build tamago
+
+package kernel
+
+import (
+	"github.com/pagesnap/pagesnap/irq"
+	"github.com/pagesnap/pagesnap/snapshot"
+)
+
+// ticker is the controller whose snapshots the timer tick drains. It is set
+// by InstallIRQ before the board starts the tick and never changes.
+var ticker *Controller
+
+// InstallIRQ makes c the timer interrupt's client: irq.Tick drains c's
+// running snapshot for its share of every tick period, and
+// irq.PrepareWrite lets the interrupt path write a goroutine stack the
+// snapshot has write-protected (copying the page first). Call it once,
+// before the board starts the tick.
+func (c *Controller) InstallIRQ() {
+	ticker = c
+	irq.Tick = tick
+	irq.PrepareWrite = prepareWrite
+}
+
+// prepareWriteFn is (*snapshot.Snapshot).PrepareWrite called through a
+// function value: the chain below it is nosplit but deeper than the
+// linker's nosplit budget (see handleWriteFault).
+var prepareWriteFn = (*snapshot.Snapshot).PrepareWrite
+
+// prepareWrite is irq.PrepareWrite: the interrupt path is about to store
+// at addr (the interrupted goroutine's stack). Interrupt context: nosplit,
+// no allocation, no write barriers, no locks.
+//
+//go:nosplit
+func prepareWrite(addr uint64) bool {
+	s := active.Load()
+	return s == nil || prepareWriteFn(s, addr)
+}
+
+// tick is irq.Tick: on every timer interrupt, while a snapshot is capturing
+// or hashing, it drains for the run's budget (share × tick period) on the
+// drain stack in the reserved region. Interrupt context: interrupts off,
+// any goroutine (or the scheduler, or the idle hook) interrupted. It is
+// nosplit and writes only the run's counters (eager pages) and, through
+// runOnStack, switches to a stack outside captured RAM with the
+// interrupted g's stackguard0 cleared, so that DrainStep and the code it
+// calls (ordinary Go functions with stack checks: sha256, package mmu)
+// never run the stack-growth check against a stack they are not on — nor
+// act on a preemption request (stackguard0 = stackPreempt) meant for the
+// interrupted goroutine. The drain there allocates nothing and takes no
+// locks (TestDrainStepAllocates); a tick that interrupts the drain itself
+// (the idle hook) finds it busy and returns.
+//
+//go:nosplit
+func tick() {
+	c := ticker
+	if c == nil {
+		return
+	}
+	r := c.cur.Load()
+	if r == nil || r.tickBudget == 0 || !r.capturing() {
+		return
+	}
+	r.ticks++
+	runOnStack(c.M.DrainStackTop, r.tickFn)
+}
+
+// tickDrain drains r for at most r.tickBudget cycles (plus one step), one
+// page at a time. It runs on the drain stack from tick.
+func (r *run) tickDrain() {
+	t0 := cycles()
+	until := t0 + r.tickBudget
+	var n uint64
+	t := t0
+	for {
+		done, err := r.s.DrainStep(1)
+		if err != nil {
+			if err == snapshot.ErrDrainBusy {
+				r.tickBusy++
+			}
+			break
+		}
+		n++
+		t = cycles()
+		if done {
+			if r.doneCycles == 0 {
+				r.doneCycles = t
+			}
+			break
+		}
+		if t >= until {
+			break
+		}
+	}
+	r.tickPages += n
+	r.tickCycles += cycles() - t0
+}

@@ -1,0 +1,35 @@
+package snapshot
+
+import (
+	"reflect"
+	"unsafe"
+)
+
+// Owned returns the pages of the engine's own heap memory that its methods
+// write while a snapshot runs: the Snapshot value (counters, drain state),
+// the drain's page and header buffers and its hash states. A kernel that
+// runs DrainStep from an interrupt handler, where a write fault on these
+// would nest in the handler, puts them in the eager set (AddEager): they
+// are then copied at Start and never protected.
+func (s *Snapshot) Owned() []Range {
+	rs := []Range{
+		pagesOf(unsafe.Pointer(s), unsafe.Sizeof(*s)),
+		pagesOf(unsafe.Pointer(unsafe.SliceData(s.buf)), uintptr(cap(s.buf))),
+		pagesOf(unsafe.Pointer(unsafe.SliceData(s.hdr)), uintptr(cap(s.hdr))),
+		pagesOf(unsafe.Pointer(unsafe.SliceData(s.sum)), uintptr(cap(s.sum))),
+	}
+	for _, h := range []any{s.root, s.pageHash} {
+		v := reflect.ValueOf(h)
+		if v.Kind() == reflect.Pointer {
+			rs = append(rs, pagesOf(v.UnsafePointer(), v.Type().Elem().Size()))
+		}
+	}
+	return mergeRanges(rs)
+}
+
+// pagesOf returns the 4 KiB pages covering n bytes at p.
+func pagesOf(p unsafe.Pointer, n uintptr) Range {
+	lo := uint64(uintptr(p)) &^ 4095
+	hi := (uint64(uintptr(p)) + uint64(n) + 4095) &^ 4095
+	return Range{Base: lo, Size: hi - lo}
+}
