@@ -38,7 +38,7 @@ KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection clean
+.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -47,6 +47,7 @@ help:
 	@echo "make kernel          build $(KERNEL)"
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
+	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
 	@echo "make deps            install QEMU (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
@@ -126,6 +127,13 @@ test: deps kernels
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
+
+# 20 back-to-back snapshots under the never-blocking workload on each arch,
+# each verified against its own reference (make test runs 3 per arch).
+back-to-back: deps
+	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
+	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
+	$(TEST_ENV) PAGESNAP_BACK_TO_BACK=20 $(GO) test -v -timeout 240m -run 'TestBackToBack' ./qemu/live
 
 include qemu/fault-injection.mk
 

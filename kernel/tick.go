@@ -7,6 +7,15 @@ import (
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
+// gAddr returns the address of the current g (tick_*.s).
+//
+//go:nosplit
+func gAddr() uint64
+
+// gStackguard0 is the offset of stackguard0 in the runtime's g (after
+// stack.lo and stack.hi); runOnStack clears and restores it.
+const gStackguard0 = 16
+
 // ticker is the controller whose snapshots the timer tick drains. It is set
 // by InstallIRQ before the board starts the tick and never changes.
 var ticker *Controller
@@ -62,6 +71,13 @@ func tick() {
 		return
 	}
 	r.ticks++
+	// runOnStack writes the interrupted g's stackguard0: the g is in
+	// captured memory, so its page is copied and made writable first, as
+	// for the preemption frame (a write fault here would nest in the
+	// interrupt handler).
+	if !prepareWrite(gAddr() + gStackguard0) {
+		return
+	}
 	runOnStack(c.M.DrainStackTop, r.tickFn)
 }
 
