@@ -1,8 +1,9 @@
 // Package sim is a simulated machine for testing the snapshot engine on the
 // host: sparse physical memory with 64-bit atomic words, page tables in the
 // real amd64/arm64 formats, a software MMU that enforces the write bit on
-// every store and calls the fault handler, CPUs with a TLB of writable
-// translations, and a DMA writer that bypasses the MMU. Host only.
+// every store and calls the fault handler, CPUs with a TLB that caches
+// read-only and writable translations until they are invalidated, and a
+// DMA writer that bypasses the MMU. Host only.
 package sim
 
 import (
@@ -28,6 +29,14 @@ type Memory struct {
 // NewMemory returns a zeroed memory of size bytes (multiple of 2 MiB).
 func NewMemory(size uint64) *Memory {
 	return &Memory{size: size, chunks: make([]atomic.Pointer[chunk], size>>chunkShift)}
+}
+
+// Populate allocates the backing of [base, base+size) now, so that later
+// stores there allocate nothing (allocation tests of the engine).
+func (m *Memory) Populate(base, size uint64) {
+	for pa := base &^ (1<<chunkShift - 1); pa < base+size; pa += 1 << chunkShift {
+		m.word(pa, true)
+	}
 }
 
 // Size returns the memory size.
