@@ -298,7 +298,7 @@ func runProperty(t *testing.T, arch mmu.Arch, seed uint64, o opts) (*fixture, []
 // image equals memory at Start, bit for bit, for every page.
 func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
 	seeds := 16
-	if testing.Short() {
+	if testing.Short() || quick() {
 		seeds = 3
 	}
 	if raceEnabled {

@@ -52,10 +52,10 @@ type Image struct {
 	Ranges   []Range // captured physical ranges, sorted
 	// Excluded lists the RAM left out of the image and why, sorted.
 	Excluded []Exclusion
-	NumPages uint64  // pages in all Ranges
-	State    State   // state recorded in the header
-	Instant  uint64  // caller-defined time of the snapshot instant (Config.Instant)
-	Layout   Layout  // offsets of each part of the image
+	NumPages uint64 // pages in all Ranges
+	State    State  // state recorded in the header
+	Instant  uint64 // caller-defined time of the snapshot instant (Config.Instant)
+	Layout   Layout // offsets of each part of the image
 
 	r      io.ReaderAt
 	header []byte   // the headerLen bytes covered by the root hash

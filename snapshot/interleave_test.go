@@ -89,7 +89,7 @@ func (m *irqMem) Copy(dst, src, n uint64) {
 func TestSingleCPUInterleavings(t *testing.T) {
 	skipUnderRace(t)
 	seeds := 12
-	if testing.Short() {
+	if testing.Short() || quick() {
 		seeds = 3
 	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {

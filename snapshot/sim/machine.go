@@ -31,7 +31,7 @@ type Machine struct {
 
 	world         sync.RWMutex
 	cpus          atomic.Pointer[[]*CPU]
-	cpusMu        sync.Mutex // serializes NewCPU
+	cpusMu        sync.Mutex    // serializes NewCPU
 	PageInvals    atomic.Uint64 // InvalidatePage calls
 	AllInvals     atomic.Uint64 // InvalidateAll calls
 	FaultsTaken   atomic.Uint64 // faults delivered to Fault

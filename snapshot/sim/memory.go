@@ -80,13 +80,26 @@ func (m *Memory) CAS64(pa uint64, old, new uint64) bool {
 
 // Copy copies n bytes (multiple of 8) from src to dst word by word.
 func (m *Memory) Copy(dst, src, n uint64) {
+	if m.never(src, n) && m.never(dst, n) {
+		return // zero to zero (sparse memory: large simulated machines)
+	}
 	for off := uint64(0); off < n; off += 8 {
 		m.Store64(dst+off, m.Load64(src+off))
 	}
 }
 
+// never reports whether [pa, pa+n) lies in one chunk never stored to
+// (reads as zero).
+func (m *Memory) never(pa, n uint64) bool {
+	return pa>>chunkShift == (pa+n-1)>>chunkShift && pa+n <= m.size && m.chunks[pa>>chunkShift].Load() == nil
+}
+
 // Read copies memory at pa into b (len(b) multiple of 8).
 func (m *Memory) Read(pa uint64, b []byte) {
+	if len(b) > 0 && m.never(pa, uint64(len(b))) {
+		clear(b)
+		return
+	}
 	for off := 0; off+8 <= len(b); off += 8 {
 		binary.LittleEndian.PutUint64(b[off:], m.Load64(pa+uint64(off)))
 	}
