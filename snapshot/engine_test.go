@@ -298,8 +298,11 @@ func runProperty(t *testing.T, arch mmu.Arch, seed uint64, o opts) (*fixture, []
 // image equals memory at Start, bit for bit, for every page.
 func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
 	seeds := 16
-	if testing.Short() || quick() {
+	if testing.Short() {
 		seeds = 3
+	}
+	if quick() {
+		seeds = 2 // one with DrainUninterrupted, one without
 	}
 	if raceEnabled {
 		seeds = 2 // the race detector slows the simulation about 20 times

@@ -89,8 +89,11 @@ func (m *irqMem) Copy(dst, src, n uint64) {
 func TestSingleCPUInterleavings(t *testing.T) {
 	skipUnderRace(t)
 	seeds := 12
-	if testing.Short() || quick() {
+	if testing.Short() {
 		seeds = 3
+	}
+	if quick() {
+		seeds = 2
 	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
