@@ -247,6 +247,10 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		Tables:  c.M.Tables,
 		TLB:     TLB{},
 		Clock:   snapshotInstant,
+		// The engine refuses too (snapshot.ErrImageKept) if the storage
+		// holds a complete image that was neither discarded nor is to be
+		// overwritten.
+		Overwrite: o.Overwrite,
 	})
 	if err != nil {
 		return nil, err
@@ -452,21 +456,22 @@ func (c *Controller) releaseStorage() error {
 }
 
 // Discard drops the kept image: the storage becomes writable and its
-// header is cleared (the image no longer reads as a snapshot).
+// header says discarded (snapshot.Discard), so no reader takes it for a
+// complete image and the next Start may overwrite it.
 func (c *Controller) Discard() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r := c.cur.Load(); r != nil && r.capturing() {
+	r := c.cur.Load()
+	if r != nil && r.capturing() {
 		return ErrBusy
 	}
-	if !c.kept.Load() {
+	if !c.kept.Load() || r == nil {
 		return ErrNoImage
 	}
 	if err := c.releaseStorage(); err != nil {
 		return err
 	}
-	PhysMem{}.Write(c.M.Storage.Base, make([]byte, 4096))
-	return nil
+	return r.s.Discard()
 }
 
 // Kept reports whether a complete image is kept in storage.

@@ -18,7 +18,7 @@ func (s *Snapshot) Owned() []Range {
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.hdr)), uintptr(cap(s.hdr))),
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.sum)), uintptr(cap(s.sum))),
 	}
-	for _, h := range []any{s.root, s.pageHash} {
+	for _, h := range []any{s.root, s.page} {
 		v := reflect.ValueOf(h)
 		if v.Kind() == reflect.Pointer {
 			rs = append(rs, pagesOf(v.UnsafePointer(), v.Type().Elem().Size()))
