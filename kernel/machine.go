@@ -14,6 +14,7 @@ const (
 	gdtPageSize    = 4 << 10
 	faultStackSize = 64 << 10
 	snapStackSize  = 64 << 10
+	tickStackSize  = 64 << 10
 	tablePoolSize  = 8 << 20
 	reservedSize   = 10 << 20
 	hugePage       = 2 << 20
@@ -24,7 +25,8 @@ const (
 //	[0x1000, DMA.End())   captured RAM: firmware area, kernel image, heap,
 //	                      stacks and the DMA window (page 0 stays unmapped)
 //	Reserved              GDT/TSS, fault stack (IST1), snapshot stack,
-//	                      page tables and the table-page pool: not captured
+//	                      tick stack (IST2 on amd64), page tables and the
+//	                      table-page pool: not captured
 //	Storage               the snapshot image
 type Machine struct {
 	RAM      []Range // from the firmware (e820)
@@ -36,6 +38,7 @@ type Machine struct {
 	GDTPage        uint64
 	FaultStackTop  uint64
 	SnapStackTop   uint64
+	TickStackTop   uint64
 	Tables         *mmu.Tables
 	TableSetupUsed uint64 // pool pages used by the boot mapping
 }
@@ -75,6 +78,7 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 	m.GDTPage = m.Reserved.Base
 	m.FaultStackTop = m.Reserved.Base + gdtPageSize + faultStackSize
 	m.SnapStackTop = m.FaultStackTop + snapStackSize
+	m.TickStackTop = m.SnapStackTop + tickStackSize
 	return m, nil
 }
 
@@ -105,7 +109,7 @@ func inRAM(ram []Range, x Range) bool {
 // 2 MiB pages elsewhere. The table-page pool that follows the root also
 // serves the splits the snapshot makes.
 func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) error {
-	root := m.SnapStackTop
+	root := m.TickStackTop
 	poolBase := root + 4096
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)

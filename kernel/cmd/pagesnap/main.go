@@ -28,6 +28,11 @@ func main() {
 		fmt.Printf("pagesnap: setup failed: %v\n", err)
 		os.Exit(2)
 	}
+	// The periodic tick: preemption of goroutines that never block.
+	if err := kernel.StartTick(0); err != nil {
+		fmt.Printf("pagesnap: tick: %v\n", err)
+		os.Exit(2)
+	}
 	fmt.Println(m)
 	if m.Storage.Size == 0 {
 		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
