@@ -135,6 +135,10 @@ test: deps kernels
 # survivors are explained in MUTANTS.md beside each package's tests.
 # (gremlins' --test-cpu is not used: v0.6.0 passes "-cpu N" as one
 # argument and every run fails, so every mutant would read "killed".)
+# MUTATION_TIMEOUT: a mutant's test run may take this many times the
+# coverage run (itself slower than a plain run) before it counts as timed
+# out, which gremlins leaves out of the efficacy.
+MUTATION_TIMEOUT ?= 2
 GREMLINS_VERSION := v0.6.0
 GREMLINS = $$(command -v gremlins || echo "$$($(GO) env GOPATH)/bin/gremlins")
 MUTATION_PKGS ?= snapshot mmu dma qemu/verify
@@ -145,7 +149,7 @@ mutation:
 	@mkdir -p $(BUILD)
 	@for p in $(MUTATION_PKGS); do \
 		echo "mutation: $$p"; \
-		GOFLAGS=-count=1 PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient 10 \
+		GOFLAGS=-count=1 PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient $(MUTATION_TIMEOUT) \
 			--exclude-files '^(snapshot/)?(sim|cmd)/' \
 			--threshold-efficacy 90 -S lt -o $(BUILD)/mutation-$$(echo $$p | tr / -).json || exit 1; \
 	done
