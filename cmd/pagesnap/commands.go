@@ -457,4 +457,3 @@ func writeCore(e *env, in *input, path string, m elf.Machine, force bool) error 
 func printExclusions(w interface{ Write([]byte) (int, error) }, im *snapshot.Image) {
 	fmt.Fprintf(w, "excluded:  none (format version %d records no excluded ranges)\n", im.Version)
 }
-
