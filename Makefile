@@ -50,18 +50,20 @@ help:
 	@echo "make deps            install QEMU (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
-# QEMU from Debian packages; installed when missing and we may (root + apt).
+# QEMU and gdb (the core-file test) from Debian packages; installed when
+# missing and we may (root + apt).
 deps:
 	@missing=; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v gdb >/dev/null || missing="$$missing gdb"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
 				{ echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
 		else \
-			echo "deps: QEMU is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
+			echo "deps: QEMU or gdb is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
 		fi; \
 	fi
 	@command -v $(GO) >/dev/null || { echo "deps: a host Go toolchain (go1.24+) is needed: https://go.dev/dl or the golang Debian package" >&2; exit 1; }
