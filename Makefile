@@ -47,7 +47,7 @@ help:
 	@echo "make kernel          build $(KERNEL)"
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
-	@echo "make deps            install QEMU (Debian packages) if missing"
+	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU and gdb (the core-file test) from Debian packages; installed when
