@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"github.com/pagesnap/pagesnap/elfcore"
-	"github.com/pagesnap/pagesnap/internal/imagetest"
+	"github.com/pagesnap/pagesnap/internal/simimage"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
-func image(t testing.TB) (*imagetest.Machine, *snapshot.Image, []byte) {
+func image(t testing.TB) (*simimage.Machine, *snapshot.Image, []byte) {
 	t.Helper()
-	m, err := imagetest.New(snapshot.Range{Base: 0x1000, Size: 0x3000}, snapshot.Range{Base: 0x200000, Size: 0x2000})
+	m, err := simimage.New(snapshot.Range{Base: 0x1000, Size: 0x3000}, snapshot.Range{Base: 0x200000, Size: 0x2000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestCoreIncomplete(t *testing.T) {
 // ExampleWrite converts a snapshot image to an ELF core and reads its
 // segments back.
 func ExampleWrite() {
-	m, _ := imagetest.New(snapshot.Range{Base: 0x1000, Size: 0x3000})
+	m, _ := simimage.New(snapshot.Range{Base: 0x1000, Size: 0x3000})
 	m.Store64(0x2008, 42)
 	img, _ := m.Snapshot(7)
 	im, _ := snapshot.ReadImage(bytes.NewReader(img), int64(len(img)))

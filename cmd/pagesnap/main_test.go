@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/pagesnap/pagesnap/elfcore"
-	"github.com/pagesnap/pagesnap/internal/imagetest"
+	"github.com/pagesnap/pagesnap/internal/simimage"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -22,7 +22,7 @@ var testRanges = []snapshot.Range{{Base: 0x1000, Size: 0x7000}, {Base: 0x100000,
 // after writing to pages 0x3000 and 0x101000 (3 words), and the machine.
 func images(t *testing.T) (a, b []byte) {
 	t.Helper()
-	m, err := imagetest.New(testRanges...)
+	m, err := simimage.New(testRanges...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestDiff(t *testing.T) {
 	}
 
 	// Images of different ranges: pages captured in one only are listed.
-	m, _ := imagetest.New(snapshot.Range{Base: 0x1000, Size: 0x2000})
+	m, _ := simimage.New(snapshot.Range{Base: 0x1000, Size: 0x2000})
 	c, _ := m.Snapshot(3)
 	pc := write(t, "c.img", c)
 	o = want(t, []string{"diff", pc, pa}, exitFound, "0x000000003000  only in B", "")

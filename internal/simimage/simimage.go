@@ -1,7 +1,9 @@
-// Package imagetest makes real snapshot images on the host for tests of
+// Package simimage makes real snapshot images on the host for tests of
 // the tools that read them: package snapshot's engine snapshots a
 // simulated machine (package snapshot/sim) whose memory the test fills.
-package imagetest
+// (qemu/internal/imagetest instead encodes images independently, from the
+// documented layout, to cross-check the engine.)
+package simimage
 
 import (
 	"fmt"
@@ -30,7 +32,7 @@ func New(ranges ...snapshot.Range) (*Machine, error) {
 	m := sim.NewMachine(mmu.AMD64, memSize, tablesBase, tablesSize)
 	for _, r := range ranges {
 		if r.End() > tablesBase {
-			return nil, fmt.Errorf("imagetest: range %v above 64 MiB", r)
+			return nil, fmt.Errorf("simimage: range %v above 64 MiB", r)
 		}
 		if err := m.Tables.Map(r.Base, r.Base, r.Size, 4096, 0); err != nil {
 			return nil, err
