@@ -19,6 +19,9 @@
 //	24  uint64    number of pages
 //	32  [32]byte  root hash recorded in the image's manifest
 //
+// Excluded ranges (format version 2) have no segment: they are not in the
+// image.
+//
 // There is no NT_PRSTATUS: a snapshot records memory, not registers, so the
 // core has no threads and no stack to unwind; globals and the heap are
 // readable.

@@ -133,5 +133,5 @@ func ExampleWrite() {
 	// Output:
 	// PT_NOTE vaddr=0x0 paddr=0x0 size=0x58
 	// PT_LOAD vaddr=0x1000 paddr=0x1000 size=0x3000
-	// format version 1, instant 7, 3 pages
+	// format version 2, instant 7, 3 pages
 }

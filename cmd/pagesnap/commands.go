@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -176,6 +177,9 @@ func pageWhy(im *snapshot.Image, err error) string {
 		rs := make([]string, len(im.Ranges))
 		for i, r := range im.Ranges {
 			rs[i] = r.String()
+		}
+		if x, ok := im.Exclusion(err.(*snapshot.PageError).Addr); ok {
+			return fmt.Sprintf("not captured: in excluded range %v (%v)", x.Range, x.Reason)
 		}
 		return fmt.Sprintf("not in a captured range (captured: %s)", strings.Join(rs, " "))
 	}
@@ -454,6 +458,13 @@ func writeCore(e *env, in *input, path string, m elf.Machine, force bool) error 
 }
 
 // printExclusions prints the excluded ranges the header records.
-func printExclusions(w interface{ Write([]byte) (int, error) }, im *snapshot.Image) {
-	fmt.Fprintf(w, "excluded:  none (format version %d records no excluded ranges)\n", im.Version)
+func printExclusions(w io.Writer, im *snapshot.Image) {
+	if len(im.Excluded) == 0 {
+		fmt.Fprintf(w, "excluded:  none\n")
+		return
+	}
+	fmt.Fprintf(w, "excluded:  %d ranges (RAM left out of the image, and why)\n", len(im.Excluded))
+	for _, e := range im.Excluded {
+		fmt.Fprintf(w, "  0x%012x-0x%012x  %9s  %v\n", e.Base, e.End(), mib(e.Size), e.Reason)
+	}
 }

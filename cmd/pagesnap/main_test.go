@@ -26,6 +26,8 @@ func images(t *testing.T) (a, b []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Excluded = []snapshot.Exclusion{{Range: snapshot.Range{Base: 0, Size: 0x1000}, Reason: snapshot.ReasonPageZero},
+		{Range: snapshot.Range{Base: 0x8000, Size: 0x8000}, Reason: snapshot.ReasonReserved}}
 	for _, r := range testRanges {
 		for pa := r.Base; pa < r.End(); pa += 8 {
 			m.Store64(pa, fill(pa))
@@ -75,14 +77,17 @@ func TestInfo(t *testing.T) {
 	o := want(t, []string{"info", p}, exitOK, "", "")
 	for _, s := range []string{
 		fmt.Sprintf("image:     %s, at offset 0 (%d bytes of %d)\n", p, len(a), len(a)),
-		"format:    version 1, SHA-256 page hashes, page size 4096\n",
+		"format:    version 2, SHA-256 page hashes, page size 4096\n",
 		"state:     complete\n",
 		"instant:   1111 (the kernel's clock at the snapshot instant)\n",
 		"pages:     11 captured, 11 copied\n",
 		"captured:  2 ranges, 44 KiB\n",
 		"  0x000000001000-0x000000008000     28 KiB  7 pages\n",
 		"  0x000000100000-0x000000104000     16 KiB  4 pages\n",
-		"excluded:  none (format version 1 records no excluded ranges)\n",
+		"excluded:  3 ranges (RAM left out of the image, and why)\n",
+		"  0x000000000000-0x000000001000      4 KiB  page zero\n",
+		"  0x000000008000-0x000000010000     32 KiB  reserved\n",
+		"  0x000005000000-0x00000500f000     60 KiB  storage\n",
 		"root:      ",
 	} {
 		if !strings.Contains(o, s) {
@@ -146,7 +151,7 @@ func TestBadInput(t *testing.T) {
 	v2 := bytes.Clone(a)
 	v2[8] = 99
 	pv := write(t, "v99.img", v2)
-	want(t, []string{"info", pv}, exitInput, "", "pagesnap: "+pv+": snapshot: unsupported format version 99 (this reader knows 1) (written by another pagesnap version)\n")
+	want(t, []string{"info", pv}, exitInput, "", "pagesnap: "+pv+": snapshot: unsupported format version 99 (this reader knows only version 2) (written by another pagesnap version)\n")
 
 	missing := filepath.Join(t.TempDir(), "nope")
 	want(t, []string{"verify", missing}, exitInput, "", "pagesnap: open "+missing+": no such file or directory\n")
@@ -202,8 +207,10 @@ func TestExtract(t *testing.T) {
 	if b, err := os.ReadFile(out); err != nil || len(b) != 4096 || binary.LittleEndian.Uint64(b) != fill(0x100000) {
 		t.Fatalf("page 0x100000 in %s: %v", out, err)
 	}
+	want(t, []string{"extract", p, "0x20000"}, exitMissing, "",
+		"pagesnap: "+p+": 0x20000: not in a captured range (captured: [0x1000, 0x8000) [0x100000, 0x104000))\n")
 	want(t, []string{"extract", p, "0x9000"}, exitMissing, "",
-		"pagesnap: "+p+": 0x9000: not in a captured range (captured: [0x1000, 0x8000) [0x100000, 0x104000))\n")
+		"pagesnap: "+p+": 0x9000: not captured: in excluded range [0x8000, 0x10000) (reserved)\n")
 	im, _ := snapshot.ReadImage(bytes.NewReader(a), int64(len(a)))
 	inc := bytes.Clone(a)
 	inc[im.Layout.MapOff] &^= 1 << 2 // page 0x3000 not copied
@@ -263,7 +270,7 @@ func TestELF(t *testing.T) {
 	a, _ := images(t)
 	p := write(t, "a.img", a)
 	core := filepath.Join(t.TempDir(), "core")
-	want(t, []string{"elf", "-arch", "arm64", "-o", core, p}, exitOK, core+": ELF core, EM_AARCH64, 2 PT_LOAD (44 KiB), instant 1111, format version 1, ", "")
+	want(t, []string{"elf", "-arch", "arm64", "-o", core, p}, exitOK, core+": ELF core, EM_AARCH64, 2 PT_LOAD (44 KiB), instant 1111, format version 2, ", "")
 	f, err := elf.Open(core)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 type Machine struct {
 	M      *sim.Machine
 	Ranges []snapshot.Range
+	// Excluded is recorded in the header (New adds the storage itself).
+	Excluded []snapshot.Exclusion
 }
 
 const (
@@ -54,7 +56,8 @@ func (m *Machine) Snapshot(instant uint64) ([]byte, error) {
 	st := snapshot.Range{Base: storage, Size: l.Size}
 	s, err := snapshot.New(snapshot.Config{Ranges: m.Ranges, Storage: st,
 		Eager: []snapshot.Range{{Base: tablesBase, Size: tablesSize}},
-		Mem:   m.M.Mem, Tables: m.M.Tables, TLB: m.M, Clock: func() uint64 { return instant }})
+		Mem:   m.M.Mem, Tables: m.M.Tables, TLB: m.M, Clock: func() uint64 { return instant },
+		Excluded: m.Excluded, Overwrite: true})
 	if err != nil {
 		return nil, err
 	}
