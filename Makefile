@@ -51,13 +51,15 @@ help:
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
-# QEMU and gdb (the core-file test) from Debian packages; installed when
+# QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
+# architecture, gdb-multiarch arm64) from Debian packages; installed when
 # missing and we may (root + apt).
 deps:
 	@missing=; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v gdb >/dev/null || missing="$$missing gdb"; \
+	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
