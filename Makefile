@@ -48,21 +48,25 @@ help:
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
-	@echo "make deps            install QEMU (Debian packages) if missing"
+	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
-# QEMU from Debian packages; installed when missing and we may (root + apt).
+# QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
+# architecture, gdb-multiarch arm64) from Debian packages; installed when
+# missing and we may (root + apt).
 deps:
 	@missing=; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v gdb >/dev/null || missing="$$missing gdb"; \
+	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
 				{ echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
 		else \
-			echo "deps: QEMU is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
+			echo "deps: QEMU or gdb is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
 		fi; \
 	fi
 	@command -v $(GO) >/dev/null || { echo "deps: a host Go toolchain (go1.24+) is needed: https://go.dev/dl or the golang Debian package" >&2; exit 1; }
