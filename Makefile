@@ -38,7 +38,7 @@ KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection clean
+.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -47,21 +47,26 @@ help:
 	@echo "make kernel          build $(KERNEL)"
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
-	@echo "make deps            install QEMU (Debian packages) if missing"
+	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
+	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
 
-# QEMU from Debian packages; installed when missing and we may (root + apt).
+# QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
+# architecture, gdb-multiarch arm64) from Debian packages; installed when
+# missing and we may (root + apt).
 deps:
 	@missing=; \
 	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v gdb >/dev/null || missing="$$missing gdb"; \
+	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
 				{ echo "deps: apt-get install$$missing failed" >&2; exit 1; }; \
 		else \
-			echo "deps: QEMU is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
+			echo "deps: QEMU or gdb is missing; install the Debian packages:$$missing (as root: apt-get install$$missing)" >&2; exit 1; \
 		fi; \
 	fi
 	@command -v $(GO) >/dev/null || { echo "deps: a host Go toolchain (go1.24+) is needed: https://go.dev/dl or the golang Debian package" >&2; exit 1; }
@@ -126,6 +131,34 @@ test: deps kernels
 	$(GO) vet $(HOST_PKGS)
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
+
+# Mutation testing of the engine packages with gremlins (installed here if
+# missing), one package at a time (CPU-heavy: each mutant runs the
+# package's tests, in their reduced PAGESNAP_QUICK form). Fails if a
+# package's efficacy, killed / (killed + lived), is under 90 %; the
+# survivors are explained in MUTANTS.md beside each package's tests.
+# (gremlins' --test-cpu is not used: v0.6.0 passes "-cpu N" as one
+# argument and every run fails, so every mutant would read "killed".)
+# A mutant's test run (build included) may take the coverage run's time
+# times a coefficient before it counts as timed out, which gremlins leaves
+# out of the efficacy: 10 for the small packages (their coverage run is
+# seconds, mostly the build), 2 for snapshot (its coverage run is minutes).
+GREMLINS_VERSION := v0.6.0
+GREMLINS = $$(command -v gremlins || echo "$$($(GO) env GOPATH)/bin/gremlins")
+MUTATION_PKGS ?= snapshot mmu dma qemu/verify
+
+mutation:
+	@command -v gremlins >/dev/null || test -x "$$($(GO) env GOPATH)/bin/gremlins" || \
+		$(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+	@mkdir -p $(BUILD)
+	@fail=; for p in $(MUTATION_PKGS); do \
+		echo "mutation: $$p"; \
+		case $$p in snapshot) c=2;; *) c=10;; esac; \
+		GOFLAGS=-count=1 PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient $$c \
+			--exclude-files '^(snapshot/)?(sim|cmd)/' \
+			--threshold-efficacy 90 -S lt -o $(BUILD)/mutation-$$(echo $$p | tr / -).json || fail="$$fail $$p"; \
+	done; \
+	if [ -n "$$fail" ]; then echo "mutation: efficacy under 90 % or run failed:$$fail" >&2; exit 1; fi
 
 include qemu/fault-injection.mk
 

@@ -18,12 +18,13 @@ func Page(base, size uint64) snapshot.Range {
 	if size == 0 {
 		return snapshot.Range{Base: start}
 	}
-	end := (base + size + PageSize - 1) &^ (PageSize - 1)
-	if end < base { // wraps past the top of the address space
+	last := base + size - 1
+	if last < base { // wraps past the top of the address space
+		last = ^uint64(0)
+	}
+	end := last | (PageSize - 1) + 1
+	if end == 0 { // last is in the top page: leave that page out
 		end = ^uint64(PageSize - 1)
-		if start >= end {
-			return snapshot.Range{Base: start}
-		}
 	}
 	return snapshot.Range{Base: start, Size: end - start}
 }

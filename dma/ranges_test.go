@@ -26,6 +26,11 @@ func TestPage(t *testing.T) {
 		{^uint64(0) - 10, 5, rg(^uint64(0)&^0xfff, 0)},           // would wrap: clamped away
 		{^uint64(0) - 0x2000, 0x10, rg(^uint64(0x2fff), 0x2000)}, // straddles two pages
 		{^uint64(0x1fff), 0x1100, rg(^uint64(0x1fff), 0x1000)},   // would wrap: the last page is dropped
+		{^uint64(0x1fff), 0x2000, rg(^uint64(0x1fff), 0x1000)},   // ends at the top: the last page is dropped
+		// base+size+PageSize-1 wraps back to base itself: still clamped,
+		// not empty (a check on the rounded end alone misses this).
+		{0x1000, ^uint64(0xffe), rg(0x1000, ^uint64(0xfff)-0x1000)},
+		{0x1000, ^uint64(0), rg(0x1000, ^uint64(0xfff)-0x1000)},
 	} {
 		if got := Page(c.base, c.size); got != c.want {
 			t.Errorf("Page(%#x, %#x) = %v, want %v", c.base, c.size, got, c.want)

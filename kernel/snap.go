@@ -151,6 +151,10 @@ func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot,
 		Tables:  c.M.Tables,
 		TLB:     TLB{},
 		Clock:   snapshotInstant,
+		// Until `snap start` takes an overwrite argument (and `snap
+		// discard` exists), every start may overwrite the last image, as
+		// before the engine kept complete images (snapshot.ErrImageKept).
+		Overwrite: true,
 	})
 	if err != nil {
 		return nil, err
@@ -171,6 +175,7 @@ func (c *Controller) start(mode DMAMode, dmaRanges []Range) (*snapshot.Snapshot,
 	var startErr error
 	start := func() { startErr = s.Start() }
 	flags := cli()
+	noteMark() // interrupts off: Mark keeps this value until the instant
 	t0 := cycles()
 	runOnStack(c.M.SnapStackTop, start)
 	t1 := cycles()

@@ -33,6 +33,7 @@ func benchMachine(b *testing.B, arch mmu.Arch, ram, leaf uint64, fill bool, dire
 		Ranges: ranges, Storage: st, Mem: m.Mem, Tables: m.Tables, TLB: m,
 		Eager:              []snapshot.Range{{Base: 1 * MiB, Size: 1 * MiB}, {Base: 2 * MiB, Size: 64 * KiB}},
 		DrainUninterrupted: len(direct) > 0 && direct[0],
+		Overwrite:          true, // each iteration starts over the last image
 	})
 	if err != nil {
 		b.Fatal(err)

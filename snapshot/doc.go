@@ -15,7 +15,7 @@
 // task, copies the remaining pages; when all are copied it hashes them and
 // writes the manifest.
 //
-// # Storage layout (format version 1)
+// # Storage layout (format version 2)
 //
 // The storage is a byte-addressed region outside every captured range. All
 // integers are little-endian; offsets are from the start of the storage and
@@ -23,11 +23,11 @@
 //
 //	0            header (one page, at least 4096 bytes)
 //	               0  [8]byte "PAGESNAP"
-//	               8  uint32  version (1)
+//	               8  uint32  version (2)
 //	              12  uint32  hash algorithm (1 = SHA-256)
 //	              16  uint64  page size P
-//	              24  uint32  number of captured ranges R (1..248)
-//	              28  uint32  state: 1 capturing, 2 complete, 3 aborted
+//	              24  uint32  number of captured ranges R (>= 1)
+//	              28  uint32  state: 1 capturing, 2 complete, 3 aborted, 4 discarded
 //	              32  uint64  number of pages N
 //	              40  uint64  instant (caller-defined time of Start)
 //	              48  uint64  copy map offset   (= max(4096, P))
@@ -35,18 +35,38 @@
 //	              64  uint64  page data offset
 //	              72  uint64  manifest offset
 //	              80  uint64  total size
+//	              88  uint32  number of excluded ranges X
+//	              92  uint32  0
 //	             128  R × {uint64 base, uint64 size}, sorted, disjoint
+//	       128+16R    X × {uint64 base, uint64 size, uint32 reason, uint32 0},
+//	                  sorted, disjoint, outside the captured ranges
+//	                  (128 + 16R + 24X <= 4096)
 //	map          copy map: ceil(N/32) uint64 words, padded to P
 //	scratch      one page: the drain's bounce buffer
 //	data         N pages, page i (in range order) at data + i*P
 //	manifest     N SHA-256 page hashes, then the root hash, padded to P
 //
-// Word w of the copy map holds pages 32w..32w+31: bit i is the page's C
-// (copied) bit, bit 32+i its B (busy) bit. A page's data is valid iff C=1 and
-// B=0; when the snapshot is complete every page reads C=1, B=0, so the low
-// halves form the plain one-bit-per-page copy map. The root hash is SHA-256
-// of the header's first 128+16R bytes (with the state field zeroed) followed
-// by the N page hashes. ReadImage and (*Image).Verify read and check an image.
+// The excluded ranges are the RAM the image leaves out on purpose, each
+// with a reason: 1 page zero (left unmapped), 2 the snapshot machinery's
+// reserved region, 3 the storage itself, 4 RAM the kernel does not use
+// (Reason). An address in neither list is not RAM to the kernel. Version 1
+// had no excluded ranges; readers refuse every version but their own.
+//
+// The copy map holds 2 bits per page. Word w holds pages 32w..32w+31: bit i
+// is the page's C (copied) bit, bit 32+i its B (busy) bit. A page's data is
+// valid iff C=1 and B=0; when the snapshot is complete every page reads
+// C=1, B=0. The root hash is SHA-256 of the header's first 128+16R+24X bytes
+// (with the state field zeroed) followed by the N page hashes. ReadImage and
+// (*Image).Verify read and check an image.
+//
+// # Keeping finished images
+//
+// Start writes the header state first (one atomic store: capturing), so
+// an image reads complete only until Start begins rewriting it, never
+// during. Start refuses with ErrImageKept, touching nothing, when the
+// storage holds a complete image, unless Config.Overwrite is set;
+// Discard marks the image discarded (state 4) so that the next Start may
+// reuse the storage.
 //
 // The layout is a pure function of P and the ranges (NewLayout), each part is
 // at a fixed offset and every page has a fixed slot, so the same format works
@@ -125,7 +145,11 @@
 // interrupted code may hold them: a deadlock on one CPU). All their state is
 // preallocated by New: the table-page pool for page-table splits, the
 // storage, the counters (atomics in the Snapshot value, which the kernel must
-// place in the eager set or outside captured RAM).
+// place in the eager set or outside captured RAM). Start, run on the
+// kernel's snapshot stack with interrupts off, follows the same rules
+// except nosplit; so does DrainStep, hashing included (reused digests and
+// buffers), so that a kernel can drain and hash from an idle hook or a
+// timer tick. TestNoAllocations proves it on the host.
 //
 // # Using it from the kernel
 //

@@ -301,6 +301,9 @@ func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
 	if testing.Short() {
 		seeds = 3
 	}
+	if quick() {
+		seeds = 1
+	}
 	if raceEnabled {
 		seeds = 2 // the race detector slows the simulation about 20 times
 	}
@@ -309,10 +312,15 @@ func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
 	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			// Odd seeds: the drain copies straight to the slots (the
-			// workload's CPUs are other CPUs than the drain's, so the
-			// promise of DrainUninterrupted holds).
-			f, bad, viol := runProperty(t, arch, seed, opts{direct: seed%2 == 1})
+			// Odd seeds (amd64; even ones on arm64): the drain copies
+			// straight to the slots (the workload's CPUs are other CPUs
+			// than the drain's, so the promise of DrainUninterrupted
+			// holds). Quick runs (one seed per arch) see both drains.
+			direct := seed%2 == 1
+			if arch == mmu.ARM64 {
+				direct = !direct
+			}
+			f, bad, viol := runProperty(t, arch, seed, opts{direct: direct})
 			if viol != "" {
 				t.Fatalf("%v seed %d: %s", arch, seed, viol)
 			}
@@ -329,8 +337,13 @@ func TestSnapshotEqualsMemoryAtStart(t *testing.T) {
 }
 
 // checkAllWritable: after Done every captured page is writable again except
-// the one the kernel mapped read-only.
+// the one the kernel mapped read-only, and no page-table entry anywhere
+// keeps the engine's protection mark.
 func checkAllWritable(t *testing.T, f *fixture) {
+	t.Helper()
+	if m := f.m.Marked(); len(m) != 0 {
+		t.Fatalf("%d page-table entries still protected after the snapshot, first %+v", len(m), m[0])
+	}
 	for _, r := range ramRanges {
 		for pa := r.Base; pa < r.End(); pa += 4096 {
 			w, err := f.m.Tables.Walk(pa)
@@ -508,7 +521,14 @@ func TestStartErrors(t *testing.T) {
 	if bad := f.check(t); len(bad) != 0 {
 		t.Fatal(bad)
 	}
-	// Start again after Done: a new snapshot.
+	// Start again after Done: the complete image is kept (ErrImageKept)
+	// until discarded; then a new snapshot.
+	if err := f.s.Start(); err != snapshot.ErrImageKept {
+		t.Fatalf("Start over a complete image: %v", err)
+	}
+	if err := f.s.Discard(); err != nil {
+		t.Fatal(err)
+	}
 	c := f.m.NewCPU()
 	c.Store64(5*MiB, 77)
 	f.start(t)

@@ -28,9 +28,17 @@ var (
 type PageError struct {
 	Addr uint64 // physical address of the page
 	Err  error  // ErrIncomplete, ErrHashMismatch, ErrNotCaptured or an I/O error
+	// Reason is why the page was left out (Err ErrNotCaptured, the page in
+	// an excluded range); 0 if it is not in one (not RAM to the kernel).
+	Reason Reason
 }
 
-func (e *PageError) Error() string { return fmt.Sprintf("%v (page %#x)", e.Err, e.Addr) }
+func (e *PageError) Error() string {
+	if e.Reason != 0 {
+		return fmt.Sprintf("%v (page %#x, excluded: %v)", e.Err, e.Addr, e.Reason)
+	}
+	return fmt.Sprintf("%v (page %#x)", e.Err, e.Addr)
+}
 
 // Unwrap returns e.Err.
 func (e *PageError) Unwrap() error { return e.Err }
@@ -42,10 +50,12 @@ type Image struct {
 	HashAlg  uint32  // HashSHA256
 	PageSize uint64  // bytes per page
 	Ranges   []Range // captured physical ranges, sorted
-	NumPages uint64  // pages in all Ranges
-	State    State   // state recorded in the header
-	Instant  uint64  // caller-defined time of the snapshot instant (Config.Instant)
-	Layout   Layout  // offsets of each part of the image
+	// Excluded lists the RAM left out of the image and why, sorted.
+	Excluded []Exclusion
+	NumPages uint64 // pages in all Ranges
+	State    State  // state recorded in the header
+	Instant  uint64 // caller-defined time of the snapshot instant (Config.Instant)
+	Layout   Layout // offsets of each part of the image
 
 	r      io.ReaderAt
 	header []byte   // the headerLen bytes covered by the root hash
@@ -76,19 +86,26 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 		r:        r,
 	}
 	if im.Version != Version {
-		return nil, fmt.Errorf("%w %d (this reader knows %d)", ErrVersion, im.Version, Version)
+		return nil, fmt.Errorf("%w %d (this reader knows only version %d)", ErrVersion, im.Version, Version)
 	}
 	if im.HashAlg != HashSHA256 {
 		return nil, fmt.Errorf("%w %d", ErrHashAlg, im.HashAlg)
 	}
-	if im.State < StateCapturing || im.State > StateAborted {
+	if im.State < StateCapturing || im.State > StateDiscarded {
 		return nil, fmt.Errorf("%w: state %d", ErrBadHeader, uint32(im.State))
 	}
 	n := le.Uint32(hdr[hdrNumRanges:])
 	if n == 0 || n > MaxRanges {
 		return nil, fmt.Errorf("%w: %d ranges", ErrBadHeader, n)
 	}
-	full := make([]byte, hdrRanges+16*int(n))
+	x := le.Uint32(hdr[hdrNumExcluded:])
+	if x > MinPageSize/exclusionLen || headerLen(int(n), int(x)) > MinPageSize {
+		return nil, fmt.Errorf("%w: %d captured and %d excluded ranges do not fit the header", ErrBadHeader, n, x)
+	}
+	if le.Uint32(hdr[hdrReserved:]) != 0 {
+		return nil, fmt.Errorf("%w: reserved field %#x not zero", ErrBadHeader, le.Uint32(hdr[hdrReserved:]))
+	}
+	full := make([]byte, headerLen(int(n), int(x)))
 	if size < int64(len(full)) {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTruncated, size)
 	}
@@ -103,6 +120,18 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
 	}
+	xs := make([]Exclusion, x)
+	for i := range xs {
+		o := hdrRanges + 16*int(n) + exclusionLen*i
+		xs[i] = Exclusion{Range{le.Uint64(full[o:]), le.Uint64(full[o+8:])}, Reason(le.Uint32(full[o+16:]))}
+		if pad := le.Uint32(full[o+20:]); pad != 0 {
+			return nil, fmt.Errorf("%w: excluded range %d: padding %#x not zero", ErrBadHeader, i, pad)
+		}
+	}
+	if err := checkExcluded(im.PageSize, l.Ranges, xs); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	l.Excluded = xs
 	if l.NumPages != im.NumPages || l.MapOff != le.Uint64(full[hdrMapOff:]) ||
 		l.ScratchOff != le.Uint64(full[hdrScratchOff:]) || l.DataOff != le.Uint64(full[hdrDataOff:]) ||
 		l.ManifestOff != le.Uint64(full[hdrManifestOff:]) || l.Size != le.Uint64(full[hdrSize:]) {
@@ -111,7 +140,7 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	if uint64(size) < l.Size {
 		return nil, fmt.Errorf("%w: %d bytes, layout needs %d", ErrTruncated, size, l.Size)
 	}
-	im.Ranges, im.Layout, im.header = l.Ranges, l, full
+	im.Ranges, im.Excluded, im.Layout, im.header = l.Ranges, l.Excluded, l, full
 	mb := make([]byte, (l.NumPages+31)/32*8)
 	if _, err := r.ReadAt(mb, int64(l.MapOff)); err != nil {
 		return nil, fmt.Errorf("snapshot: reading copy map: %w", err)
@@ -121,6 +150,16 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 		im.words[i] = le.Uint64(mb[8*i:])
 	}
 	return im, nil
+}
+
+// Exclusion returns the excluded range containing addr, if any.
+func (im *Image) Exclusion(addr uint64) (Exclusion, bool) {
+	for _, e := range im.Excluded {
+		if e.Contains(addr) {
+			return e, true
+		}
+	}
+	return Exclusion{}, false
 }
 
 // Complete reports whether the header says the snapshot completed.
@@ -150,16 +189,18 @@ func (im *Image) CopiedPages() uint64 {
 
 // Page returns the snapshot content of the page containing addr. It fails
 // with a *PageError wrapping ErrNotCaptured if addr is outside the captured
-// ranges, or ErrIncomplete if the page was never copied. Page does not check
+// ranges (its Reason says why if the header lists it as excluded), or
+// ErrIncomplete if the page was never copied. Page does not check
 // hashes; call Verify once for that.
 func (im *Image) Page(addr uint64) ([]byte, error) {
 	i, ok := im.Layout.PageIndex(addr)
 	pa := addr &^ (im.PageSize - 1)
 	if !ok {
-		return nil, &PageError{pa, ErrNotCaptured}
+		e, _ := im.Exclusion(pa)
+		return nil, &PageError{pa, ErrNotCaptured, e.Reason}
 	}
 	if !im.copiedIndex(i) {
-		return nil, &PageError{pa, ErrIncomplete}
+		return nil, &PageError{Addr: pa, Err: ErrIncomplete}
 	}
 	return im.pageData(i)
 }
@@ -167,7 +208,7 @@ func (im *Image) Page(addr uint64) ([]byte, error) {
 func (im *Image) pageData(i uint64) ([]byte, error) {
 	b := make([]byte, im.PageSize)
 	if _, err := im.r.ReadAt(b, int64(im.Layout.DataOff+i*im.PageSize)); err != nil {
-		return nil, &PageError{im.Layout.PageAddr(i), err}
+		return nil, &PageError{Addr: im.Layout.PageAddr(i), Err: err}
 	}
 	return b, nil
 }
@@ -184,8 +225,8 @@ func (im *Image) RootHash() ([HashSize]byte, error) {
 // ErrIncomplete), every page's SHA-256 matches the manifest (else a
 // *PageError wrapping ErrHashMismatch) and the root hash matches
 // (ErrRootMismatch). The root hash is SHA-256 over the header bytes
-// [0, 128+16*len(Ranges)) with the 4-byte state field zeroed, followed by the
-// NumPages page hashes in page-index order.
+// [0, 128+16*len(Ranges)+24*len(Excluded)) with the 4-byte state field
+// zeroed, followed by the NumPages page hashes in page-index order.
 func (im *Image) Verify() error {
 	if im.State != StateComplete {
 		return fmt.Errorf("%w: header state %v", ErrIncomplete, im.State)
@@ -198,18 +239,18 @@ func (im *Image) Verify() error {
 	for i := uint64(0); i < im.NumPages; i++ {
 		addr := im.Layout.PageAddr(i)
 		if !im.copiedIndex(i) {
-			return &PageError{addr, ErrIncomplete}
+			return &PageError{Addr: addr, Err: ErrIncomplete}
 		}
 		b, err := im.pageData(i)
 		if err != nil {
 			return err
 		}
 		if _, err := im.r.ReadAt(want, int64(im.Layout.ManifestOff+i*HashSize)); err != nil {
-			return &PageError{addr, err}
+			return &PageError{Addr: addr, Err: err}
 		}
 		got := sha256.Sum256(b)
 		if !bytes.Equal(got[:], want) {
-			return &PageError{addr, ErrHashMismatch}
+			return &PageError{Addr: addr, Err: ErrHashMismatch}
 		}
 		root.Write(want)
 	}

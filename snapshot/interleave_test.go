@@ -92,6 +92,9 @@ func TestSingleCPUInterleavings(t *testing.T) {
 	if testing.Short() {
 		seeds = 3
 	}
+	if quick() {
+		seeds = 1
+	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
 			im := &irqMem{r: rand.New(rand.NewPCG(seed, 5))}

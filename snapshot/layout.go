@@ -10,15 +10,18 @@ import (
 const (
 	// Magic opens every snapshot image.
 	Magic = "PAGESNAP"
-	// Version is the storage format version written by this package.
-	Version = 1
+	// Version is the storage format version written and read by this
+	// package (2: the header lists the excluded ranges; 1 did not).
+	Version = 2
 	// HashSHA256 identifies SHA-256 page and root hashes (header field HashAlg).
 	HashSHA256 = 1
 	// HashSize is the size in bytes of one manifest hash.
 	HashSize = 32
 	// MinPageSize is the smallest supported page size (the 4 KiB granule).
 	MinPageSize = 4096
-	// MaxRanges is the largest number of captured ranges one header holds.
+	// MaxRanges is the largest number of captured ranges one header holds
+	// (with no excluded range: 16 bytes per captured and 24 per excluded
+	// range share the header's MinPageSize-hdrRanges bytes).
 	MaxRanges = (MinPageSize - hdrRanges) / 16
 	// MaxPhysAddr bounds every range: 52-bit physical addresses (the
 	// architectural maximum of amd64 and arm64). It also keeps every
@@ -41,7 +44,10 @@ const (
 	hdrDataOff     = 64 // uint64
 	hdrManifestOff = 72 // uint64
 	hdrSize        = 80 // uint64 total image size
+	hdrNumExcluded = 88 // uint32 number of excluded ranges
+	hdrReserved    = 92 // uint32, zero
 	hdrRanges      = 128
+	exclusionLen   = 24 // uint64 base, uint64 size, uint32 reason, uint32 zero
 )
 
 // State is the life-cycle state recorded in an image header.
@@ -52,6 +58,9 @@ const (
 	StateCapturing State = 1 // Start done, copying in progress (or interrupted)
 	StateComplete  State = 2 // every page copied, manifest written
 	StateAborted   State = 3 // Abort was called before completion
+	// StateDiscarded: the user released the image (Discard); its storage
+	// may be overwritten and its content must not be trusted.
+	StateDiscarded State = 4
 )
 
 func (s State) String() string {
@@ -62,6 +71,8 @@ func (s State) String() string {
 		return "complete"
 	case StateAborted:
 		return "aborted"
+	case StateDiscarded:
+		return "discarded"
 	}
 	return fmt.Sprintf("State(%d)", uint32(s))
 }
@@ -82,6 +93,51 @@ func (r Range) Overlaps(o Range) bool { return r.Base < o.End() && o.Base < r.En
 
 func (r Range) String() string { return fmt.Sprintf("[%#x, %#x)", r.Base, r.End()) }
 
+// Reason says why an excluded range is not in the image.
+type Reason uint32
+
+// Reasons for excluding RAM from the image (header field of each excluded
+// range). A reader refuses any other value.
+const (
+	// ReasonPageZero: page 0, left unmapped so that nil dereferences fault.
+	ReasonPageZero Reason = 1
+	// ReasonReserved: the snapshot machinery's reserved region (fault and
+	// snapshot stacks, page tables, table pool), written while the
+	// snapshot runs.
+	ReasonReserved Reason = 2
+	// ReasonStorage: the snapshot storage itself.
+	ReasonStorage Reason = 3
+	// ReasonUnused: RAM the running kernel does not use (e.g. past the
+	// storage), so it holds nothing of the program.
+	ReasonUnused Reason = 4
+
+	maxReason = ReasonUnused
+)
+
+func (r Reason) String() string {
+	switch r {
+	case ReasonPageZero:
+		return "page zero"
+	case ReasonReserved:
+		return "reserved"
+	case ReasonStorage:
+		return "storage"
+	case ReasonUnused:
+		return "unused"
+	}
+	return fmt.Sprintf("Reason(%d)", uint32(r))
+}
+
+// Exclusion is RAM deliberately left out of the image, and why. Addresses
+// that are neither captured nor excluded are not RAM (or not known to the
+// kernel as RAM).
+type Exclusion struct {
+	Range
+	Reason Reason
+}
+
+func (e Exclusion) String() string { return fmt.Sprintf("%v %v", e.Range, e.Reason) }
+
 // Layout gives the byte offsets, relative to the start of the storage, of each
 // part of a snapshot image. It is a pure function of the page size and the
 // captured ranges (see NewLayout).
@@ -95,6 +151,10 @@ type Layout struct {
 	DataOff     uint64 // page i at DataOff + i*PageSize
 	ManifestOff uint64 // NumPages SHA-256 hashes, then the root hash
 	Size        uint64 // total storage needed
+	// Excluded lists the RAM left out of the image (header only: it
+	// moves no offset). NewLayout leaves it empty; New sets it from
+	// Config.Excluded and the storage.
+	Excluded []Exclusion
 }
 
 // Errors for invalid layouts and configurations.
@@ -179,7 +239,33 @@ func (l *Layout) PageAddr(i uint64) uint64 {
 }
 
 // headerLen is the number of header bytes covered by the root hash.
-func (l *Layout) headerLen() int { return hdrRanges + 16*len(l.Ranges) }
+func (l *Layout) headerLen() int { return headerLen(len(l.Ranges), len(l.Excluded)) }
+
+// headerLen is the header size for r captured and x excluded ranges.
+func headerLen(r, x int) int { return hdrRanges + 16*r + exclusionLen*x }
+
+// checkExcluded validates excluded ranges: page-aligned, non-empty,
+// sorted, disjoint, a known reason each, none overlapping a captured
+// range, and room for them in the header.
+func checkExcluded(pageSize uint64, captured []Range, ex []Exclusion) error {
+	if headerLen(len(captured), len(ex)) > MinPageSize {
+		return fmt.Errorf("%w: %d captured and %d excluded ranges do not fit the %d-byte header",
+			ErrRanges, len(captured), len(ex), MinPageSize)
+	}
+	rs := make([]Range, len(ex))
+	for i, e := range ex {
+		if e.Reason == 0 || e.Reason > maxReason {
+			return fmt.Errorf("%w: excluded range %d %v: unknown reason %d", ErrRanges, i, e.Range, uint32(e.Reason))
+		}
+		for _, c := range captured {
+			if e.Overlaps(c) {
+				return fmt.Errorf("%w: excluded range %d %v overlaps captured range %v", ErrRanges, i, e.Range, c)
+			}
+		}
+		rs[i] = e.Range
+	}
+	return checkRanges(pageSize, rs, "excluded")
+}
 
 // encodeHeader returns the header bytes (headerLen long) for state and instant.
 func (l *Layout) encodeHeader(state State, instant uint64) []byte {
@@ -205,9 +291,17 @@ func (l *Layout) encodeHeaderTo(b []byte, state State, instant uint64) []byte {
 	le.PutUint64(b[hdrDataOff:], l.DataOff)
 	le.PutUint64(b[hdrManifestOff:], l.ManifestOff)
 	le.PutUint64(b[hdrSize:], l.Size)
+	le.PutUint32(b[hdrNumExcluded:], uint32(len(l.Excluded)))
 	for i, r := range l.Ranges {
 		le.PutUint64(b[hdrRanges+16*i:], r.Base)
 		le.PutUint64(b[hdrRanges+16*i+8:], r.Size)
+	}
+	x := hdrRanges + 16*len(l.Ranges)
+	for i, e := range l.Excluded {
+		o := x + exclusionLen*i
+		le.PutUint64(b[o:], e.Base)
+		le.PutUint64(b[o+8:], e.Size)
+		le.PutUint32(b[o+16:], uint32(e.Reason))
 	}
 	return b
 }

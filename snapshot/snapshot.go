@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -76,6 +77,17 @@ type Config struct {
 	// Clock, if not nil, is called once by Start to record the snapshot
 	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
 	Clock func() uint64
+	// Excluded lists the RAM the image leaves out and why (page 0, the
+	// reserved region, RAM past the storage, ...): sorted, disjoint,
+	// outside Ranges. The header records them with the storage, which New
+	// adds itself (ReasonStorage) unless it is listed exactly so, so that a
+	// reader can tell "not captured" from "not RAM".
+	Excluded []Exclusion
+	// Overwrite lets Start overwrite a complete image found in the
+	// storage. Without it Start refuses with ErrImageKept: a finished
+	// image is kept until the user discards it (Discard) or asks for the
+	// overwrite.
+	Overwrite bool
 }
 
 // Errors returned by New, Start, DrainStep and Abort.
@@ -85,7 +97,41 @@ var (
 	ErrActive    = errors.New("snapshot: a snapshot is already active")
 	ErrNotActive = errors.New("snapshot: no snapshot active")
 	ErrDrainBusy = errors.New("snapshot: DrainStep or Abort already running")
+	// ErrImageKept: the storage holds a complete image and Config.Overwrite
+	// is not set; discard the image or overwrite it explicitly.
+	ErrImageKept = errors.New("snapshot: the storage holds a complete image (discard it or start with overwrite)")
+	// ErrProtect is wrapped by the *ProtectError Start returns when it
+	// could not write-protect captured memory (the snapshot is aborted).
+	ErrProtect = errors.New("snapshot: write-protecting captured memory failed (snapshot aborted)")
 )
+
+// ProtectError is Start's error when write-protecting a range failed: it
+// wraps ErrProtect and the mmu error. Start returns a pointer to a value
+// held in the Snapshot (Start allocates nothing), valid until the next
+// Start.
+type ProtectError struct {
+	Range Range // the range being protected
+	code  uint8 // index into protectErrs
+}
+
+// protectErrs are the mmu errors a ProtectError can carry, by code; an
+// error Start cannot name is reported as code 0 (ErrProtect alone).
+var protectErrs = [...]error{nil, mmu.ErrPoolEmpty, mmu.ErrNotMapped, mmu.ErrReadOnly, mmu.ErrRange}
+
+func (e *ProtectError) Error() string {
+	if err := protectErrs[e.code]; err != nil {
+		return fmt.Sprintf("%v: range %v: %v", ErrProtect, e.Range, err)
+	}
+	return fmt.Sprintf("%v: range %v", ErrProtect, e.Range)
+}
+
+// Unwrap returns ErrProtect and the mmu error.
+func (e *ProtectError) Unwrap() []error {
+	if err := protectErrs[e.code]; err != nil {
+		return []error{ErrProtect, err}
+	}
+	return []error{ErrProtect}
+}
 
 // Phase is the engine's life-cycle phase.
 type Phase uint32
@@ -147,9 +193,12 @@ type Snapshot struct {
 	cursor   uint64 // next page to drain
 	runStart uint64 // first drained page not yet unprotected
 	hashNext uint64
-	root     hash.Hash
-	buf      []byte
-	hdr      []byte // header encoding buffer (no allocation while draining)
+	root     hash.Hash // root digest, reset by Start
+	page     hash.Hash // page digest, reset for each page
+	buf      []byte    // one page read back for hashing
+	sum      []byte    // HashSize bytes: one page or root hash
+	hdr      []byte    // header encoding buffer (no allocation in Start or DrainStep)
+	perr     ProtectError
 
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
@@ -199,10 +248,24 @@ func New(cfg Config) (*Snapshot, error) {
 			eager = append(eager, r)
 		}
 	}
+	ex := slices.Clone(cfg.Excluded)
+	if !slices.Contains(ex, Exclusion{st, ReasonStorage}) {
+		// In place in the (caller-sorted) list; checkExcluded checks order.
+		i := 0
+		for i < len(ex) && ex[i].Base < st.Base {
+			i++
+		}
+		ex = slices.Insert(ex, i, Exclusion{st, ReasonStorage})
+	}
+	if err := checkExcluded(ps, l.Ranges, ex); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	l.Excluded = ex
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		buf: make([]byte, ps),
+		root: sha256.New(), page: sha256.New(),
+		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -250,15 +313,7 @@ func (s *Snapshot) Eager() []Range { return slices.Clone(s.eager) }
 // mergeRanges sorts rs and merges overlapping or adjacent ranges.
 func mergeRanges(rs []Range) []Range {
 	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b Range) int {
-		if a.Base < b.Base {
-			return -1
-		}
-		if a.Base > b.Base {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(rs, cmpBase)
 	var out []Range
 	for _, r := range rs {
 		if k := len(out) - 1; k >= 0 && r.Base <= out[k].End() {
@@ -268,6 +323,17 @@ func mergeRanges(rs []Range) []Range {
 		out = append(out, r)
 	}
 	return out
+}
+
+// cmpBase orders ranges by base address.
+func cmpBase(a, b Range) int {
+	if a.Base < b.Base {
+		return -1
+	}
+	if a.Base > b.Base {
+		return 1
+	}
+	return 0
 }
 
 // subtract returns r minus the sorted, merged ranges sub.
@@ -325,13 +391,28 @@ func (s *Snapshot) Progress() Progress {
 	}
 }
 
-// Start takes the snapshot: it writes the header, clears the copy map,
-// copies the eager set (Eager and DMA pages inside Ranges), write-protects
-// every other captured page and invalidates the TLB. The snapshot instant is
-// the moment Start runs. The caller must have stopped everything else (one
-// CPU, interrupts off, DMA quiescent or covered by DMA ranges). Start fails
-// with ErrActive while a snapshot is capturing or hashing.
+// Start takes the snapshot: it marks the header capturing, clears the copy
+// map, copies the eager set (Eager and DMA pages inside Ranges),
+// write-protects every other captured page and invalidates the TLB. The
+// snapshot instant is the moment Start runs. The caller must have stopped
+// everything else (one CPU, interrupts off, DMA quiescent or covered by DMA
+// ranges). Start fails with ErrActive while a snapshot is capturing or
+// hashing, with ErrImageKept (touching nothing) if the storage holds a
+// complete image and Config.Overwrite is not set, and with a *ProtectError
+// if write protection failed (the snapshot is then aborted).
+//
+// Start allocates nothing and stores no heap pointer: it runs with
+// interrupts off on the kernel's snapshot stack. Every error it returns is
+// a preallocated value.
 func (s *Snapshot) Start() error {
+	if p := s.phase.Load(); p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
+		return ErrActive
+	}
+	if !s.cfg.Overwrite {
+		if st, ok := s.StoredState(); ok && st == StateComplete {
+			return ErrImageKept
+		}
+	}
 	for {
 		p := s.phase.Load()
 		if p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
@@ -345,13 +426,24 @@ func (s *Snapshot) Start() error {
 		s.phase.Store(uint32(PhaseAborted))
 		return ErrDrainBusy
 	}
-	for _, c := range []*atomic.Uint64{&s.entriesTouched, &s.eagerPages, &s.faults, &s.faultCopies,
-		&s.drained, &s.discards, &s.fallbacks, &s.hashed} {
-		c.Store(0)
-	}
-	s.cursor, s.runStart, s.hashNext = 0, 0, 0
-	s.root = sha256.New()
 	l := &s.layout
+	// The header first: one atomic store turns whatever image the storage
+	// held into "capturing" before any of its map or slots is rewritten,
+	// so no reader ever sees "complete" over a half-rewritten image. Then
+	// the full new header (instant still 0), then the copy map.
+	w := s.mem.Load64(s.base + hdrNumRanges)
+	s.mem.Store64(s.base+hdrNumRanges, w&0xffffffff|uint64(StateCapturing)<<32)
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, 0))
+	s.entriesTouched.Store(0)
+	s.eagerPages.Store(0)
+	s.faults.Store(0)
+	s.faultCopies.Store(0)
+	s.drained.Store(0)
+	s.discards.Store(0)
+	s.fallbacks.Store(0)
+	s.hashed.Store(0)
+	s.cursor, s.runStart, s.hashNext = 0, 0, 0
+	s.root.Reset()
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)
 	}
@@ -400,7 +492,42 @@ func (s *Snapshot) Start() error {
 	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, s.instant))
 	if perr != nil {
 		s.abort()
-		return fmt.Errorf("snapshot: protecting %v: %w (snapshot aborted)", bad, perr)
+		s.perr = ProtectError{Range: bad}
+		for c, e := range protectErrs {
+			if e != nil && e == perr {
+				s.perr.code = uint8(c)
+			}
+		}
+		return &s.perr
+	}
+	return nil
+}
+
+// StoredState reads the state of the image the storage holds now: ok is
+// false if the storage does not start with a header of this format
+// version. It allocates nothing (Start uses it).
+func (s *Snapshot) StoredState() (st State, ok bool) {
+	if s.mem.Load64(s.base+hdrMagic) != magicWord ||
+		uint32(s.mem.Load64(s.base+hdrVersion)) != Version {
+		return 0, false
+	}
+	return State(s.mem.Load64(s.base+hdrNumRanges) >> 32), true
+}
+
+// magicWord is Magic as the little-endian word at the start of a header.
+var magicWord = binary.LittleEndian.Uint64([]byte(Magic))
+
+// Discard releases the image in the storage: its header state becomes
+// StateDiscarded, so a later Start may overwrite it without
+// Config.Overwrite. It fails with ErrActive while a snapshot is capturing
+// or hashing; a storage that holds no image is left as it is.
+func (s *Snapshot) Discard() error {
+	if p := s.Phase(); p == PhaseCapturing || p == PhaseHashing {
+		return ErrActive
+	}
+	if _, ok := s.StoredState(); ok {
+		w := s.mem.Load64(s.base + hdrNumRanges)
+		s.mem.Store64(s.base+hdrNumRanges, w&0xffffffff|uint64(StateDiscarded)<<32)
 	}
 	return nil
 }
@@ -590,6 +717,9 @@ const drainChunk = 2 << 20
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
+// It allocates nothing in either phase (buffers and digests come from New),
+// so a kernel may call it from its idle hook, where the scheduler has no
+// P, or from a timer tick.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
@@ -608,15 +738,10 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			// Every page was visited, but a fault on another CPU may still
 			// be copying one (FaultCopy): the hashing phase waits for it.
 			s.flushRun()
-			// s.root and s.hdr were allocated before the instant: the
-			// capture phase of DrainStep allocates nothing, so a kernel may
-			// run it from its idle hook, where the scheduler has no P.
 			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)
 			s.phase.Store(uint32(PhaseHashing))
-			// Hashing allocates: it starts with the next call, so that a
-			// call made in the capture phase never allocates.
 			return false, nil
 		}
 		i := s.cursor
@@ -665,8 +790,7 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 				s.tables.UnprotectRange(r.Base, r.Size)
 			}
 			s.tlb.InvalidateAll()
-			var rh [HashSize]byte
-			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(rh[:0]))
+			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
 			s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
 			s.phase.Store(uint32(PhaseDone))
 			return true, nil
@@ -678,9 +802,11 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 		}
 		budget--
 		s.mem.Read(s.slot(i), s.buf)
-		sum := sha256.Sum256(s.buf)
-		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum[:])
-		s.root.Write(sum[:])
+		s.page.Reset()
+		s.page.Write(s.buf)
+		sum := s.page.Sum(s.sum[:0]) // reused digest and buffer: no allocation
+		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum)
+		s.root.Write(sum)
 		s.hashed.Add(1)
 		s.hashNext++
 	}

@@ -25,9 +25,13 @@ type Machine struct {
 	Tables *mmu.Tables
 	// Fault is the write-fault handler; true means retry the store.
 	Fault func(va uint64) bool
+	// MaxRetries bounds the faults one store may take before it fails
+	// with ErrLivelock (0: a million).
+	MaxRetries int
 
 	world         sync.RWMutex
-	epoch         atomic.Uint64
+	cpus          atomic.Pointer[[]*CPU]
+	cpusMu        sync.Mutex    // serializes NewCPU
 	PageInvals    atomic.Uint64 // InvalidatePage calls
 	AllInvals     atomic.Uint64 // InvalidateAll calls
 	FaultsTaken   atomic.Uint64 // faults delivered to Fault
@@ -58,18 +62,41 @@ func (m *Machine) StopWorld(f func()) {
 // writable TLB entries must then be caught).
 func (m *Machine) DisableInvalidation() { m.noInvalidates = true }
 
-// InvalidatePage implements snapshot.TLB. The CPUs' TLBs cache only
-// writable translations, which unprotecting a page never makes stale, so
-// there is nothing to drop; it is counted.
-func (m *Machine) InvalidatePage(va uint64) { m.PageInvals.Add(1) }
+// InvalidatePage implements snapshot.TLB: every CPU drops the entries
+// that translate va (a large-page entry included), as a broadcast TLBI
+// VAAE1IS would (Arm ARM D8.13; on amd64 INVLPG is local, SDM 4.10.4.1).
+// It allocates nothing.
+func (m *Machine) InvalidatePage(va uint64) {
+	m.PageInvals.Add(1)
+	for _, c := range m.cpuList() {
+		c.mu.Lock()
+		for i := range c.tlb {
+			if e := &c.tlb[i]; e.size != 0 && va-e.va < e.size {
+				*e = tlbEntry{}
+			}
+		}
+		c.mu.Unlock()
+	}
+}
 
-// InvalidateAll implements snapshot.TLB: every CPU drops its TLB before its
-// next store.
+// InvalidateAll implements snapshot.TLB: every CPU drops its whole TLB.
 func (m *Machine) InvalidateAll() {
 	m.AllInvals.Add(1)
-	if !m.noInvalidates {
-		m.epoch.Add(1)
+	if m.noInvalidates {
+		return
 	}
+	for _, c := range m.cpuList() {
+		c.mu.Lock()
+		c.tlb = [tlbEntries]tlbEntry{}
+		c.mu.Unlock()
+	}
+}
+
+func (m *Machine) cpuList() []*CPU {
+	if p := m.cpus.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // DMAStore64 writes v at pa bypassing the MMU, as a device would.
@@ -82,42 +109,81 @@ func (m *Machine) DMAStore64(pa, v uint64) {
 
 const tlbEntries = 64
 
-// CPU is one simulated CPU: a software MMU with a small TLB of writable
-// translations. A CPU is used by one goroutine.
+// tlbEntry is one cached translation: the leaf mapping [va, va+size) to
+// pa, and whether every level allowed writes when it was walked.
+type tlbEntry struct {
+	va, size, pa uint64 // size 0: empty
+	writable     bool
+}
+
+// CPU is one simulated CPU: a software MMU with a direct-mapped TLB of 64
+// entries. The TLB caches every translation it walks, read-only ones
+// included, and keeps it until InvalidatePage or InvalidateAll drops it; a
+// store through a cached read-only entry faults without re-walking the
+// tables. That is the strictest behaviour the architectures allow (arm64
+// may cache an entry that caused a permission fault; amd64 drops the
+// faulting translation on a #PF, SDM 4.10.4.1, so stale read-only entries
+// cost it only a spurious fault), so a fault path that makes a page
+// writable but forgets to invalidate its translation makes the retried
+// store fault again forever: Store64 then fails with ErrLivelock. A TLB
+// fill and an invalidation of the same CPU are serialized, as a TLBI
+// followed by DSB waits for walks in flight. A CPU is used by one
+// goroutine.
 type CPU struct {
 	m      *Machine
-	epoch  uint64
-	tlb    [tlbEntries]uint64 // virtual page number + 1 of writable pages
+	mu     sync.Mutex // guards tlb against invalidations from other goroutines
+	tlb    [tlbEntries]tlbEntry
 	Stores uint64
 	Faults uint64
 }
 
 // NewCPU returns a CPU of m.
-func (m *Machine) NewCPU() *CPU { return &CPU{m: m, epoch: m.epoch.Load()} }
+func (m *Machine) NewCPU() *CPU {
+	c := &CPU{m: m}
+	m.cpusMu.Lock()
+	l := append(append([]*CPU(nil), m.cpuList()...), c)
+	m.cpus.Store(&l)
+	m.cpusMu.Unlock()
+	return c
+}
 
-// Store64 stores v at va (8-byte aligned) through the MMU: a store to a
-// page that is not writable at every level calls Machine.Fault and retries.
+// Cached reports the TLB entry translating va, if any: whether it allows
+// writes.
+func (c *CPU) Cached(va uint64) (writable, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := &c.tlb[va/mmu.PageSize%tlbEntries]
+	if e.size == 0 || va-e.va >= e.size {
+		return false, false
+	}
+	return e.writable, true
+}
+
+// Store64 stores v at va (8-byte aligned) through the MMU: a store whose
+// translation (cached, or walked on a TLB miss) does not allow writes
+// calls Machine.Fault and retries.
 func (c *CPU) Store64(va, v uint64) error {
 	c.m.world.RLock()
 	defer c.m.world.RUnlock()
-	if e := c.m.epoch.Load(); e != c.epoch {
-		c.tlb, c.epoch = [tlbEntries]uint64{}, e
-	}
-	vpn := va / mmu.PageSize
-	slot := &c.tlb[vpn%tlbEntries]
-	if *slot == vpn+1 {
-		c.m.Mem.Store64(va, v) // identity mapping: pa == va
-		c.Stores++
-		return nil
+	limit := c.m.MaxRetries
+	if limit == 0 {
+		limit = 1000000
 	}
 	for tries := 0; ; tries++ {
-		w, err := c.m.Tables.Walk(va)
-		if err != nil {
-			return fmt.Errorf("sim: store to %#x: %w", va, err)
+		c.mu.Lock()
+		e := &c.tlb[va/mmu.PageSize%tlbEntries]
+		if e.size == 0 || va-e.va >= e.size {
+			w, err := c.m.Tables.Walk(va)
+			if err != nil {
+				c.mu.Unlock()
+				return fmt.Errorf("sim: store to %#x: %w", va, err)
+			}
+			*e = tlbEntry{va: va &^ (w.Size - 1), size: w.Size, pa: w.PA &^ (w.Size - 1), writable: w.Writable}
 		}
-		if w.Writable {
-			*slot = vpn + 1
-			c.m.Mem.Store64(w.PA, v)
+		writable, pa := e.writable, e.pa+(va-e.va)
+		c.mu.Unlock()
+		if writable {
+			c.m.Mem.Store64(pa, v)
 			c.Stores++
 			return nil
 		}
@@ -126,11 +192,77 @@ func (c *CPU) Store64(va, v uint64) error {
 		if c.m.Fault == nil || !c.m.Fault(va) {
 			return fmt.Errorf("%w: %#x", ErrProtection, va)
 		}
-		if tries > 1000000 {
-			return fmt.Errorf("%w: %#x", ErrLivelock, va)
+		if tries >= limit {
+			return fmt.Errorf("%w: %#x (%d faults)", ErrLivelock, va, tries+1)
 		}
 		if tries > 0 {
 			runtime.Gosched()
+		}
+	}
+}
+
+// NotWritable returns the pages of [base, base+size) that are mapped but
+// not writable through the page tables.
+func (m *Machine) NotWritable(base, size uint64) ([]uint64, error) {
+	var out []uint64
+	for va := base; va < base+size; va += mmu.PageSize {
+		w, err := m.Tables.Walk(va)
+		if err == mmu.ErrNotMapped {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !w.Writable {
+			out = append(out, va)
+		}
+	}
+	return out, nil
+}
+
+// Marked returns the addresses of every valid page-table entry, at any
+// level of the whole tree, that still carries package mmu's "protected by
+// us" software bit (X86_SWPROT / ARM_SWPROT), with the virtual address it
+// maps: after a snapshot completes or aborts there must be none.
+func (m *Machine) Marked() []MarkedEntry {
+	var out []MarkedEntry
+	m.marked(m.Tables.Root, 0, 0, &out)
+	return out
+}
+
+// MarkedEntry is a page-table entry still marked protected.
+type MarkedEntry struct {
+	Level int
+	VA    uint64 // first address the entry maps
+	Entry uint64
+}
+
+func (m *Machine) marked(tab uint64, level int, base uint64, out *[]MarkedEntry) {
+	arm := m.Tables.Arch == mmu.ARM64
+	for j := uint64(0); j < mmu.Entries; j++ {
+		e := m.Mem.Load64(tab + 8*j)
+		va := base + j<<(12+9*uint(3-level))
+		var valid, leaf, mark bool
+		var next uint64
+		if arm {
+			valid = e&mmu.ARM_VALID != 0 && (e&mmu.ARM_TABLE != 0 || level == 1 || level == 2)
+			leaf = level == 3 || e&mmu.ARM_TABLE == 0
+			mark = e&mmu.ARM_SWPROT != 0
+			next = e & mmu.ARM_ADDR
+		} else {
+			valid = e&mmu.X86_P != 0
+			leaf = level == 3 || (level > 0 && e&mmu.X86_PS != 0)
+			mark = e&mmu.X86_SWPROT != 0
+			next = e & mmu.X86_ADDR
+		}
+		if !valid {
+			continue
+		}
+		if mark {
+			*out = append(*out, MarkedEntry{level, va, e})
+		}
+		if !leaf {
+			m.marked(next, level+1, va, out)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 // Package sim is a simulated machine for testing the snapshot engine on the
 // host: sparse physical memory with 64-bit atomic words, page tables in the
 // real amd64/arm64 formats, a software MMU that enforces the write bit on
-// every store and calls the fault handler, CPUs with a TLB of writable
-// translations, and a DMA writer that bypasses the MMU. Host only.
+// every store and calls the fault handler, CPUs with a TLB that caches
+// read-only and writable translations until they are invalidated, and a
+// DMA writer that bypasses the MMU. Host only.
 package sim
 
 import (
@@ -28,6 +29,14 @@ type Memory struct {
 // NewMemory returns a zeroed memory of size bytes (multiple of 2 MiB).
 func NewMemory(size uint64) *Memory {
 	return &Memory{size: size, chunks: make([]atomic.Pointer[chunk], size>>chunkShift)}
+}
+
+// Populate allocates the backing of [base, base+size) now, so that later
+// stores there allocate nothing (allocation tests of the engine).
+func (m *Memory) Populate(base, size uint64) {
+	for pa := base &^ (1<<chunkShift - 1); pa < base+size; pa += 1 << chunkShift {
+		m.word(pa, true)
+	}
 }
 
 // Size returns the memory size.
@@ -71,13 +80,26 @@ func (m *Memory) CAS64(pa uint64, old, new uint64) bool {
 
 // Copy copies n bytes (multiple of 8) from src to dst word by word.
 func (m *Memory) Copy(dst, src, n uint64) {
+	if m.never(src, n) && m.never(dst, n) {
+		return // zero to zero (sparse memory: large simulated machines)
+	}
 	for off := uint64(0); off < n; off += 8 {
 		m.Store64(dst+off, m.Load64(src+off))
 	}
 }
 
+// never reports whether [pa, pa+n) lies in one chunk never stored to
+// (reads as zero).
+func (m *Memory) never(pa, n uint64) bool {
+	return pa>>chunkShift == (pa+n-1)>>chunkShift && pa+n <= m.size && m.chunks[pa>>chunkShift].Load() == nil
+}
+
 // Read copies memory at pa into b (len(b) multiple of 8).
 func (m *Memory) Read(pa uint64, b []byte) {
+	if len(b) > 0 && m.never(pa, uint64(len(b))) {
+		clear(b)
+		return
+	}
 	for off := 0; off+8 <= len(b); off += 8 {
 		binary.LittleEndian.PutUint64(b[off:], m.Load64(pa+uint64(off)))
 	}

@@ -121,8 +121,8 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d\n",
-						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges))
+					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d mark=%#x\n",
+						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), kernel.MarkAtInstant())
 					return nil
 				case "status":
 					s, err := ctl.Status()
@@ -159,7 +159,8 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes)
+				a := work.ArrayRange()
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size)
 				return nil
 			},
 		},

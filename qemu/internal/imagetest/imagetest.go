@@ -14,7 +14,8 @@ import (
 
 // Encode returns a complete image (state complete, every page copied,
 // manifest and root hash written) of ranges, whose contents are taken from
-// mem, the physical memory starting at memBase.
+// mem, the physical memory starting at memBase. It lists no excluded range
+// (header field 88 stays 0).
 func Encode(mem []byte, memBase, pageSize uint64, ranges []snapshot.Range, instant uint64) ([]byte, error) {
 	l, err := snapshot.NewLayout(pageSize, ranges)
 	if err != nil {
@@ -23,7 +24,7 @@ func Encode(mem []byte, memBase, pageSize uint64, ranges []snapshot.Range, insta
 	le := binary.LittleEndian
 	img := make([]byte, l.Size)
 	copy(img, "PAGESNAP")
-	le.PutUint32(img[8:], 1)  // version
+	le.PutUint32(img[8:], 2)  // version
 	le.PutUint32(img[12:], 1) // SHA-256
 	le.PutUint64(img[16:], pageSize)
 	le.PutUint32(img[24:], uint32(len(ranges)))

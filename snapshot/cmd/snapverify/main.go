@@ -1,6 +1,6 @@
 // Command snapverify reads a pagesnap snapshot image (a dump of the storage
 // region, e.g. from QMP pmemsave, or a file written by a block device),
-// prints its header and checks it: every page copied, every page hash and
+// prints its header (captured and excluded ranges) and checks it: every page copied, every page hash and
 // the root hash. With -page ADDR it writes that page's content to stdout.
 //
 //	snapverify [-offset N] [-page ADDR] image
@@ -73,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		im.Version, im.PageSize, im.NumPages, im.CopiedPages(), im.State, im.Instant)
 	for _, r := range im.Ranges {
 		fmt.Fprintf(stdout, "range %v\n", r)
+	}
+	for _, e := range im.Excluded {
+		fmt.Fprintf(stdout, "excluded %v (%v)\n", e.Range, e.Reason)
 	}
 	if err := im.Verify(); err != nil {
 		var pe *snapshot.PageError

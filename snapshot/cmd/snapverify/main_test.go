@@ -51,7 +51,9 @@ func TestSnapverify(t *testing.T) {
 	os.WriteFile(good, img, 0o644)
 	var out, errb bytes.Buffer
 	if rc := run([]string{good}, &out, &errb); rc != 0 || !strings.Contains(out.String(), "OK root") ||
-		!strings.Contains(out.String(), "512 pages (512 copied), state complete, instant 7") {
+		!strings.Contains(out.String(), "512 pages (512 copied), state complete, instant 7") ||
+		!strings.Contains(out.String(), "format 2,") ||
+		!strings.Contains(out.String(), "excluded [0x400000, 0x800000) (storage)\n") {
 		t.Fatalf("rc %d out %q err %q", rc, out.String(), errb.String())
 	}
 	out.Reset()
