@@ -5,7 +5,10 @@
 // The exception vector table pagesnap installs in VBAR_EL1 (Arm ARM DDI
 // 0487, D1.10.2 "Exception vectors": 16 entries of 0x80 bytes, 2 KiB
 // aligned). Entry 0, synchronous exceptions from EL1 on SP_EL0 (the Go
-// code), takes write permission faults to abortEntry; everything else, and
+// code), and entry 4, from EL1 on SP_EL1 (an interrupt handler: the tick,
+// whose stores to the interrupted goroutine's g and stack may hit a page a
+// snapshot protected; it nests below the handler's frame), take write
+// permission faults to abortEntry; everything else, and
 // every fault abortEntry declines, continues in the board's vector of the
 // same index (board/qemu/virt vectors_arm64.s) with the registers as they
 // were at the exception. All entries run on SP_EL1, which Setup points at
@@ -30,6 +33,7 @@
 #define F_FPCR	16
 #define F_X2	32
 #define F_X30	256
+#define F_FROM	264	/* 0: entry 0 (SP_EL0), 1: entry 4 (SP_EL1) */
 #define F_Q	272
 #define FRAME	800
 #define F_X0	(FRAME-16)
@@ -53,6 +57,7 @@ TEXT ·snapVectors(SB),NOSPLIT|NOFRAME,$0
 	AND	$DFSC_KIND, R0, R1
 	CMP	$DFSC_PERM, R1
 	BNE	decline
+	MOVD	$0, R1	// declined faults go on to the board's vector 0
 	B	·abortEntry(SB)
 decline:
 	LDP	-16(RSP), (R0, R1)
@@ -60,7 +65,25 @@ decline:
 	CHAIN(1)
 	CHAIN(2)
 	CHAIN(3)
-	CHAIN(4)
+	// 4: synchronous, EL1 with SP_EL1: a write fault taken by an
+	// interrupt handler (the periodic tick writes the interrupted
+	// goroutine's g and stack, which a snapshot may have protected). It
+	// nests on this stack below the handler's frame.
+	PCALIGN	$128
+	STP	(R0, R1), -16(RSP)
+	MRS	ESR_EL1, R0
+	LSR	$ESR_EC_SHIFT, R0, R1
+	CMP	$EC_DABT_CUR, R1
+	BNE	decline4
+	TBZ	$ISS_WNR_BIT, R0, decline4
+	AND	$DFSC_KIND, R0, R1
+	CMP	$DFSC_PERM, R1
+	BNE	decline4
+	MOVD	$1, R1	// declined faults go on to the board's vector 4
+	B	·abortEntry(SB)
+decline4:
+	LDP	-16(RSP), (R0, R1)
+	B	BOARD_VECTORS+(4*0x80)(SB)
 	CHAIN(5)
 	CHAIN(6)
 	CHAIN(7)
@@ -87,6 +110,7 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVD	RSP, R0
 	SUB	$FRAME, R0
 	MOVD	R0, RSP
+	MOVD	R1, F_FROM(RSP)
 	STP	(R2, R3), (F_X2+0*16)(RSP)
 	STP	(R4, R5), (F_X2+1*16)(RSP)
 	STP	(R6, R7), (F_X2+2*16)(RSP)
@@ -175,6 +199,10 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	// Pop the frame (through R1, as above); X0 and X1 are then just
 	// below SP, where entry 0 saved them: nothing else runs on this
 	// stack with exceptions masked.
+	// The condition flags (nothing below changes them) remember which
+	// entry a declined fault came through.
+	MOVD	F_FROM(RSP), R1
+	CMP	$0, R1
 	MOVD	RSP, R1
 	ADD	$FRAME, R1
 	MOVD	R1, RSP
@@ -183,7 +211,10 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	ERET
 declined:
 	LDP	-16(RSP), (R0, R1)
+	BNE	declined4
 	B	BOARD_VECTORS(SB)
+declined4:
+	B	BOARD_VECTORS+(4*0x80)(SB)
 
 // func snapVectorsAddr() uint64
 TEXT ·snapVectorsAddr(SB),NOSPLIT,$0-8

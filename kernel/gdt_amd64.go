@@ -21,6 +21,7 @@ const (
 	TSS_TYPE_AVAILABLE = 0x9
 	TSS_SIZE           = 104
 	TSS_IST1           = 36 // offset of IST1 in the TSS
+	TSS_IST2           = 44 // offset of IST2
 	TSS_IOMAP          = 102
 
 	// GDT size: null, code, data, 16-byte TSS descriptor.
@@ -34,17 +35,19 @@ const (
 	tssOff  = 128
 )
 
-// installGDT writes a GDT and a TSS whose IST1 is ist1Top into the page at
+// installGDT writes a GDT and a TSS whose IST1 is ist1Top and IST2 ist2Top
+// (the tick's stack) into the page at
 // page (outside captured memory: the processor writes the TSS descriptor's
 // busy bit at LTR), loads them, and reloads the data segment registers
 // (not FS or GS: the runtime's TLS lives in the FS base).
-func installGDT(page, ist1Top uint64) {
+func installGDT(page, ist1Top, ist2Top uint64) {
 	m := PhysMem{}
 	for off := uint64(0); off < 4096; off += 8 {
 		m.Store64(page+off, 0)
 	}
 	tss := page + tssOff
 	m.Store64(tss+TSS_IST1, ist1Top)
+	m.Store64(tss+TSS_IST2, ist2Top)
 	// I/O map base beyond the limit: no I/O permission bitmap.
 	w := m.Load64(tss + 96)
 	m.Store64(tss+96, w&^(0xffff<<48)|uint64(TSS_SIZE)<<48)

@@ -4,8 +4,11 @@ package kernel
 
 import "unsafe"
 
-// Interrupt gate for the page fault (#PF, vector 14), Intel SDM Vol. 3A 6.14.1
-// "64-Bit Mode IDT", Figure 6-8 "64-Bit IDT Gate Descriptors".
+// Interrupt gates pagesnap installs in the current IDT (tamago's): the page
+// fault (#PF, vector 14) and the periodic tick (microvm.TICK_VECTOR), each
+// on a stack of its own from the Interrupt Stack Table. Intel SDM Vol. 3A
+// 6.14.1 "64-Bit Mode IDT", Figure 6-8 "64-Bit IDT Gate Descriptors";
+// 6.14.5 "Interrupt Stack Table".
 const (
 	VECTOR_PF = 14
 
@@ -13,6 +16,10 @@ const (
 	IDT_INTERRUPT_GATE = 0x8e
 	// IST index used for #PF: the dedicated fault stack.
 	PF_IST = 1
+	// IST index used for the tick: its own stack, so that a write fault
+	// the tick handler takes (it writes the interrupted goroutine's g
+	// and stack, which a snapshot may protect) does not reuse it.
+	TICK_IST = 2
 )
 
 // pageFaultEntryAddr returns the address of pageFaultEntry (fault_amd64.s).
@@ -23,13 +30,18 @@ func pageFaultEntryAddr() uint64
 // installPageFaultGate points the current IDT's vector 14 at pagesnap's
 // resumable handler, on IST1.
 func installPageFaultGate() {
+	installGate(VECTOR_PF, pageFaultEntryAddr(), PF_IST)
+}
+
+// installGate points the current IDT's vector at off, an interrupt gate
+// on stack ist of the TSS.
+func installGate(vector, off uint64, ist uint64) {
 	var idtr [2]uint64
 	sidt(uint64(uintptr(unsafe.Pointer(&idtr[0]))))
 	base := idtr[0]>>16 | idtr[1]<<48
-	off := pageFaultEntryAddr()
-	lo := off&0xffff | uint64(SEL_CODE)<<16 | uint64(PF_IST)<<32 | uint64(IDT_INTERRUPT_GATE)<<40 | (off>>16&0xffff)<<48
+	lo := off&0xffff | uint64(SEL_CODE)<<16 | ist<<32 | uint64(IDT_INTERRUPT_GATE)<<40 | (off>>16&0xffff)<<48
 	hi := off >> 32
-	gate := base + VECTOR_PF*16
+	gate := base + vector*16
 	m := PhysMem{}
 	m.Store64(gate+8, hi)
 	m.Store64(gate, lo)

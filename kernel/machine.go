@@ -14,6 +14,7 @@ const (
 	gdtPageSize    = 4 << 10
 	faultStackSize = 64 << 10
 	snapStackSize  = 64 << 10
+	tickStackSize  = 64 << 10
 	drainStackSize = 64 << 10
 	tablePoolSize  = 8 << 20
 	reservedSize   = 10 << 20
@@ -21,8 +22,9 @@ const (
 )
 
 // The reserved region holds, in order: GDT page, fault stack, snapshot
-// stack, root table, table pool, and the drain stack at its end.
-const reservedUsed = gdtPageSize + faultStackSize + snapStackSize + 4096 + tablePoolSize + drainStackSize
+// stack, tick stack, root table, table pool, and the drain stack at its
+// end.
+const reservedUsed = gdtPageSize + faultStackSize + snapStackSize + tickStackSize + 4096 + tablePoolSize + drainStackSize
 
 // A negative array length fails the build if the reserved region is too
 // small for its parts.
@@ -33,8 +35,9 @@ var _ [reservedSize - reservedUsed]byte
 //	[0x1000, DMA.End())   captured RAM: firmware area, kernel image, heap,
 //	                      stacks and the DMA window (page 0 stays unmapped)
 //	Reserved              GDT/TSS, fault stack (IST1), snapshot stack,
-//	                      page tables and the table-page pool, the stack
-//	                      the timer tick drains on: not captured
+//	                      tick stack (IST2 on amd64), page tables and the
+//	                      table-page pool, the stack the timer tick
+//	                      drains on: not captured
 //	Storage               the snapshot image
 type Machine struct {
 	RAM      []Range // from the firmware (e820)
@@ -46,6 +49,7 @@ type Machine struct {
 	GDTPage        uint64
 	FaultStackTop  uint64
 	SnapStackTop   uint64
+	TickStackTop   uint64
 	DrainStackTop  uint64 // the stack the timer tick's drain runs on
 	Tables         *mmu.Tables
 	TableSetupUsed uint64 // pool pages used by the boot mapping
@@ -86,6 +90,7 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 	m.GDTPage = m.Reserved.Base
 	m.FaultStackTop = m.Reserved.Base + gdtPageSize + faultStackSize
 	m.SnapStackTop = m.FaultStackTop + snapStackSize
+	m.TickStackTop = m.SnapStackTop + tickStackSize
 	m.DrainStackTop = m.Reserved.End()
 	return m, nil
 }
@@ -117,7 +122,7 @@ func inRAM(ram []Range, x Range) bool {
 // 2 MiB pages elsewhere. The table-page pool that follows the root also
 // serves the splits the snapshot makes.
 func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) error {
-	root := m.SnapStackTop
+	root := m.TickStackTop
 	poolBase := root + 4096
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)

@@ -29,8 +29,9 @@ func Setup(dma Range) (*Machine, error) {
 	flags := cli()
 	writeCR3(m.Tables.Root)
 	setCR0WP()
-	installGDT(m.GDTPage, m.FaultStackTop)
+	installGDT(m.GDTPage, m.FaultStackTop, m.TickStackTop)
 	installPageFaultGate()
 	restoreFlags(flags)
+	setupIRQ(m)
 	return m, nil
 }

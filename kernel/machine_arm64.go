@@ -96,6 +96,7 @@ func Setup(dma Range) (*Machine, error) {
 	setVBAR(snapVectorsAddr())
 	switchTables(m.Tables.Root, tcrEL1, mairEL1)
 	restoreFlags(flags)
+	setupIRQ(m)
 	return m, nil
 }
 
@@ -106,7 +107,7 @@ func Setup(dma Range) (*Machine, error) {
 // high device space in 1 GiB blocks. The table-page pool after the root
 // also serves any split a snapshot makes.
 func (m *Machine) buildTablesARM64() error {
-	root := m.SnapStackTop
+	root := m.TickStackTop
 	poolBase := root + 4096
 	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
 		return errors.New("memory: reserved region too small for the table pool")

@@ -284,6 +284,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	var startErr error
 	start := func() { startErr = s.Start() }
 	flags := cli()
+	noteMark() // interrupts off: Mark keeps this value until the instant
 	t0 := cycles()
 	runOnStack(c.M.SnapStackTop, start)
 	t1 := cycles()

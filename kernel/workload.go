@@ -129,6 +129,7 @@ func (w *Workload) mutate(stop chan struct{}) {
 			w.arr[x%n] += x
 		}
 		w.writes.Add(8192)
+		atomic.StoreUint64(&Mark, x)
 		if stopped(stop) {
 			return
 		}

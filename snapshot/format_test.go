@@ -6,16 +6,24 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 // buildImage builds a complete image of the given pages in the storage format.
 func buildImage(t testing.TB, ps uint64, rs []Range, instant uint64, fill func(addr uint64, b []byte)) ([]byte, Layout) {
 	t.Helper()
+	return buildImageEx(t, ps, rs, nil, instant, fill)
+}
+
+// buildImageEx is buildImage with excluded ranges in the header.
+func buildImageEx(t testing.TB, ps uint64, rs []Range, ex []Exclusion, instant uint64, fill func(addr uint64, b []byte)) ([]byte, Layout) {
+	t.Helper()
 	l, err := NewLayout(ps, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.Excluded = ex
 	img := make([]byte, l.Size)
 	hdr := l.encodeHeader(StateComplete, instant)
 	copy(img, hdr)
@@ -145,6 +153,11 @@ func TestReadImageErrors(t *testing.T) {
 		{"dataoff", mod(func(b []byte) { b[hdrDataOff+1]++ }), int64(len(img)), ErrBadHeader},
 		{"unaligned range", mod(func(b []byte) { b[hdrRanges] = 1 }), int64(len(img)), ErrBadHeader},
 		{"truncated", img, int64(len(img)) - 1, ErrTruncated},
+		// Exactly the fixed header: its fields are checked before the
+		// ranges are found missing.
+		{"fixed header, bad magic", mod(func(b []byte) { b[0] = 'X' })[:hdrRanges], hdrRanges, ErrBadMagic},
+		{"fixed header only", img[:hdrRanges], hdrRanges, ErrTruncated},
+		{"header without exclusions' room", img[:hdrRanges+16], hdrRanges + 16, ErrTruncated},
 		{"tiny", img[:10], 10, ErrTruncated},
 	}
 	for _, c := range cases {
@@ -221,4 +234,110 @@ func FuzzReadImage(f *testing.F) {
 			im.Copied(r.End() - 1)
 		}
 	})
+}
+
+// TestExcludedInHeader: format 2's excluded ranges, read back exactly,
+// covered by the root hash, and every malformed variant refused.
+func TestExcludedInHeader(t *testing.T) {
+	rs := []Range{{0x1000, 0x3000}, {0x100000, 0x2000}}
+	ex := []Exclusion{{Range{0, 0x1000}, ReasonPageZero}, {Range{0x4000, 0xc000}, ReasonReserved},
+		{Range{0x10000, 0x10000}, ReasonStorage}, {Range{0x102000, 0x1000}, ReasonUnused}}
+	img, _ := buildImageEx(t, 4096, rs, ex, 5, fillRand(4))
+	im, err := ReadImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(im.Excluded, ex) || !slices.Equal(im.Layout.Excluded, ex) || im.Version != 2 {
+		t.Fatalf("excluded %v version %d", im.Excluded, im.Version)
+	}
+	if err := im.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	x := hdrRanges + 16*len(rs) // first exclusion
+	le := binary.LittleEndian
+	if le.Uint32(img[hdrNumExcluded:]) != 4 || le.Uint64(img[x+24:]) != 0x4000 || le.Uint64(img[x+32:]) != 0xc000 ||
+		le.Uint32(img[x+40:]) != 2 {
+		t.Fatalf("encoding: % x", img[hdrNumExcluded:x+48])
+	}
+	for _, e := range []struct {
+		addr uint64
+		r    Reason
+	}{{0, ReasonPageZero}, {0xfff, ReasonPageZero}, {0x4000, ReasonReserved}, {0xffff, ReasonReserved},
+		{0x10000, ReasonStorage}, {0x102fff, ReasonUnused}, {0x103000, 0}, {0x20000, 0}} {
+		got, ok := im.Exclusion(e.addr)
+		if ok != (e.r != 0) || got.Reason != e.r {
+			t.Errorf("Exclusion(%#x) = %v %v, want %v", e.addr, got, ok, e.r)
+		}
+		var pe *PageError
+		if _, err := im.Page(e.addr); !errors.As(err, &pe) || pe.Reason != e.r || pe.Err != ErrNotCaptured {
+			t.Errorf("Page(%#x): %v", e.addr, err)
+		}
+	}
+	// The exclusions are covered by the root hash.
+	bad := append([]byte(nil), img...)
+	bad[x+40] = 4
+	im2, err := ReadImage(bytes.NewReader(bad), int64(len(bad)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im2.Verify(); !errors.Is(err, ErrRootMismatch) {
+		t.Fatalf("changed reason: %v", err)
+	}
+	mod := func(f func(b []byte)) []byte { b := append([]byte(nil), img...); f(b); return b }
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want error
+		msg  string
+	}{
+		{"version 1", mod(func(b []byte) { b[hdrVersion] = 1 }), ErrVersion,
+			"snapshot: unsupported format version 1 (this reader knows only version 2)"},
+		{"version 3", mod(func(b []byte) { b[hdrVersion] = 3 }), ErrVersion, ""},
+		{"state 5", mod(func(b []byte) { b[hdrState] = 5 }), ErrBadHeader, "snapshot: malformed header: state 5"},
+		{"reserved", mod(func(b []byte) { b[hdrReserved+3] = 1 }), ErrBadHeader, "snapshot: malformed header: reserved field 0x1000000 not zero"},
+		{"padding", mod(func(b []byte) { b[x+24+20] = 1 }), ErrBadHeader, "snapshot: malformed header: excluded range 1: padding 0x1 not zero"},
+		{"reason 0", mod(func(b []byte) { b[x+16] = 0 }), ErrRanges, "snapshot: malformed header: snapshot: invalid ranges: excluded range 0 [0x0, 0x1000): unknown reason 0"},
+		{"reason 5", mod(func(b []byte) { b[x+16] = 5 }), ErrRanges, ""},
+		{"overlaps captured", mod(func(b []byte) { b[x+9] = 0x20 }), ErrRanges,
+			"snapshot: malformed header: snapshot: invalid ranges: excluded range 0 [0x0, 0x2000) overlaps captured range [0x1000, 0x4000)"},
+		{"unsorted", mod(func(b []byte) { b[x+24+1] = 0 }), ErrRanges, ""},
+		{"unaligned", mod(func(b []byte) { b[x+24] = 8 }), ErrRanges, ""},
+		{"one too many", mod(func(b []byte) { b[hdrNumExcluded] = byte((MinPageSize-hdrRanges-16*2)/exclusionLen + 1) }), ErrBadHeader,
+			"snapshot: malformed header: 2 captured and 165 excluded ranges do not fit the header"},
+		{"huge count", mod(func(b []byte) { b[hdrNumExcluded+3] = 0x80 }), ErrBadHeader, ""},
+	} {
+		_, err := ReadImage(bytes.NewReader(c.b), int64(len(c.b)))
+		if !errors.Is(err, c.want) || (c.want == ErrRanges && !errors.Is(err, ErrBadHeader)) || (c.msg != "" && err.Error() != c.msg) {
+			t.Errorf("%s: err %v, want %v %q", c.name, err, c.want, c.msg)
+		}
+	}
+	// Exactly as many exclusions as fit are accepted.
+	many := make([]Exclusion, (MinPageSize-hdrRanges-16)/exclusionLen)
+	for i := range many {
+		many[i] = Exclusion{Range{0x100000 + uint64(i)*0x2000, 0x1000}, ReasonUnused}
+	}
+	img, _ = buildImageEx(t, 4096, []Range{{0, 0x1000}}, many, 0, fillRand(5))
+	if im, err := ReadImage(bytes.NewReader(img), int64(len(img))); err != nil || len(im.Excluded) != 164 {
+		t.Fatalf("164 exclusions: %v", err)
+	}
+	if err := checkExcluded(4096, []Range{{0, 0x1000}}, append(many, Exclusion{Range{0x800000, 0x1000}, ReasonUnused})); !errors.Is(err, ErrRanges) {
+		t.Fatalf("165 exclusions: %v", err)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{StateCapturing.String(), "capturing"}, {StateComplete.String(), "complete"},
+		{StateAborted.String(), "aborted"}, {StateDiscarded.String(), "discarded"}, {State(9).String(), "State(9)"},
+		{ReasonPageZero.String(), "page zero"}, {ReasonReserved.String(), "reserved"}, {ReasonStorage.String(), "storage"},
+		{ReasonUnused.String(), "unused"}, {Reason(7).String(), "Reason(7)"},
+		{Exclusion{Range{0x1000, 0x2000}, ReasonUnused}.String(), "[0x1000, 0x3000) unused"},
+		{PhaseIdle.String(), "idle"}, {PhaseCapturing.String(), "capturing"}, {PhaseHashing.String(), "hashing"},
+		{PhaseDone.String(), "done"}, {PhaseAborted.String(), "aborted"}, {Phase(17).String(), "aborted"},
+		{(&PageError{Addr: 0x5000, Err: ErrIncomplete}).Error(), "snapshot: snapshot incomplete (page 0x5000)"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
 }

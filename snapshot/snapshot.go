@@ -717,8 +717,10 @@ const drainChunk = 2 << 20
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
-// It allocates nothing, takes no locks and may be called from an interrupt
-// handler (see "Drain share" in the package doc); it is not nosplit.
+// It allocates nothing in either phase (buffers and digests come from New)
+// and takes no locks, so a kernel may call it from its idle hook, where the
+// scheduler has no P, or from a timer interrupt (see "Drain share" in the
+// package doc); it is not nosplit.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
@@ -737,10 +739,6 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			// Every page was visited, but a fault on another CPU may still
 			// be copying one (FaultCopy): the hashing phase waits for it.
 			s.flushRun()
-			// s.root, s.pageHash, s.sum and s.hdr were allocated before
-			// the instant: DrainStep allocates nothing in either phase, so
-			// a kernel may run it from its idle hook, where the scheduler
-			// has no P, or from a timer interrupt (TestDrainStepAllocates).
 			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)

@@ -12,7 +12,7 @@ import (
 )
 
 // SelftestChecks are the checks kernel/cmd/selftest reports, in order.
-var SelftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib"}
+var SelftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib", "preempt", "gcspin", "gomaxprocs", "tick"}
 
 // SelftestResult is the outcome of a self-check boot.
 type SelftestResult struct {

@@ -19,6 +19,8 @@ import (
 	"runtime/goos"
 	_ "unsafe"
 
+	"github.com/pagesnap/pagesnap/board/ioport"
+
 	"github.com/usbarmory/tamago/amd64"
 	"github.com/usbarmory/tamago/dma"
 	"github.com/usbarmory/tamago/soc/intel/uart"
@@ -69,9 +71,13 @@ var (
 	}
 )
 
+// nanotime is AMD64.GetTime, written out to be nosplit: the tick's
+// interrupt handler reads the clock on its own stack (see tick).
+//
 //go:linkname nanotime runtime/goos.Nanotime
+//go:nosplit
 func nanotime() int64 {
-	return AMD64.GetTime()
+	return int64(float64(ioport.RDTSC())*AMD64.TimerMultiplier) + AMD64.TimerOffset
 }
 
 // Init initializes the processor, the console and the clock once the
@@ -83,6 +89,7 @@ func Init() {
 	UART0.Init()
 	calibrateTSC()
 	goos.Exit = Exit
+	goos.Idle = idle
 }
 
 func init() {

@@ -77,6 +77,12 @@ var vectorNames = [16]string{
 //
 //go:nosplit
 func exception(f *ExceptionFrame) (resume bool) {
+	if f.Vector == vectorIRQSP0 {
+		// The periodic tick (or a spurious interrupt): resume, or
+		// enter asyncPreempt if the tick preempted the goroutine.
+		tickIRQ(f)
+		return true
+	}
 	ec := (f.ESR >> ESR_EL1_EC_SHIFT) & 0x3f
 	if ec == EC_UNKNOWN && uintptr(f.ELR) == semihostingCallPC() {
 		// Semihosting is off: skip the HLT, let Exit fall back.

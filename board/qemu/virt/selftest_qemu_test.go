@@ -23,7 +23,7 @@ import (
 const linkFlags = "-T 0x40110000 -R 0x1000"
 
 // selftestChecks are the checks kernel/cmd/selftest reports, in order.
-var selftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib"}
+var selftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib", "preempt", "gcspin", "gomaxprocs", "tick"}
 
 // semihosting makes QEMU exit with the status the guest passes to
 // SYS_EXIT_EXTENDED (see Exit in exit.go).
@@ -160,7 +160,9 @@ func TestSelftest(t *testing.T) {
 				}
 			}()
 			for _, l := range lines {
-				if strings.HasPrefix(l, "selftest: boot:") || strings.HasPrefix(l, "selftest: sleep: time") {
+				if strings.HasPrefix(l, "selftest: boot:") || strings.HasPrefix(l, "selftest: sleep: time") ||
+					strings.HasPrefix(l, "selftest: preempt: spinner") || strings.HasPrefix(l, "selftest: gcspin: NumGC") ||
+					strings.HasPrefix(l, "selftest: gomaxprocs: GOMAXPROCS") || strings.HasPrefix(l, "selftest: tick: ") && !strings.HasSuffix(l, ": ok") {
 					t.Log(l)
 				}
 			}

@@ -3,8 +3,16 @@
 #include "go_asm.h"
 #include "textflag.h"
 
-// Frame layout: ExceptionFrame in exception.go.
-#define FRAME 304
+// Frame layout: ExceptionFrame in exception.go (304 bytes), then FPCR and
+// FPSR and Q0-Q31: the Go code the handlers run (the tick's work, the
+// runtime's preemption checks) may use the SIMD registers, which belong to
+// the interrupted code. The last 16 bytes are where the vector entry saves
+// X0 and X1 before the frame exists (the kernel's vectors, which chain to
+// these, save them there too).
+#define FRAME 848
+#define F_ENTRY (FRAME-16)
+#define F_FPCR 304
+#define F_Q 320
 #define F_SP 248
 #define F_ELR 256
 #define F_SPSR 264
@@ -12,12 +20,12 @@
 #define F_FAR 280
 #define F_VECTOR 288
 
-// Each entry saves X0-X1 in the frame below SP, puts its index in X0 and
+// Each entry saves X0-X1 just below SP, puts its index in X0 and
 // branches to the common code, which allocates the frame (Arm ARM
 // chapter D1, "Exception vectors": entries are 0x80 bytes apart).
 #define ENTRY(n) \
 	PCALIGN	$128 \
-	STP	(R0, R1), -FRAME(RSP) \
+	STP	(R0, R1), -16(RSP) \
 	MOVD	$n, R0 \
 	B	·exceptionEntry(SB)
 
@@ -42,8 +50,16 @@ TEXT ·vectors(SB),NOSPLIT|NOFRAME,$0
 	ENTRY(15)
 
 TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
-	SUB	$FRAME, RSP
+	// RSP -= FRAME through a register: the linker's nosplit check would
+	// count the adjustment against a goroutine stack guard, but this
+	// runs on the SP_EL1 stack. X0 and X1 move from the top of the
+	// frame, where the entry saved them, to ExceptionFrame.X[0:2].
+	MOVD	RSP, R1
+	SUB	$FRAME, R1
+	MOVD	R1, RSP
 	STP	(R2, R3), 16(RSP)
+	LDP	F_ENTRY(RSP), (R2, R3)
+	STP	(R2, R3), 0(RSP)
 	STP	(R4, R5), 32(RSP)
 	STP	(R6, R7), 48(RSP)
 	STP	(R8, R9), 64(RSP)
@@ -69,6 +85,25 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	MRS	FAR_EL1, R1
 	MOVD	R1, F_FAR(RSP)
 	MOVD	R0, F_VECTOR(RSP)
+	MRS	FPCR, R0
+	MRS	FPSR, R1
+	STP	(R0, R1), F_FPCR(RSP)
+	FSTPQ	(F0, F1), (F_Q+0*32)(RSP)
+	FSTPQ	(F2, F3), (F_Q+1*32)(RSP)
+	FSTPQ	(F4, F5), (F_Q+2*32)(RSP)
+	FSTPQ	(F6, F7), (F_Q+3*32)(RSP)
+	FSTPQ	(F8, F9), (F_Q+4*32)(RSP)
+	FSTPQ	(F10, F11), (F_Q+5*32)(RSP)
+	FSTPQ	(F12, F13), (F_Q+6*32)(RSP)
+	FSTPQ	(F14, F15), (F_Q+7*32)(RSP)
+	FSTPQ	(F16, F17), (F_Q+8*32)(RSP)
+	FSTPQ	(F18, F19), (F_Q+9*32)(RSP)
+	FSTPQ	(F20, F21), (F_Q+10*32)(RSP)
+	FSTPQ	(F22, F23), (F_Q+11*32)(RSP)
+	FSTPQ	(F24, F25), (F_Q+12*32)(RSP)
+	FSTPQ	(F26, F27), (F_Q+13*32)(RSP)
+	FSTPQ	(F28, F29), (F_Q+14*32)(RSP)
+	FSTPQ	(F30, F31), (F_Q+15*32)(RSP)
 
 	// resume := exception(frame), ABI0: argument at 8(RSP), result at
 	// 16(RSP) of the call frame.
@@ -80,6 +115,25 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	ADD	$32, RSP
 	CBZ	R0, dead
 
+	FLDPQ	(F_Q+0*32)(RSP), (F0, F1)
+	FLDPQ	(F_Q+1*32)(RSP), (F2, F3)
+	FLDPQ	(F_Q+2*32)(RSP), (F4, F5)
+	FLDPQ	(F_Q+3*32)(RSP), (F6, F7)
+	FLDPQ	(F_Q+4*32)(RSP), (F8, F9)
+	FLDPQ	(F_Q+5*32)(RSP), (F10, F11)
+	FLDPQ	(F_Q+6*32)(RSP), (F12, F13)
+	FLDPQ	(F_Q+7*32)(RSP), (F14, F15)
+	FLDPQ	(F_Q+8*32)(RSP), (F16, F17)
+	FLDPQ	(F_Q+9*32)(RSP), (F18, F19)
+	FLDPQ	(F_Q+10*32)(RSP), (F20, F21)
+	FLDPQ	(F_Q+11*32)(RSP), (F22, F23)
+	FLDPQ	(F_Q+12*32)(RSP), (F24, F25)
+	FLDPQ	(F_Q+13*32)(RSP), (F26, F27)
+	FLDPQ	(F_Q+14*32)(RSP), (F28, F29)
+	FLDPQ	(F_Q+15*32)(RSP), (F30, F31)
+	LDP	F_FPCR(RSP), (R1, R2)
+	MSR	R1, FPCR
+	MSR	R2, FPSR
 	MOVD	F_SP(RSP), R1
 	MSR	R1, SP_EL0
 	MOVD	F_ELR(RSP), R1
@@ -101,8 +155,14 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	LDP	208(RSP), (R26, R27)
 	LDP	224(RSP), (g, R29)
 	MOVD	240(RSP), R30
+	// Pop the frame through a register (as above); X0 and X1 then sit
+	// just below SP, where nothing else runs with exceptions masked.
 	LDP	0(RSP), (R0, R1)
-	ADD	$FRAME, RSP
+	STP	(R0, R1), F_ENTRY(RSP)
+	MOVD	RSP, R0
+	ADD	$FRAME, R0
+	MOVD	R0, RSP
+	LDP	-16(RSP), (R0, R1)
 	ERET
 
 dead:

@@ -52,6 +52,12 @@ func main() {
 	}
 	goos.Idle = ctl.Idle(goos.Idle)
 	ctl.InstallIRQ()
+	// The periodic tick: preemption of goroutines that never block, and
+	// the snapshot's drain share (irq.Tick, set just above).
+	if err := kernel.StartTick(0); err != nil {
+		fmt.Printf("pagesnap: tick: %v\n", err)
+		os.Exit(2)
+	}
 	if n, err := kernel.CPUCount(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
 		ctl.CPUs = -1
@@ -117,8 +123,8 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%%\n",
-						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share)
+					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%% mark=%#x\n",
+						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share, kernel.MarkAtInstant())
 					return nil
 				case "status":
 					s, err := ctl.Status()
@@ -165,7 +171,8 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d mode=%s\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, work.Mode())
+				a := work.ArrayRange()
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size, work.Mode())
 				return nil
 			},
 		},

@@ -1,6 +1,9 @@
 package main
 
-import "github.com/pagesnap/pagesnap/board/qemu/microvm"
+import (
+	"github.com/pagesnap/pagesnap/board/qemu/microvm"
+	"github.com/pagesnap/pagesnap/kernel"
+)
 
 // The board: QEMU microvm. Its clock is the TSC.
 
@@ -16,3 +19,12 @@ func counter() uint64 { return microvm.TSCCounter() }
 // boardMemory describes where the runtime's memory came from ("": fixed
 // at build time, nothing to say).
 func boardMemory() string { return "" }
+
+// startTick sets up the machine as the pagesnap kernel does (its own page
+// tables, the TSS whose IST2 is the tick's stack) and starts the tick.
+func startTick() error {
+	if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
+		return err
+	}
+	return kernel.StartTick(0)
+}

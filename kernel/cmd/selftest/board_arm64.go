@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/kernel"
 )
 
 // The board: QEMU virt. Its clock is the generic timer's virtual counter.
@@ -28,3 +29,7 @@ func boardMemory() string {
 	}
 	return s
 }
+
+// startTick starts the tick; its IRQ runs on the board's exception stack
+// (this kernel keeps the board's vectors and boot translation tables).
+func startTick() error { return kernel.StartTick(0) }

@@ -207,11 +207,18 @@ func main() {
 		fmt.Printf("selftest: memory: %s\n", m)
 	}
 
+	if err := startTick(); err != nil {
+		report("tick", err)
+	}
 	report("gc", checkGC())
 	report("goroutines", checkGoroutines())
 	report("sleep", checkSleep())
 	report("panic", checkPanic())
 	report("stdlib", checkStdlib())
+	report("preempt", checkPreempt())
+	report("gcspin", checkGCSpin())
+	report("gomaxprocs", checkGOMAXPROCS())
+	report("tick", checkTick())
 	if failForTest != "" {
 		report(failForTest, errors.New("failed on purpose (-X main.failForTest)"))
 	}

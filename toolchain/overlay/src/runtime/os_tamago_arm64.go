@@ -63,3 +63,23 @@ func FaultPanic(gp uintptr, pc, lr, sp *uint64, addr uint64) bool {
 	*pc = uint64(abi.FuncPCABIInternal(sigpanic))
 	return true
 }
+
+// tickPushCall makes the interrupted context call asyncPreempt as if the
+// instruction at resumePC had called it (pushCall in signal_arm64.go): LR
+// is saved at the new 16-byte aligned stack pointer and the frame pointer
+// (R29) below it, for the frame-pointer checks; LR becomes resumePC. See
+// TickPreempt.
+//
+//go:nosplit
+func tickPushCall(pc, sp, lr, fp *uint64, resumePC uintptr, prepareWrite func(addr uint64) bool) bool {
+	s := *sp - 16
+	if prepareWrite != nil && (!prepareWrite(s-8) || !prepareWrite(s)) {
+		return false
+	}
+	*(*uint64)(unsafe.Pointer(uintptr(s))) = *lr
+	*(*uint64)(unsafe.Pointer(uintptr(s - 8))) = *fp
+	*sp = s
+	*lr = uint64(resumePC)
+	*pc = uint64(abi.FuncPCABI0(asyncPreempt))
+	return true
+}

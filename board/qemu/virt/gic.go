@@ -1,0 +1,83 @@
+//go:build tamago && arm64
+
+package virt
+
+// Arm Generic Interrupt Controller v2 (Arm IHI 0048B, "ARM Generic
+// Interrupt Controller Architecture Specification, version 2.0"), as QEMU
+// virt provides it by default (gic-version=2): the distributor routes
+// interrupts, the CPU interface signals them to the processor. QEMU's GIC
+// for virt has no Security Extensions unless secure=on (refused by
+// cpuinit), so every interrupt is in Group 0 and signalled as IRQ.
+const (
+	// GICD_BASE and GICC_BASE are virt's distributor and CPU interface
+	// (the device tree's /intc@8000000 reg).
+	GICD_BASE = 0x08000000
+	GICC_BASE = 0x08010000
+
+	// Distributor registers (4.3, Table 4-1).
+	GICD_CTLR       = 0x000 // bit 0: forward interrupts to the CPU interfaces
+	GICD_ISENABLER  = 0x100 // set-enable, one bit per interrupt
+	GICD_ICENABLER  = 0x180 // clear-enable
+	GICD_IPRIORITYR = 0x400 // one byte per interrupt, lower is higher priority
+
+	// CPU interface registers (4.4, Table 4-2).
+	GICC_CTLR = 0x0000 // bit 0: signal interrupts to the processor
+	GICC_PMR  = 0x0004 // priority mask: interrupts with a lower value pass
+	GICC_IAR  = 0x000c // acknowledge: bits 9:0 the interrupt ID
+	GICC_EOIR = 0x0010 // end of interrupt: write the IAR value
+
+	GICD_CTLR_ENABLE = 1
+	GICC_CTLR_ENABLE = 1
+	// GICC_IAR_ID is the interrupt ID field; ID 1023 is spurious (no
+	// interrupt pending any more, 3.2.4).
+	GICC_IAR_ID       = 0x3ff
+	GIC_ID_SPURIOUS   = 1023
+	GIC_PRIORITY_TICK = 0x80
+	GIC_PMR_ALL       = 0xff
+)
+
+// gicInit enables the distributor and this processor's CPU interface,
+// letting every priority through.
+//
+//go:nosplit
+func gicInit() {
+	write32(GICD_BASE+GICD_CTLR, GICD_CTLR_ENABLE)
+	write32(GICC_BASE+GICC_PMR, GIC_PMR_ALL)
+	write32(GICC_BASE+GICC_CTLR, GICC_CTLR_ENABLE)
+}
+
+// gicEnable enables interrupt id (a PPI or SPI) at priority prio.
+//
+//go:nosplit
+func gicEnable(id uint32, prio uint8) {
+	// IPRIORITYR is byte-accessible (4.3.11), but write32 keeps to the
+	// word accesses every GIC implementation must support.
+	reg := GICD_BASE + GICD_IPRIORITYR + uint64(id&^3)
+	shift := (id & 3) * 8
+	v := read32(reg)
+	v = v&^(0xff<<shift) | uint32(prio)<<shift
+	write32(reg, v)
+	write32(GICD_BASE+GICD_ISENABLER+uint64(id/32*4), 1<<(id%32))
+}
+
+// gicDisable disables interrupt id.
+//
+//go:nosplit
+func gicDisable(id uint32) {
+	write32(GICD_BASE+GICD_ICENABLER+uint64(id/32*4), 1<<(id%32))
+}
+
+// gicAck acknowledges the highest-priority pending interrupt and returns
+// the IAR value (pass it to gicEOI; its ID is GIC_ID_SPURIOUS if none).
+//
+//go:nosplit
+func gicAck() uint32 {
+	return read32(GICC_BASE + GICC_IAR)
+}
+
+// gicEOI ends the interrupt acknowledged with iar.
+//
+//go:nosplit
+func gicEOI(iar uint32) {
+	write32(GICC_BASE+GICC_EOIR, iar)
+}

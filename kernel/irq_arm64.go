@@ -1,0 +1,25 @@
+//go:build tamago && arm64
+
+package kernel
+
+import "github.com/pagesnap/pagesnap/board/qemu/virt"
+
+// startTick starts the board's generic-timer tick. Its IRQ is taken on
+// SP_EL1: after Setup the fault stack in the reserved region (nested write
+// faults the handler takes go below its frame, see fault_arm64.s), before
+// it the board's exception stack.
+func startTick(hz uint32) error {
+	virt.StartTick(hz)
+	return nil
+}
+
+func stopTick() { virt.StopTick() }
+
+// Ticks returns how many tick interrupts the board has taken.
+func Ticks() uint64 { return virt.Ticks() }
+
+// Preemptions returns how many ticks injected an asynchronous preemption.
+func Preemptions() uint64 { return virt.Preemptions() }
+
+// Retries returns how many extra timer interrupts retried a preemption.
+func Retries() uint64 { return virt.Retries() }
