@@ -113,8 +113,9 @@ examples:
 // watch runs f, drawing p from the bytes read through in.
 func watch(p *progress, in *input, f func() error) error {
 	start := in.read.Load()
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -128,6 +129,7 @@ func watch(p *progress, in *input, f func() error) error {
 	}()
 	err := f()
 	close(done)
+	<-stopped
 	p.Set(p.total)
 	p.Done()
 	return err
