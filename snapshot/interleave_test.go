@@ -93,7 +93,7 @@ func TestSingleCPUInterleavings(t *testing.T) {
 		seeds = 3
 	}
 	if quick() {
-		seeds = 2
+		seeds = 1
 	}
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {

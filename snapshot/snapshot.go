@@ -717,6 +717,9 @@ const drainChunk = 2 << 20
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
+// It allocates nothing in either phase (buffers and digests come from New),
+// so a kernel may call it from its idle hook, where the scheduler has no
+// P, or from a timer tick.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
@@ -735,9 +738,6 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			// Every page was visited, but a fault on another CPU may still
 			// be copying one (FaultCopy): the hashing phase waits for it.
 			s.flushRun()
-			// s.root and s.hdr were allocated before the instant: the
-			// capture phase of DrainStep allocates nothing, so a kernel may
-			// run it from its idle hook, where the scheduler has no P.
 			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
 			clear(h[hdrState : hdrState+4])
 			s.root.Write(h)
