@@ -46,8 +46,11 @@ examples:
 }
 
 func mib(n uint64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
 }
@@ -113,8 +116,9 @@ examples:
 // watch runs f, drawing p from the bytes read through in.
 func watch(p *progress, in *input, f func() error) error {
 	start := in.read.Load()
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -128,6 +132,7 @@ func watch(p *progress, in *input, f func() error) error {
 	}()
 	err := f()
 	close(done)
+	<-stopped
 	p.Set(p.total)
 	p.Done()
 	return err

@@ -79,15 +79,16 @@ func snapshotsInGDB(t *testing.T, arch qemu.Arch, kernelEnv, gdbName string) {
 	if err != nil {
 		t.Fatalf("%s is not installed (Debian package %s; make deps installs it): %v", gdbName, gdbName, err)
 	}
+	// RAM and images in tmpfs when there is one: pmemsave of 530 MiB to
+	// a disk shared with other guests can outlast the QMP timeout.
 	dir := t.TempDir()
-	shm := dir
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		if shm, err = os.MkdirTemp("/dev/shm", "pagesnap-cli-"); err != nil {
+		if dir, err = os.MkdirTemp("/dev/shm", "pagesnap-cli-"); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.RemoveAll(shm) })
+		t.Cleanup(func() { os.RemoveAll(dir) })
 	}
-	ramPath := filepath.Join(shm, "ram")
+	ramPath := filepath.Join(dir, "ram")
 	mem, err := live.MemoryFor(arch, "256M")
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +127,7 @@ func snapshotsInGDB(t *testing.T, arch qemu.Arch, kernelEnv, gdbName string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	qemu.QMPTimeout = 5 * time.Minute // pmemsave of 530 MiB on a loaded host
 	snap := func(name string) (path string, mark uint64) {
 		t.Helper()
 		time.Sleep(2 * time.Second) // the workload runs (wall time: TCG guests run slower)
@@ -150,8 +152,16 @@ func snapshotsInGDB(t *testing.T, arch qemu.Arch, kernelEnv, gdbName string) {
 		if _, err := vm.Console.Expect(completeRE, 20*time.Minute); err != nil {
 			t.Fatal(err)
 		}
+		// The guest stopped while QEMU saves the region: the host's CPU
+		// goes to the copy.
 		path = filepath.Join(dir, name)
+		if err := q.Stop(); err != nil {
+			t.Fatal(err)
+		}
 		if err := q.Pmemsave(layout.Storage.Base, layout.Storage.Size, path); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.Cont(); err != nil {
 			t.Fatal(err)
 		}
 		if err := vm.Send("work start"); err != nil {
