@@ -46,6 +46,14 @@ key=$( {
 
 cache=${PAGESNAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pagesnap}/toolchain
 dest=$cache/$version-tamago-$key
+# One build per key at a time: a second run (another checkout, a parallel
+# make) waits here for the first and then finds its result cached.
+mkdir -p "$cache"
+exec 9>"$dest.lock"
+if ! flock -n 9; then
+	log "another build of key $key is running: waiting for it"
+	flock 9
+fi
 if [ -f "$dest/.complete" ] && [ -x "$dest/go/bin/go" ]; then
 	log "cached: $dest (key $key)"
 	echo "$dest/go"
