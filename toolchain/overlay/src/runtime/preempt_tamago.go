@@ -35,10 +35,10 @@ const tickSliceNS = forcePreemptNS * 3 / 4
 //
 // When the running goroutine has had its time slice (tickSliceNS; the
 // scheduler's pp.schedtick tells when it ran a goroutine anew, as in
-// sysmon's retake), it sets the cooperative request (gp.preempt, stackguard0
-// = stackPreempt, as preemptone) and, if the interrupted PC is an
-// asynchronous safe point (isAsyncSafePoint, the runtime's own checks),
-// injects a call to asyncPreempt (as pushCall on linux). Before it stores
+// sysmon's retake), or a timer is due on its P, it sets the cooperative
+// request (gp.preempt, stackguard0 = stackPreempt, as preemptone) and, if
+// the interrupted PC is an asynchronous safe point (isAsyncSafePoint, the
+// runtime's own checks), injects a call to asyncPreempt (as pushCall on linux). Before it stores
 // to the goroutine's stack it calls prepareWrite, if not nil, with each
 // address it will store to; if prepareWrite returns false it does not
 // inject (the cooperative request stays). It reports whether it injected,
@@ -85,7 +85,21 @@ func TickPreempt(pc, sp, lr, fp *uint64, prepareWrite func(addr uint64) bool) (i
 			pd.schedwhen = prev
 		}
 	}
-	if pd.schedwhen+tickSliceNS > now {
+	// A timer that is due (a time.Sleep that ended, say) is run by the
+	// scheduler, which a goroutine that never blocks keeps out: with no
+	// sysmon to wake another M, the tick asks the running goroutine to
+	// yield as soon as a timer is due, whatever its slice, so a sleeper
+	// wakes at most one tick late. The two loads are timers.wakeTime's,
+	// written out: it is not nosplit.
+	due := false
+	next, when := pp.timers.minWhenModified.Load(), pp.timers.minWhenHeap.Load()
+	if when == 0 || (next != 0 && next < when) {
+		when = next
+	}
+	if when != 0 && when <= now {
+		due = true
+	}
+	if !due && pd.schedwhen+tickSliceNS > now {
 		return false, false
 	}
 	pd.syscalltick = 1
