@@ -109,9 +109,16 @@ kernels: toolchain
 # machine shared with a second test binary makes TCG guests late.
 HOST_PKGS = $(shell $(GO) list -e -f '{{if and (not .Error) (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...)
 
+# CHECKED runs a go test command line with -json and passes its events
+# through internal/cmd/testcheck, which prints the usual report, each skip
+# with its reason, and fails if a test failed or a package's every test
+# was skipped; the go test status is checked too.
+CHECKED = sh -c 'rc=$(BUILD)/.test-rc.$$$$; { "$$@" -json; echo $$? > $$rc; } | $(GO) run ./internal/cmd/testcheck; s=$$?; r=$$(cat $$rc); rm -f $$rc; [ $$s = 0 ] && [ "$$r" = 0 ]' checked
+
 test-host:
+	@mkdir -p $(BUILD)
 	$(GO) vet $(HOST_PKGS)
-	$(GO) test $(HOST_PKGS)
+	$(CHECKED) $(GO) test $(HOST_PKGS)
 
 # Kernels and the toolchain for the tests that boot QEMU (each test says
 # when it skips for lack of one).
@@ -130,8 +137,8 @@ RACE_PKGS := ./snapshot/... ./mmu/... ./dma/...
 
 test: deps kernels
 	$(GO) vet $(HOST_PKGS)
-	$(GO) test -race -timeout 20m $(RACE_PKGS)
-	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
+	$(CHECKED) $(GO) test -race -timeout 20m $(RACE_PKGS)
+	$(TEST_ENV) $(CHECKED) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
 
 # 20 back-to-back snapshots under the never-blocking workload on each arch,
 # each verified against its own reference (make test runs 3 per arch).

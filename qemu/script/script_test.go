@@ -114,7 +114,7 @@ func TestScripts(t *testing.T) {
 			}
 			if s.Kernel != "testguest" {
 				if _, skip := s.kernelPath(); skip != "" {
-					t.Skip(skip)
+					qemu.Missing(t, "%s", skip)
 				}
 				if testing.Short() {
 					t.Skip("real-kernel script in -short mode")
