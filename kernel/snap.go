@@ -267,7 +267,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	err = s.AddEager(append(s.Owned(),
 		pageRange(uint64(uintptr(unsafe.Pointer(r))), uint64(unsafe.Sizeof(*r))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables))), uint64(unsafe.Sizeof(*c.M.Tables))),
-		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), poolSize),
+		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), uint64(unsafe.Sizeof(*c.M.Tables.Pool))),
 	)...)
 	if err != nil {
 		return nil, err
@@ -298,9 +298,6 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	}
 	return r, nil
 }
-
-// poolSize bounds the size of an mmu.Pool value (three words).
-const poolSize = 64
 
 // Micros converts ticks to microseconds.
 func (c *Controller) Micros(ticks uint64) float64 {

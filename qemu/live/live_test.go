@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/disasm"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -24,7 +25,7 @@ func (w logWriter) Write(b []byte) (int, error) {
 func kernelFor(t *testing.T, env string) string {
 	k := os.Getenv(env)
 	if k == "" {
-		t.Skipf("%s is not set: `make test` builds the kernels and sets it", env)
+		qemu.Missing(t, "%s is not set: `make test` builds the kernels and sets it", env)
 	}
 	if _, err := os.Stat(k); err != nil {
 		t.Fatalf("%s: %v", env, err)
@@ -209,13 +210,97 @@ func TestFatalFault(t *testing.T) {
 	}
 }
 
+// crashAddr is the unmapped address the amd64 kernel's crash fetch and
+// crash nested use (page 0; kernel/cmd/pagesnap/board_amd64.go).
+const crashAddr = 0x10
+
+// fatalCrash boots the amd64 256M kernel, sends crash variant, and returns
+// the console output up to the decoded fatal report, after checking that
+// the machine stopped with status 3 (QEMU exit status 7).
+func fatalCrash(t *testing.T, variant string) (*FatalFault, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vm := bootReady(t, ctx, qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M")
+	if err := vm.Send("crash " + variant); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vm.Console.Expect(fatalRE, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFatalFault(m.Line, vm.Config.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", f)
+	st, err := vm.Wait(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := st.DebugExit(); !ok || v != 3 {
+		t.Fatalf("exit %v, want isa-debug-exit 3 (status 7)", st)
+	}
+	return f, vm.Console.Output()
+}
+
+// TestFatalFaultFetch makes the amd64 kernel jump to an unmapped address:
+// an instruction-fetch fault. The report must give CR2 = RIP = that
+// address, say the instruction bytes are unreadable (reading them would
+// fault inside the handler), name the crash command as the caller (the
+// return address on the stack) and stop with status 3.
+func TestFatalFaultFetch(t *testing.T) {
+	f, _ := fatalCrash(t, "fetch")
+	if f.CR2 != crashAddr || f.RIP != crashAddr || f.Error&(1|2) != 0 {
+		t.Errorf("cr2 %#x rip %#x error %#x: want a not-present read (fetch) at %#x", f.CR2, f.RIP, f.Error, crashAddr)
+	}
+	if !f.Unreadable || f.Inst.Text != "" {
+		t.Errorf("instruction %+v: want the bytes reported unreadable", f.Inst)
+	}
+	if len(f.Frames) == 0 || !strings.Contains(f.Frames[0].Sym, "kernel.CrashFetch") {
+		t.Errorf("frames %+v: want kernel.CrashFetch first (the return address of the call)", f.Frames)
+	}
+}
+
+// TestNestedFault makes the amd64 page-fault handler fault while it
+// handles a nil dereference: the handler must not overwrite the outer
+// frame (IST1 points at the nested-fault stack while it runs), report
+// the outer fault (CR2 0, in the crash command) and then the inner one
+// (CR2 = the address the handler read, RIP in kernel.pageFault, decoded),
+// and stop with status 3.
+func TestNestedFault(t *testing.T) {
+	f, out := fatalCrash(t, "nested")
+	k := os.Getenv("PAGESNAP_KERNEL_AMD64_256M")
+	g := nestedRE.FindStringSubmatch(out)
+	if g == nil {
+		t.Fatal("no nested-fault line before the fatal report")
+	}
+	if cr2, code := hex64(g[1]), hex64(g[2]); cr2 != 0 || code&(1|2) != 0 {
+		t.Errorf("outer fault cr2 %s error %s: want the nil read (a not-present read at 0)", g[1], g[2])
+	}
+	if e, err := disasm.OpenELF(k); err != nil {
+		t.Fatal(err)
+	} else if n, _ := e.Symbolize(hex64(g[3])); n != "github.com/pagesnap/pagesnap/kernel.CrashNested" {
+		t.Errorf("outer fault rip %s in %q, want kernel.CrashNested", g[3], n)
+	}
+	if f.CR2 != crashAddr || f.Error&(1|2) != 0 {
+		t.Errorf("inner fault cr2 %#x error %#x: want a not-present read at %#x", f.CR2, f.Error, crashAddr)
+	}
+	if f.Unreadable || f.Inst.Text == "" || !strings.Contains(f.Inst.Sym, "kernel.pageFault") {
+		t.Errorf("inner instruction %+v: want the load in kernel.pageFault, decoded", f.Inst)
+	}
+	if strings.Index(out, g[0]) > strings.Index(out, "pagesnap: FATAL page fault:") {
+		t.Error("the nested-fault line comes after the fatal report")
+	}
+}
+
 // TestSelftestFailureDetected builds the self-check kernel with a check
 // that fails on purpose (-X main.failForTest) and asserts that Selftest
 // reports it and that the guest's exit status says FAIL (isa-debug-exit 1).
 func TestSelftestFailureDetected(t *testing.T) {
 	goBin := os.Getenv("TAMAGO_GO")
 	if goBin == "" {
-		t.Skip("TAMAGO_GO is not set: `make test` sets it to the GOOS=tamago toolchain")
+		qemu.Missing(t, "TAMAGO_GO is not set: `make test` sets it to the GOOS=tamago toolchain")
 	}
 	elf := t.TempDir() + "/selftest-fail.elf"
 	cmd := exec.Command(goBin, "build", "-ldflags", "-T 0x10010000 -R 0x1000 -X main.failForTest=forced", "-o", elf, "../../kernel/cmd/selftest")

@@ -177,11 +177,16 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 			},
 		},
 		"crash": {
-			Usage: "crash nil|storage",
-			Help:  crashHelp + "; storage: store a word into the snapshot storage (a kept image is write-protected: the same fatal fault)",
+			Usage: "crash nil|storage" + crashVariantsUsage,
+			Help:  crashHelp + "; storage: store a word into the snapshot storage (a kept image is write-protected: the same fatal fault)" + crashVariantsHelp,
 			Run: func(out io.Writer, args []string) error {
+				if len(args) == 1 {
+					if f, ok := crashVariants[args[0]]; ok {
+						return f(out)
+					}
+				}
 				if len(args) != 1 || (args[0] != "nil" && args[0] != "storage") {
-					return fmt.Errorf("usage: crash nil|storage")
+					return fmt.Errorf("usage: crash nil|storage%s", crashVariantsUsage)
 				}
 				if args[0] == "storage" {
 					fmt.Fprintf(out, "crash: storing into the storage at %#x (kept image: %v)\n", ctl.M.Storage.Base+8, ctl.Kept())
