@@ -107,11 +107,11 @@ func main() {
 func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.Command {
 	return map[string]*kernel.Command{
 		"snap": {
-			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite]",
-			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image); snap status; snap verify; snap discard (drop the kept image)",
+			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite] [noguard]",
+			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image; noguard: no DMA allocation guard = negative control); snap status; snap verify; snap discard (drop the kept image); snap protected (count the read-only pages of captured RAM and of the storage)",
 			Run: func(out io.Writer, args []string) error {
 				if len(args) == 0 {
-					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] | snap status | snap verify | snap discard")
+					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] [noguard] | snap status | snap verify | snap discard | snap protected")
 				}
 				switch args[0] {
 				case "start":
@@ -146,8 +146,15 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					}
 					fmt.Fprintln(out, "snap: discarded: the storage is writable again")
 					return nil
+				case "protected":
+					c, st, err := ctl.Protected()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "snap: read-only pages: captured=%d storage=%d/%d kept=%v\n", c, st, ctl.M.Storage.Size/4096, ctl.Kept())
+					return nil
 				}
-				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard)", args[0])
+				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard, protected)", args[0])
 			},
 		},
 		"work": {
@@ -173,6 +180,50 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 				c := work.Counters()
 				a := work.ArrayRange()
 				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size, work.Mode())
+				return nil
+			},
+		},
+		"tick": {
+			Usage: "tick hz=N",
+			Help:  "set the periodic timer interrupt's rate (1 to " + strconv.Itoa(kernel.MaxTickHz) + " per second; default 100), also during a snapshot (its drain share is kept): an interrupt storm",
+			Run: func(out io.Writer, args []string) error {
+				v, ok := "", false
+				if len(args) == 1 {
+					v, ok = strings.CutPrefix(args[0], "hz=")
+				}
+				n, err := strconv.ParseUint(v, 10, 32)
+				if !ok || err != nil {
+					return fmt.Errorf("usage: tick hz=N")
+				}
+				if err := ctl.SetTickHz(uint32(n)); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "tick: %d Hz\n", n)
+				return nil
+			},
+		},
+		"dma": {
+			Usage: "dma hog N|free",
+			Help:  "hog: reserve N KiB of DMA memory and keep it (later device buffers, e.g. the virtio-rng's rotations, are then allocated past it: outside a snapshot's eager set when hogged after its start); free: release what hog reserved",
+			Run: func(out io.Writer, args []string) error {
+				switch {
+				case len(args) == 2 && args[0] == "hog":
+					n, err := strconv.Atoi(args[1])
+					if err != nil || n < 4 || n > 8192 {
+						return fmt.Errorf("dma hog: bad size %q: want KiB from 4 to 8192", args[1])
+					}
+					addr, _ := dma.Reserve(n<<10, dma.PageSize)
+					hogged = append(hogged, addr)
+					fmt.Fprintf(out, "dma: hogged %#x+%#x\n", addr, n<<10)
+				case len(args) == 1 && args[0] == "free":
+					for _, a := range hogged {
+						dma.Release(a)
+					}
+					fmt.Fprintf(out, "dma: released %d blocks\n", len(hogged))
+					hogged = nil
+				default:
+					return fmt.Errorf("usage: dma hog N|free")
+				}
 				return nil
 			},
 		},
@@ -248,6 +299,8 @@ func parseStart(args []string) (kernel.StartOptions, error) {
 			o.Mode = map[string]kernel.DMAMode{"inuse": kernel.DMAInUse, "whole": kernel.DMAWhole, "none": kernel.DMANone}[a]
 		case a == "overwrite":
 			o.Overwrite = true
+		case a == "noguard":
+			o.NoGuard = true
 		case strings.HasPrefix(a, "share="):
 			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
 			n, err := strconv.Atoi(v)
@@ -256,11 +309,14 @@ func parseStart(args []string) (kernel.StartOptions, error) {
 			}
 			o.Share = n
 		default:
-			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite)", a)
+			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite, noguard)", a)
 		}
 	}
 	return o, nil
 }
+
+// hogged are the DMA blocks dma hog reserved.
+var hogged []uint
 
 // crashTarget is nil: reading through it faults at address 0 (page 0 is
 // not mapped).
