@@ -38,7 +38,7 @@ KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back mutation clean
+.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back campaign mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -48,6 +48,7 @@ help:
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
+	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
@@ -146,6 +147,18 @@ back-to-back: deps
 	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
 	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(TEST_ENV) PAGESNAP_BACK_TO_BACK=20 $(GO) test -v -timeout 240m -run 'TestBackToBack' ./qemu/live
+
+# A seeded campaign of random scenarios on the 256M kernels (qemu/campaign):
+# run i uses seed SEED+i, even seeds on amd64 and odd on arm64 (ARCH_SET
+# both), each snapshot verified against its own reference; a failing run's
+# replay script is saved in build/. Ends with "N passed, N failed".
+N ?= 10
+SEED ?= $(shell date +%s)
+ARCH_SET ?= both
+campaign: deps
+	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
+	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
+	$(TEST_ENV) $(GO) run ./qemu/cmd/pagesnap-campaign -n $(N) -seed $(SEED) -arch $(ARCH_SET) -out $(BUILD)
 
 # Mutation testing of the engine packages with gremlins (installed here if
 # missing), one package at a time (CPU-heavy: each mutant runs the
