@@ -204,23 +204,18 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 		},
 		"dma": {
 			Usage: "dma hog N|free",
-			Help:  "hog: reserve N KiB of DMA memory and keep it (later device buffers, e.g. the virtio-rng's rotations, are then allocated past it: outside a snapshot's eager set when hogged after its start); free: release what hog reserved",
+			Help:  "hog: hold N KiB of DMA memory, half as one block, half as the pages freed below it while the hog runs (the virtio-rng's buffer rotations are then allocated past the block: outside a snapshot's eager set when hogged after its start); free: stop and release it all",
 			Run: func(out io.Writer, args []string) error {
 				switch {
 				case len(args) == 2 && args[0] == "hog":
 					n, err := strconv.Atoi(args[1])
-					if err != nil || n < 4 || n > 8192 {
-						return fmt.Errorf("dma hog: bad size %q: want KiB from 4 to 8192", args[1])
+					if err != nil || n < 8 || n > 8192 {
+						return fmt.Errorf("dma hog: bad size %q: want KiB from 8 to 8192", args[1])
 					}
-					addr, _ := dma.Reserve(n<<10, dma.PageSize)
-					hogged = append(hogged, addr)
-					fmt.Fprintf(out, "dma: hogged %#x+%#x\n", addr, n<<10)
+					a := hog.start(n)
+					fmt.Fprintf(out, "dma: hogged %#x+%#x, holding the pages freed below it\n", a, n<<9)
 				case len(args) == 1 && args[0] == "free":
-					for _, a := range hogged {
-						dma.Release(a)
-					}
-					fmt.Fprintf(out, "dma: released %d blocks\n", len(hogged))
-					hogged = nil
+					fmt.Fprintf(out, "dma: released %d blocks\n", hog.free())
 				default:
 					return fmt.Errorf("usage: dma hog N|free")
 				}
@@ -314,9 +309,6 @@ func parseStart(args []string) (kernel.StartOptions, error) {
 	}
 	return o, nil
 }
-
-// hogged are the DMA blocks dma hog reserved.
-var hogged []uint
 
 // crashTarget is nil: reading through it faults at address 0 (page 0 is
 // not mapped).
