@@ -68,7 +68,7 @@ func Generate(seed uint64, arch qemu.Arch) Run {
 			sh.Before = append(sh.Before, fmt.Sprintf("tick hz=%d", []int{100, 250, 1000, 2000}[rng.IntN(4)]))
 		}
 		if rng.IntN(3) == 0 {
-			sh.After = append(sh.After, fmt.Sprintf("dma hog %d", 512*(1+rng.IntN(8))))
+			sh.After = append(sh.After, fmt.Sprintf("dma hog %d", 512*(1+rng.IntN(6))))
 			hogged = true
 		}
 		if rng.IntN(2) == 0 {

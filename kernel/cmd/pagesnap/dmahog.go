@@ -11,10 +11,9 @@ import (
 // hog N). The virtio-rng driver rotates a buffer by reserving a new one
 // and then releasing the old, so one hole circulates below the allocator's
 // frontier and every rotation would reuse it, inside the eager set. The
-// hog reserves half of its budget as one block (the frontier moves past
-// the eager set), and a goroutine takes, every 200 µs, any free page below
-// that block as soon as a release frees it, until the other half of the
-// budget is held: the rotations meanwhile are allocated past the block,
+// hog reserves one block of its size (the frontier moves past the eager
+// set), and a goroutine takes, every 200 µs, any free page below that
+// block as soon as a release frees it, up to the same size again: the rotations meanwhile are allocated past the block,
 // outside the eager set, where only the allocation guard copies them
 // before the device writes.
 type dmaHog struct {
@@ -26,17 +25,17 @@ type dmaHog struct {
 
 var hog dmaHog
 
-// start reserves kib KiB as described and returns the big block's address.
+// start reserves a block of kib KiB and starts the squeezer (as much again) and returns the big block's address.
 func (h *dmaHog) start(kib int) uint {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stop != nil {
 		h.stopLocked()
 	}
-	big, _ := dma.Reserve(kib<<9, dma.PageSize)
+	big, _ := dma.Reserve(kib<<10, dma.PageSize)
 	h.blocks = append(h.blocks, big)
 	h.stop, h.done = make(chan struct{}), make(chan struct{})
-	go h.squeeze(big, kib<<9, h.stop, h.done)
+	go h.squeeze(big, kib<<10, h.stop, h.done)
 	return big
 }
 

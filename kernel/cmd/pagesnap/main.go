@@ -204,16 +204,16 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 		},
 		"dma": {
 			Usage: "dma hog N|free",
-			Help:  "hog: hold N KiB of DMA memory, half as one block, half as the pages freed below it while the hog runs (the virtio-rng's buffer rotations are then allocated past the block: outside a snapshot's eager set when hogged after its start); free: stop and release it all",
+			Help:  "hog: hold N KiB of DMA memory as one block, and up to N KiB more of the pages freed below it while the hog runs (the virtio-rng's buffer rotations are then allocated past the block: outside a snapshot's eager set when hogged after its start); free: stop and release it all",
 			Run: func(out io.Writer, args []string) error {
 				switch {
 				case len(args) == 2 && args[0] == "hog":
 					n, err := strconv.Atoi(args[1])
-					if err != nil || n < 8 || n > 8192 {
-						return fmt.Errorf("dma hog: bad size %q: want KiB from 8 to 8192", args[1])
+					if err != nil || n < 4 || n > 4096 {
+						return fmt.Errorf("dma hog: bad size %q: want KiB from 4 to 4096", args[1])
 					}
 					a := hog.start(n)
-					fmt.Fprintf(out, "dma: hogged %#x+%#x, holding the pages freed below it\n", a, n<<9)
+					fmt.Fprintf(out, "dma: hogged %#x+%#x, holding the pages freed below it\n", a, n<<10)
 				case len(args) == 1 && args[0] == "free":
 					fmt.Fprintf(out, "dma: released %d blocks\n", hog.free())
 				default:
