@@ -38,7 +38,7 @@ KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back mutation clean
+.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back campaign mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -48,6 +48,7 @@ help:
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
+	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
@@ -109,9 +110,16 @@ kernels: toolchain
 # machine shared with a second test binary makes TCG guests late.
 HOST_PKGS = $(shell $(GO) list -e -f '{{if and (not .Error) (or .TestGoFiles .XTestGoFiles)}}{{.ImportPath}}{{end}}' ./...)
 
+# CHECKED runs a go test command line with -json and passes its events
+# through internal/cmd/testcheck, which prints the usual report, each skip
+# with its reason, and fails if a test failed or a package's every test
+# was skipped; the go test status is checked too.
+CHECKED = sh -c 'rc=$(BUILD)/.test-rc.$$$$; { "$$@" -json; echo $$? > $$rc; } | $(GO) run ./internal/cmd/testcheck; s=$$?; r=$$(cat $$rc); rm -f $$rc; [ $$s = 0 ] && [ "$$r" = 0 ]' checked
+
 test-host:
+	@mkdir -p $(BUILD)
 	$(GO) vet $(HOST_PKGS)
-	$(GO) test $(HOST_PKGS)
+	$(CHECKED) $(GO) test $(HOST_PKGS)
 
 # Kernels and the toolchain for the tests that boot QEMU (each test says
 # when it skips for lack of one).
@@ -130,8 +138,8 @@ RACE_PKGS := ./snapshot/... ./mmu/... ./dma/...
 
 test: deps kernels
 	$(GO) vet $(HOST_PKGS)
-	$(GO) test -race -timeout 20m $(RACE_PKGS)
-	$(TEST_ENV) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
+	$(CHECKED) $(GO) test -race -timeout 20m $(RACE_PKGS)
+	$(TEST_ENV) $(CHECKED) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
 
 # 20 back-to-back snapshots under the never-blocking workload on each arch,
 # each verified against its own reference (make test runs 3 per arch).
@@ -139,6 +147,18 @@ back-to-back: deps
 	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
 	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(TEST_ENV) PAGESNAP_BACK_TO_BACK=20 $(GO) test -v -timeout 240m -run 'TestBackToBack' ./qemu/live
+
+# A seeded campaign of random scenarios on the 256M kernels (qemu/campaign):
+# run i uses seed SEED+i, even seeds on amd64 and odd on arm64 (ARCH_SET
+# both), each snapshot verified against its own reference; a failing run's
+# replay script is saved in build/. Ends with "N passed, N failed".
+N ?= 10
+SEED ?= $(shell date +%s)
+ARCH_SET ?= both
+campaign: deps
+	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
+	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
+	$(TEST_ENV) $(GO) run ./qemu/cmd/pagesnap-campaign -n $(N) -seed $(SEED) -arch $(ARCH_SET) -out $(BUILD)
 
 # Mutation testing of the engine packages with gremlins (installed here if
 # missing), one package at a time (CPU-heavy: each mutant runs the

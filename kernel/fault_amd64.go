@@ -4,7 +4,9 @@ package kernel
 
 import (
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -24,6 +26,58 @@ var active atomic.Pointer[snapshot.Snapshot]
 // ramLo and ramHi bound the memory fatalFault follows frame pointers in.
 var ramLo, ramHi uint64 = 0x1000, 1 << 32
 
+// The fault handler's state, set once by Setup and only read afterwards
+// (a snapshot may write-protect the pages these variables are in; reads
+// do not fault).
+var (
+	// faultTables are pagesnap's page tables: fatalFault checks that an
+	// address is mapped before it reads it.
+	faultTables *mmu.Tables
+	// ist1Slot is the address of the TSS's IST1 field; faultStackTop and
+	// nestedStackTop are the two values pageFaultEntry stores there.
+	ist1Slot, faultStackTop, nestedStackTop uint64
+	// faultState is the address of the fault handler's writable state, in
+	// the GDT page (reserved, never captured nor protected): see
+	// FAULT_DEPTH and the following offsets.
+	faultState uint64
+	// crashInHandler, when not 0, is an unmapped address pageFault reads
+	// on entry: the console's "crash nested" sets it to make the handler
+	// fault (a nested fault), and nothing else does.
+	crashInHandler uint64
+)
+
+// Offsets in the fault handler's state (at faultState).
+const (
+	FAULT_DEPTH    = 0  // pageFaultEntry invocations in progress (fault_amd64.s)
+	FAULT_CR2      = 8  // the outermost fault being handled: CR2,
+	FAULT_CODE     = 16 // its error code
+	FAULT_RIP      = 24 // and RIP
+	faultStateSize = 32
+)
+
+// Stack sizes of the fault path. pageFaultEntry uses faultEntryFrame bytes
+// below the stack top before it calls Go code (fault_amd64.s: the
+// processor's frame of 6 words, 15 general-purpose registers, FXAREA and
+// ARGS). The Go code below it gets at least faultGoBudget on the fault
+// stack: HandleWriteFault's nosplit chain (engine, mmu, TLB) is a few
+// KiB at most; the nested-fault stack needs only the report's
+// (nestedFault, fatalFault, mapped: reportGoBudget). The unmapped guard
+// page under each stack turns an overflow into a nested fault or a
+// double fault, never a silent overwrite.
+const (
+	faultEntryFrame = 6*8 + 15*8 + 520 + 48
+	faultGoBudget   = 32 << 10
+	reportGoBudget  = 4 << 10
+)
+
+// A negative array length fails the build if a stack is too small for
+// its frame and budget.
+var (
+	_ [faultStackSize - faultEntryFrame - faultGoBudget]byte
+	_ [nestedStackSize - faultEntryFrame - reportGoBudget]byte
+	_ [doubleFaultStackSize - 16 - reportGoBudget]byte
+)
+
 // handleWriteFault is (*snapshot.Snapshot).HandleWriteFault, called
 // through a function value. The call chain below it is nosplit all the way
 // (the engine, package mmu, PhysMem, TLB), but it is deeper than the
@@ -34,7 +88,8 @@ var ramLo, ramHi uint64 = 0x1000, 1 << 32
 var handleWriteFault = (*snapshot.Snapshot).HandleWriteFault
 
 // pageFault is called by pageFaultEntry on the IST1 stack with interrupts
-// off. The rules of the fault path hold here, and why:
+// off, for a fault outside the fault handler (a fault inside it goes to
+// nestedFault). The rules of the fault path hold here, and why:
 //   - nosplit: the stack is not the goroutine's, so a stack-growth check
 //     against the interrupted g's bounds is meaningless;
 //   - no allocation and no write barriers: the interrupted code may be in
@@ -45,23 +100,83 @@ var handleWriteFault = (*snapshot.Snapshot).HandleWriteFault
 // snapshot, package mmu, PhysMem, TLB).
 //
 //go:nosplit
-func pageFault(cr2, code, rip, rbp uint64) bool {
+func pageFault(cr2, code, rip, rbp, rsp uint64) bool {
+	m := PhysMem{}
+	m.Store64(faultState+FAULT_CR2, cr2)
+	m.Store64(faultState+FAULT_CODE, code)
+	m.Store64(faultState+FAULT_RIP, rip)
+	if a := crashInHandler; a != 0 {
+		m.Load64(a)
+	}
 	if code&(PF_P|PF_W) == PF_P|PF_W && code&(PF_RSVD|PF_ID) == 0 {
 		if s := active.Load(); s != nil && handleWriteFault(s, cr2) {
 			return true
 		}
 	}
-	fatalFault(cr2, code, rip, rbp)
+	fatalFault(cr2, code, rip, rbp, rsp)
 	return false
+}
+
+// nestedFault is called by pageFaultEntry for a page fault taken while the
+// handler runs (depth 2 or more), on the nested-fault stack: IST1 points
+// there while the handler runs, so the outer frame is kept. It reports the
+// outer fault on one line, then the inner one as fatalFault does, and stops
+// the machine with FaultExitCode. A fault while it reports (depth 3) only
+// prints a last line. Same rules as pageFault.
+//
+//go:nosplit
+func nestedFault(cr2, code, rip, rbp, rsp, depth uint64) {
+	if depth > 2 {
+		rawString("\npagesnap: FATAL page fault while reporting a nested page fault\n")
+		exitNoSplit(FaultExitCode)
+	}
+	m := PhysMem{}
+	rawString("\npagesnap: FATAL nested page fault: the page-fault handler faulted while handling cr2=")
+	rawHex(m.Load64(faultState + FAULT_CR2))
+	rawString(" error=")
+	rawHex(m.Load64(faultState + FAULT_CODE))
+	rawString(" rip=")
+	rawHex(m.Load64(faultState + FAULT_RIP))
+	fatalFault(cr2, code, rip, rbp, rsp)
+}
+
+// doubleFault is the double-fault handler (#DF, vector 8, on IST3): a
+// fault while delivering a fault, e.g. a stack that ran into its guard
+// page. The saved RIP is undefined for #DF (Intel SDM Vol. 3A 6.15,
+// "Interrupt 8"): it reports the fault handler's depth and stops.
+//
+//go:nosplit
+func doubleFault() {
+	rawString("\npagesnap: FATAL double fault: fault-handler depth ")
+	rawHex(PhysMem{}.Load64(faultState + FAULT_DEPTH))
+	rawString("\n")
+	exitNoSplit(FaultExitCode)
+}
+
+// mapped reports whether the 8 bytes at va are mapped by pagesnap's
+// tables (nosplit, no allocation: LeafSize fails with a preallocated
+// error).
+//
+//go:nosplit
+func mapped(va uint64) bool {
+	if faultTables == nil {
+		return false
+	}
+	if _, err := faultTables.LeafSize(va); err != nil {
+		return false
+	}
+	_, err := faultTables.LeafSize(va + 7)
+	return err == nil
 }
 
 // fatalFault reports a fault that is not the snapshot's and stops the
 // machine with FaultExitCode. It writes to the serial port directly
 // (nosplit, no allocation, no locks: the console driver may be the
-// interrupted code). The harness decodes the instruction bytes it prints.
+// interrupted code) and reads only memory the tables map (it must not
+// fault itself). The harness decodes the instruction bytes it prints.
 //
 //go:nosplit
-func fatalFault(cr2, code, rip, rbp uint64) {
+func fatalFault(cr2, code, rip, rbp, rsp uint64) {
 	rawString("\npagesnap: FATAL page fault: cr2=")
 	rawHex(cr2)
 	rawString(" error=")
@@ -86,21 +201,60 @@ func fatalFault(cr2, code, rip, rbp uint64) {
 	rawString(") rip=")
 	rawHex(rip)
 	rawString(" code=")
-	// The instruction was fetched from rip, so its bytes are mapped.
+	// An instruction fetch from an unmapped page faults with rip in that
+	// page (cr2 is rip, or the next page for an instruction that spans
+	// two): then its bytes cannot be read.
 	m := PhysMem{}
-	for i := uint64(0); i < 16; i++ {
-		b := m.Load64((rip+i)&^7) >> (8 * ((rip + i) & 7))
-		rawHexByte(byte(b))
+	if mapped(rip&^7) && mapped((rip+15)&^7) {
+		for i := uint64(0); i < 16; i++ {
+			b := m.Load64((rip+i)&^7) >> (8 * ((rip + i) & 7))
+			rawHexByte(byte(b))
+		}
+	} else {
+		rawString(unreadableCode)
 	}
-	// Return addresses through the frame-pointer chain (Go keeps RBP as
-	// a frame pointer on amd64): [rbp] is the caller's rbp, [rbp+8] the
-	// return address. Only addresses inside the runtime's RAM are read.
+	// Return addresses: for a fetch fault, the word at the interrupted
+	// RSP first (the return address when a CALL reached rip); then the
+	// frame-pointer chain (Go keeps RBP as a frame pointer on amd64):
+	// [rbp] is the caller's rbp, [rbp+8] the return address. Only mapped
+	// addresses inside the runtime's RAM are read.
 	rawString(" frames=")
-	for i := 0; i < 24 && rbp >= ramLo && rbp+16 <= ramHi && rbp&7 == 0; i++ {
+	if cr2-rip < 16 && rsp&7 == 0 && mapped(rsp) {
+		rawHex(m.Load64(rsp))
+		rawByte(' ')
+	}
+	for i := 0; i < 24 && rbp >= ramLo && rbp+16 <= ramHi && rbp&7 == 0 && mapped(rbp) && mapped(rbp+8); i++ {
 		rawHex(m.Load64(rbp + 8))
 		rawByte(' ')
 		rbp = m.Load64(rbp)
 	}
 	rawString("\n")
 	exitNoSplit(FaultExitCode)
+}
+
+// unreadableCode stands for the instruction bytes in a fatal report when
+// the page at rip is not mapped (qemu/live.ParseFatalFault reads it).
+const unreadableCode = "none(instruction-bytes-unreadable)"
+
+// CrashFetch jumps to addr (the console's "crash fetch"): with addr in an
+// unmapped page, an instruction-fetch fault that is not the snapshot's.
+// Not inlined: the report's first frame (the call's return address) is
+// here.
+//
+//go:noinline
+func CrashFetch(addr uint64) {
+	p := &addr
+	f := *(*func())(unsafe.Pointer(&p))
+	f()
+}
+
+// CrashNested makes the next page fault's handler read addr (the
+// console's "crash nested"): with addr in an unmapped page, a page fault
+// inside the page-fault handler. It then takes a fault (a nil read), here
+// (not inlined).
+//
+//go:noinline
+func CrashNested(addr uint64) {
+	crashInHandler = addr
+	PhysMem{}.Load64(0)
 }

@@ -7,13 +7,20 @@
 // bytes before pushing them, so RSP is 16-byte aligned here.
 #define GPRS	(15*8)
 #define FXAREA	520	/* 512-byte FXSAVE area + 8: keeps it 16-byte aligned */
-#define ARGS	48	/* pageFault(cr2, code, rip, rbp uint64) bool, ABI0 */
+#define ARGS	48	/* pageFault(cr2, code, rip, rbp, rsp uint64) bool, ABI0;
+			   nestedFault(cr2, code, rip, rbp, rsp, depth uint64) */
+#define FAULT_DEPTH	0	/* kernel.FAULT_DEPTH */
 
 // pageFaultEntry is the #PF handler. It saves every general-purpose and
 // SSE register (the Go code it calls may use them, and the ABI wrapper
-// zeroes X15), calls pageFault with CR2, the error code, RIP and RBP, restores
-// the registers and returns to the faulting instruction, which re-executes.
-// pageFault does not return for a fault that is not the snapshot's.
+// zeroes X15) and counts itself in the fault state's depth. At depth 1 it
+// points the TSS's IST1 at the nested-fault stack while pageFault runs (a
+// fault inside the handler then gets a stack of its own instead of
+// overwriting this frame), calls pageFault with CR2, the error code, RIP,
+// RBP and the interrupted RSP, puts IST1 back, restores the registers and
+// returns to the faulting instruction, which re-executes. At depth 2 or
+// more it calls nestedFault instead, which does not return; nor does
+// pageFault for a fault that is not the snapshot's.
 TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	AX
 	PUSHQ	BX
@@ -35,13 +42,28 @@ TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$ARGS, SP
 	MOVQ	CR2, AX
 	MOVQ	AX, 0(SP)
-	MOVQ	(ARGS+FXAREA+GPRS)(SP), AX
+	MOVQ	(ARGS+FXAREA+GPRS)(SP), AX	// error code
 	MOVQ	AX, 8(SP)
-	MOVQ	(ARGS+FXAREA+GPRS+8)(SP), AX
+	MOVQ	(ARGS+FXAREA+GPRS+8)(SP), AX	// RIP
 	MOVQ	AX, 16(SP)
 	MOVQ	(ARGS+FXAREA+64)(SP), AX	// saved BP
 	MOVQ	AX, 24(SP)
+	MOVQ	(ARGS+FXAREA+GPRS+32)(SP), AX	// interrupted RSP
+	MOVQ	AX, 32(SP)
+	MOVQ	·faultState(SB), CX
+	INCQ	FAULT_DEPTH(CX)
+	MOVQ	FAULT_DEPTH(CX), AX
+	CMPQ	AX, $1
+	JNE	nested
+	MOVQ	·ist1Slot(SB), CX
+	MOVQ	·nestedStackTop(SB), AX
+	MOVQ	AX, (CX)
 	CALL	·pageFault(SB)
+	MOVQ	·ist1Slot(SB), CX
+	MOVQ	·faultStackTop(SB), AX
+	MOVQ	AX, (CX)
+	MOVQ	·faultState(SB), CX
+	DECQ	FAULT_DEPTH(CX)
 	ADDQ	$ARGS, SP
 	FXRSTOR64	(SP)
 	ADDQ	$FXAREA, SP
@@ -62,6 +84,24 @@ TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
 	POPQ	AX
 	ADDQ	$8, SP	// error code
 	IRETQ
+nested:
+	MOVQ	AX, 40(SP)	// depth
+	CALL	·nestedFault(SB)
+	HLT	// not reached: nestedFault stops the machine
+
+// doubleFaultEntry is the #DF handler, on IST3 (its own stack): it calls
+// doubleFault, which stops the machine.
+TEXT ·doubleFaultEntry(SB),NOSPLIT|NOFRAME,$0
+	ANDQ	$-16, SP
+	SUBQ	$16, SP
+	CALL	·doubleFault(SB)
+	HLT
+
+// func doubleFaultEntryAddr() uint64
+TEXT ·doubleFaultEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·doubleFaultEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
 
 // func pageFaultEntryAddr() uint64
 TEXT ·pageFaultEntryAddr(SB),NOSPLIT,$0-8

@@ -22,6 +22,7 @@ const (
 	TSS_SIZE           = 104
 	TSS_IST1           = 36 // offset of IST1 in the TSS
 	TSS_IST2           = 44 // offset of IST2
+	TSS_IST3           = 52 // offset of IST3
 	TSS_IOMAP          = 102
 
 	// GDT size: null, code, data, 16-byte TSS descriptor.
@@ -33,14 +34,27 @@ const (
 	gdtOff  = 0
 	gdtrOff = 64
 	tssOff  = 128
+	// faultStateOff: the fault handler's writable state (fault_amd64.go
+	// FAULT_DEPTH...): the GDT page is reserved memory, never captured
+	// nor write-protected, so the handler can write it during a snapshot.
+	faultStateOff = 256
 )
 
-// installGDT writes a GDT and a TSS whose IST1 is ist1Top and IST2 ist2Top
-// (the tick's stack) into the page at
-// page (outside captured memory: the processor writes the TSS descriptor's
-// busy bit at LTR), loads them, and reloads the data segment registers
-// (not FS or GS: the runtime's TLS lives in the FS base).
-func installGDT(page, ist1Top, ist2Top uint64) {
+// A negative array length fails the build if the TSS overlaps the fault
+// state or the fault state does not fit the page.
+var (
+	_ [faultStateOff - (tssOff + TSS_SIZE)]byte
+	_ [gdtPageSize - (faultStateOff + faultStateSize)]byte
+)
+
+// installGDT writes a GDT and a TSS whose IST1 is ist1Top (the fault
+// stack), IST2 ist2Top (the tick's) and IST3 ist3Top (the double fault's)
+// into the page at page (outside captured memory: the processor writes
+// the TSS descriptor's busy bit at LTR), loads them, and reloads the data
+// segment registers (not FS or GS: the runtime's TLS lives in the FS
+// base). It returns the address of the TSS's IST1 slot, which the fault
+// handler rewrites while it runs (fault_amd64.s).
+func installGDT(page, ist1Top, ist2Top, ist3Top uint64) (ist1Slot uint64) {
 	m := PhysMem{}
 	for off := uint64(0); off < 4096; off += 8 {
 		m.Store64(page+off, 0)
@@ -48,6 +62,7 @@ func installGDT(page, ist1Top, ist2Top uint64) {
 	tss := page + tssOff
 	m.Store64(tss+TSS_IST1, ist1Top)
 	m.Store64(tss+TSS_IST2, ist2Top)
+	m.Store64(tss+TSS_IST3, ist3Top)
 	// I/O map base beyond the limit: no I/O permission bitmap.
 	w := m.Load64(tss + 96)
 	m.Store64(tss+96, w&^(0xffff<<48)|uint64(TSS_SIZE)<<48)
@@ -67,6 +82,7 @@ func installGDT(page, ist1Top, ist2Top uint64) {
 	lgdt(gdtr)
 	reloadDataSegments(SEL_DATA)
 	ltr(SEL_TSS)
+	return tss + TSS_IST1
 }
 
 //go:nosplit

@@ -10,6 +10,7 @@ import "unsafe"
 // 6.14.1 "64-Bit Mode IDT", Figure 6-8 "64-Bit IDT Gate Descriptors";
 // 6.14.5 "Interrupt Stack Table".
 const (
+	VECTOR_DF = 8 // double fault (6.15, "Interrupt 8")
 	VECTOR_PF = 14
 
 	// Gate type 0xE (64-bit interrupt gate: IF cleared on entry), P, DPL0.
@@ -20,7 +21,16 @@ const (
 	// the tick handler takes (it writes the interrupted goroutine's g
 	// and stack, which a snapshot may protect) does not reuse it.
 	TICK_IST = 2
+	// IST index used for #DF: a stack of its own, so that a double fault
+	// caused by an overflowing fault stack can still report.
+	DF_IST = 3
 )
+
+// doubleFaultEntryAddr returns the address of doubleFaultEntry
+// (fault_amd64.s).
+//
+//go:nosplit
+func doubleFaultEntryAddr() uint64
 
 // pageFaultEntryAddr returns the address of pageFaultEntry (fault_amd64.s).
 //
@@ -28,9 +38,11 @@ const (
 func pageFaultEntryAddr() uint64
 
 // installPageFaultGate points the current IDT's vector 14 at pagesnap's
-// resumable handler, on IST1.
+// resumable handler, on IST1, and vector 8 at the double-fault report, on
+// IST3.
 func installPageFaultGate() {
 	installGate(VECTOR_PF, pageFaultEntryAddr(), PF_IST)
+	installGate(VECTOR_DF, doubleFaultEntryAddr(), DF_IST)
 }
 
 // installGate points the current IDT's vector at off, an interrupt gate

@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
@@ -13,6 +14,16 @@ import (
 const (
 	gdtPageSize    = 4 << 10
 	faultStackSize = 64 << 10
+	// nestedStackSize: the stack a fault taken inside the fault handler
+	// runs on (amd64: IST1 points there while the handler runs); it only
+	// prints the fatal report: a few hundred bytes.
+	nestedStackSize = 16 << 10
+	// doubleFaultStackSize: the double-fault handler's stack (amd64 IST3).
+	doubleFaultStackSize = 8 << 10
+	// guardPageSize: an unmapped page under each stack of the first
+	// 2 MiB of the reserved region (amd64: mapped in 4 KiB pages), so
+	// that an overflow faults instead of overwriting what lies below.
+	guardPageSize  = 4 << 10
 	snapStackSize  = 64 << 10
 	tickStackSize  = 64 << 10
 	drainStackSize = 64 << 10
@@ -21,10 +32,19 @@ const (
 	hugePage       = 2 << 20
 )
 
-// The reserved region holds, in order: GDT page, fault stack, snapshot
-// stack, tick stack, root table, table pool, and the drain stack at its
-// end.
-const reservedUsed = gdtPageSize + faultStackSize + snapStackSize + tickStackSize + 4096 + tablePoolSize + drainStackSize
+// The reserved region holds, in order: GDT page; a guard page and a stack,
+// for each of the fault stack, the nested-fault stack, the double-fault
+// stack, the snapshot stack and the tick stack; root table, table pool,
+// and the drain stack at its end.
+const (
+	guardedStacks = guardPageSize + faultStackSize + guardPageSize + nestedStackSize +
+		guardPageSize + doubleFaultStackSize + guardPageSize + snapStackSize + guardPageSize + tickStackSize
+	reservedUsed = gdtPageSize + guardedStacks + 4096 + tablePoolSize + drainStackSize
+)
+
+// A negative array length fails the build if the guarded stacks do not
+// fit the reserved region's first 2 MiB (the part mapped in 4 KiB pages).
+var _ [hugePage - gdtPageSize - guardedStacks]byte
 
 // A negative array length fails the build if the reserved region is too
 // small for its parts.
@@ -48,6 +68,9 @@ type Machine struct {
 
 	GDTPage        uint64
 	FaultStackTop  uint64
+	NestedStackTop uint64   // amd64: IST1 while the fault handler runs
+	DFStackTop     uint64   // amd64: the double-fault handler's (IST3)
+	Guards         []uint64 // unmapped guard pages under the stacks (amd64)
 	SnapStackTop   uint64
 	TickStackTop   uint64
 	DrainStackTop  uint64 // the stack the timer tick's drain runs on
@@ -88,9 +111,17 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 		}
 	}
 	m.GDTPage = m.Reserved.Base
-	m.FaultStackTop = m.Reserved.Base + gdtPageSize + faultStackSize
-	m.SnapStackTop = m.FaultStackTop + snapStackSize
-	m.TickStackTop = m.SnapStackTop + tickStackSize
+	a := m.Reserved.Base + gdtPageSize
+	stack := func(size uint64) uint64 {
+		m.Guards = append(m.Guards, a)
+		a += guardPageSize + size
+		return a
+	}
+	m.FaultStackTop = stack(faultStackSize)
+	m.NestedStackTop = stack(nestedStackSize)
+	m.DFStackTop = stack(doubleFaultStackSize)
+	m.SnapStackTop = stack(snapStackSize)
+	m.TickStackTop = stack(tickStackSize)
 	m.DrainStackTop = m.Reserved.End()
 	return m, nil
 }
@@ -134,7 +165,19 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	if err := t.Map(0x1000, 0x1000, hugePage-0x1000, 4096, 0); err != nil {
 		return err
 	}
+	// The reserved region's first 2 MiB in 4 KiB pages, the guard pages
+	// left unmapped.
+	for a := m.Reserved.Base; a < m.Reserved.Base+hugePage; a += 4096 {
+		if !slices.Contains(m.Guards, a) {
+			if err := t.Map(a, a, 4096, 4096, 0); err != nil {
+				return err
+			}
+		}
+	}
 	for a := uint64(hugePage); a < 4<<30; a += hugePage {
+		if a == m.Reserved.Base {
+			continue
+		}
 		attrs := uncached
 		if inRAM(m.RAM, Range{Base: a, Size: hugePage}) {
 			attrs = 0
@@ -146,9 +189,11 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	for _, r := range m.RAM {
 		lo := max(alignUp(r.Base, hugePage), 4<<30)
 		hi := r.End() &^ (hugePage - 1)
-		if lo < hi {
-			if err := t.Map(lo, lo, hi-lo, hugePage, 0); err != nil {
-				return err
+		for _, p := range [][2]uint64{{lo, min(hi, m.Reserved.Base)}, {max(lo, m.Reserved.Base+hugePage), hi}} {
+			if p[0] < p[1] {
+				if err := t.Map(p[0], p[0], p[1]-p[0], hugePage, 0); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -12,8 +12,9 @@ import (
 // switches to pagesnap's own page tables (tamago's boot tables use large
 // pages in low memory, which the snapshot cannot protect and split), turns
 // on supervisor write protection (CR0.WP) and installs the resumable
-// page-fault handler on its own stack. It must run once, before any
-// snapshot.
+// page-fault handler on its own stack (an unmapped guard page under each
+// stack; a fault inside the handler reports on a second stack, a double
+// fault on a third). It must run once, before any snapshot.
 func Setup(dma Range) (*Machine, error) {
 	ram, err := RAMRanges()
 	if err != nil {
@@ -29,7 +30,10 @@ func Setup(dma Range) (*Machine, error) {
 	flags := cli()
 	writeCR3(m.Tables.Root)
 	setCR0WP()
-	installGDT(m.GDTPage, m.FaultStackTop, m.TickStackTop)
+	faultTables = m.Tables
+	faultStackTop, nestedStackTop = m.FaultStackTop, m.NestedStackTop
+	faultState = m.GDTPage + faultStateOff
+	ist1Slot = installGDT(m.GDTPage, m.FaultStackTop, m.TickStackTop, m.DFStackTop)
 	installPageFaultGate()
 	restoreFlags(flags)
 	setupIRQ(m)

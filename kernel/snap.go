@@ -139,6 +139,10 @@ type StartOptions struct {
 	Share int
 	// Overwrite replaces a kept complete image.
 	Overwrite bool
+	// NoGuard installs no DMA allocation guard (a negative control: DMA
+	// buffers allocated during the snapshot outside the eager set reach
+	// the device uncopied, and verification must fail on those pages).
+	NoGuard bool
 }
 
 // guardRun is the snapshot whose engine the DMA allocation guard feeds.
@@ -220,9 +224,9 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 		if r, err = c.start(o, dmaRanges); err != nil {
 			return nil, err
 		}
-		if o.Mode == DMANone {
+		if o.Mode == DMANone || o.NoGuard {
 			guardRun.Store(nil)
-			return nil, nil // the negative control has no guard either
+			return nil, nil // the negative controls have no guard
 		}
 		guardRun.Store(r)
 		return dmaGuard, nil
@@ -245,7 +249,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		DMA:     dmaRanges,
 		Mem:     PhysMem{},
 		Tables:  c.M.Tables,
-		TLB:     TLB{},
+		TLB:     &engineTLB{},
 		Clock:   snapshotInstant,
 		// The engine refuses too (snapshot.ErrImageKept) if the storage
 		// holds a complete image that was neither discarded nor is to be
@@ -267,7 +271,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	err = s.AddEager(append(s.Owned(),
 		pageRange(uint64(uintptr(unsafe.Pointer(r))), uint64(unsafe.Sizeof(*r))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables))), uint64(unsafe.Sizeof(*c.M.Tables))),
-		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), poolSize),
+		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), uint64(unsafe.Sizeof(*c.M.Tables.Pool))),
 	)...)
 	if err != nil {
 		return nil, err
@@ -299,8 +303,26 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	return r, nil
 }
 
-// poolSize bounds the size of an mmu.Pool value (three words).
-const poolSize = 64
+// MaxTickHz bounds the tick rate SetTickHz accepts.
+const MaxTickHz = 5000
+
+// SetTickHz changes the periodic tick's rate to hz interrupts per second
+// (1 to MaxTickHz), also while a snapshot runs: the running snapshot's
+// per-tick drain budget is recomputed so that its share stays the same.
+func (c *Controller) SetTickHz(hz uint32) error {
+	if hz < 1 || hz > MaxTickHz {
+		return fmt.Errorf("tick: rate %d Hz out of range (1 to %d)", hz, MaxTickHz)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := StartTick(hz); err != nil {
+		return err
+	}
+	if r := c.cur.Load(); r != nil {
+		r.tickBudget = uint64(r.share) * c.TicksPerSecond / 100 / uint64(hz)
+	}
+	return nil
+}
 
 // Micros converts ticks to microseconds.
 func (c *Controller) Micros(ticks uint64) float64 {
@@ -473,6 +495,38 @@ func (c *Controller) Discard() error {
 		return err
 	}
 	return r.s.Discard()
+}
+
+// Protected walks pagesnap's tables and counts the 4 KiB pages they map
+// read-only: of the captured ranges, and of the storage. Once a snapshot
+// is complete no captured page may stay protected (the engine released
+// every entry it protected); the storage is all read-only while a complete
+// image is kept, and writable again after Discard or an overwriting Start.
+func (c *Controller) Protected() (captured, storage uint64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	count := func(r Range) (uint64, error) {
+		var n uint64
+		for pa := r.Base; pa < r.End(); pa += 4096 {
+			w, err := c.M.Tables.Walk(pa)
+			if err != nil {
+				return n, fmt.Errorf("snap: page %#x: %w", pa, err)
+			}
+			if !w.Writable {
+				n++
+			}
+		}
+		return n, nil
+	}
+	for _, r := range c.M.Captured {
+		n, err := count(r)
+		if err != nil {
+			return 0, 0, err
+		}
+		captured += n
+	}
+	storage, err = count(c.M.Storage)
+	return captured, storage, err
 }
 
 // Kept reports whether a complete image is kept in storage.

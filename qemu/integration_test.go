@@ -23,7 +23,7 @@ import (
 func TestSelftestKernel(t *testing.T) {
 	k := os.Getenv("PAGESNAP_SELFTEST_AMD64")
 	if k == "" {
-		t.Skip("PAGESNAP_SELFTEST_AMD64 is not set: build kernel/cmd/selftest with the tamago toolchain to run this test")
+		qemu.Missing(t, "PAGESNAP_SELFTEST_AMD64 is not set: build kernel/cmd/selftest with the tamago toolchain to run this test")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -63,7 +63,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 func TestSelftestKernelReference(t *testing.T) {
 	k := os.Getenv("PAGESNAP_SELFTEST_AMD64")
 	if k == "" {
-		t.Skip("PAGESNAP_SELFTEST_AMD64 is not set: build kernel/cmd/selftest with the tamago toolchain to run this test")
+		qemu.Missing(t, "PAGESNAP_SELFTEST_AMD64 is not set: build kernel/cmd/selftest with the tamago toolchain to run this test")
 	}
 	owners, err := verify.LoadOwners(k)
 	if err != nil {

@@ -1,6 +1,10 @@
 package qemu
 
-import "testing"
+import (
+	"fmt"
+	"os"
+	"testing"
+)
 
 // StartTest starts QEMU for a test: QEMU is killed when the test ends
 // (whether it passed, failed or timed out: t.Context is cancelled before
@@ -23,4 +27,16 @@ func StartTest(t testing.TB, cfg Config) *VM {
 		}
 	})
 	return vm
+}
+
+// Missing ends a test that cannot run because a kernel, the GOOS=tamago
+// toolchain or QEMU is missing: a skip that says why, or, under CI=true,
+// a failure (there a test that did not run must not read as passed).
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI=true: a missing kernel, toolchain or QEMU fails the test)", msg)
+	}
+	t.Skip(msg)
 }

@@ -662,7 +662,66 @@ func ratio(a, b float64) float64 {
 // start overwrite), each verified bit for bit against its own reference
 // taken at its instant. It returns the verification reports, one per
 // snapshot, and stops at the first failure.
-func BackToBack(ctx context.Context, o Options, n int) (reps []*verify.Report, err error) {
+func BackToBack(ctx context.Context, o Options, n int) ([]*verify.Report, error) {
+	return RunScenario(ctx, o, Scenario{Workload: o.Workload, Shots: make([]Shot, n)})
+}
+
+// Scenario is a boot of the kernel with a workload and the snapshots taken
+// under it, one after the other (RunScenario).
+type Scenario struct {
+	// Workload is "cpu" (never blocks), "sleep" (pauses 1 ms per batch)
+	// or "none" (no workload); "" means cpu.
+	Workload string
+	// NoRNG leaves out the virtio-rng device (no DMA at all).
+	NoRNG bool
+	// Shots are the snapshots, in order; each one after the first
+	// overwrites the previous image.
+	Shots []Shot
+}
+
+// Shot is one snapshot of a scenario.
+type Shot struct {
+	// Delay is how long to wait (host time) before snap start: the moment
+	// of the start in the workload.
+	Delay time.Duration
+	// DMA is the eager-set mode: "inuse" (default) or "whole".
+	DMA string
+	// Share is the drain share in percent (0: Options.Share).
+	Share int
+	// NoGuard starts the snapshot without the DMA allocation guard (a
+	// negative control: the verification is expected to fail).
+	NoGuard bool
+	// Before are console commands sent before snap start (e.g. "tick
+	// hz=2000"); After, commands sent as soon as the snapshot started
+	// (e.g. "dma hog 3072").
+	Before, After []string
+	// Noise is how many console commands ("snap status") are sent while
+	// the snapshot captures.
+	Noise int
+}
+
+// command is the snap start command of the shot (the i-th of the run).
+func (sh Shot) command(o Options, i int) string {
+	dma, share := sh.DMA, sh.Share
+	if dma == "" {
+		dma = o.DMA
+	}
+	if share == 0 {
+		share = o.Share
+	}
+	c := snapStart(dma, share, i > 0)
+	if sh.NoGuard {
+		c += " noguard"
+	}
+	return c
+}
+
+// RunScenario boots the kernel, starts the scenario's workload and takes
+// its snapshots in a row, each verified bit for bit against its own
+// reference taken at its instant. It returns the verification reports, one
+// per snapshot, and stops at the first failure (the failing report is the
+// last one returned).
+func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Report, err error) {
 	if o.Timeout == 0 {
 		o.Timeout = 60 * time.Minute
 	}
@@ -698,8 +757,10 @@ func BackToBack(ctx context.Context, o Options, n int) (reps []*verify.Report, e
 		return nil, err
 	}
 	cfg.GDB, cfg.ConsoleLog = true, o.Log
-	cfg.Devices = append(cfg.Devices, "virtio-rng-device")
-	cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	if !sc.NoRNG {
+		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
+		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	}
 	vm, err := qemu.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -721,22 +782,47 @@ func BackToBack(ctx context.Context, o Options, n int) (reps []*verify.Report, e
 	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
 		return nil, err
 	}
-	if err := vm.Send(workStart(o.Workload)); err != nil {
-		return nil, err
-	}
-	if _, err := vm.Console.Expect(workRE, time.Minute); err != nil {
-		return nil, err
+	if sc.Workload != "none" {
+		if err := vm.Send(workStart(sc.Workload)); err != nil {
+			return nil, err
+		}
+		if _, err := vm.Console.Expect(workRE, time.Minute); err != nil {
+			return nil, err
+		}
 	}
 	span := snapshot.Range{Base: l.Captured[0].Base}
 	span.Size = l.Captured[len(l.Captured)-1].End() - span.Base
 	refPath, imgPath := filepath.Join(dir, "reference.bin"), filepath.Join(dir, "storage.bin")
-	for i := 0; i < n; i++ {
-		cmd := snapStart(o.DMA, o.Share, i > 0)
+	n := len(sc.Shots)
+	for i, sh := range sc.Shots {
+		for _, c := range sh.Before {
+			if err := vm.Send(c); err != nil {
+				return reps, err
+			}
+		}
+		if sh.Delay > 0 {
+			select {
+			case <-time.After(sh.Delay):
+			case <-ctx.Done():
+				return reps, ctx.Err()
+			}
+		}
+		cmd := sh.command(o, i)
 		if err := referenceAt(vm, g, instant, func() error { return vm.Send(cmd) }, span, refPath); err != nil {
 			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
 		}
 		if _, err := expectStarted(vm); err != nil {
 			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
+		}
+		for _, c := range sh.After {
+			if err := vm.Send(c); err != nil {
+				return reps, err
+			}
+		}
+		for range sh.Noise {
+			if err := vm.Send("snap status"); err != nil {
+				return reps, err
+			}
 		}
 		if _, err := vm.Console.Expect(completeRE, o.Timeout); err != nil {
 			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
@@ -756,9 +842,9 @@ func BackToBack(ctx context.Context, o Options, n int) (reps []*verify.Report, e
 		}
 		reps = append(reps, rep)
 		if !rep.OK() {
-			return reps, fmt.Errorf("live: back-to-back snapshot %d does not match its reference: %w", i+1, rep.Err())
+			return reps, fmt.Errorf("live: snapshot %d of %d does not match its reference: %w", i+1, n, rep.Err())
 		}
-		fmt.Fprintf(o.Log, "back-to-back: snapshot %d/%d verified: %d pages match the reference at its instant\n", i+1, n, rep.Matched)
+		fmt.Fprintf(o.Log, "scenario: snapshot %d/%d verified: %d pages match the reference at its instant\n", i+1, n, rep.Matched)
 	}
 	vm.Send("exit 0")
 	vm.Wait(time.Minute)

@@ -2,15 +2,19 @@ package live
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/disasm"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -21,10 +25,28 @@ func (w logWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// lockedBuffer collects console output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func kernelFor(t *testing.T, env string) string {
 	k := os.Getenv(env)
 	if k == "" {
-		t.Skipf("%s is not set: `make test` builds the kernels and sets it", env)
+		qemu.Missing(t, "%s is not set: `make test` builds the kernels and sets it", env)
 	}
 	if _, err := os.Stat(k); err != nil {
 		t.Fatalf("%s: %v", env, err)
@@ -209,13 +231,97 @@ func TestFatalFault(t *testing.T) {
 	}
 }
 
+// crashAddr is the unmapped address the amd64 kernel's crash fetch and
+// crash nested use (page 0; kernel/cmd/pagesnap/board_amd64.go).
+const crashAddr = 0x10
+
+// fatalCrash boots the amd64 256M kernel, sends crash variant, and returns
+// the console output up to the decoded fatal report, after checking that
+// the machine stopped with status 3 (QEMU exit status 7).
+func fatalCrash(t *testing.T, variant string) (*FatalFault, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vm := bootReady(t, ctx, qemu.AMD64, "PAGESNAP_KERNEL_AMD64_256M")
+	if err := vm.Send("crash " + variant); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vm.Console.Expect(fatalRE, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFatalFault(m.Line, vm.Config.Kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", f)
+	st, err := vm.Wait(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := st.DebugExit(); !ok || v != 3 {
+		t.Fatalf("exit %v, want isa-debug-exit 3 (status 7)", st)
+	}
+	return f, vm.Console.Output()
+}
+
+// TestFatalFaultFetch makes the amd64 kernel jump to an unmapped address:
+// an instruction-fetch fault. The report must give CR2 = RIP = that
+// address, say the instruction bytes are unreadable (reading them would
+// fault inside the handler), name the crash command as the caller (the
+// return address on the stack) and stop with status 3.
+func TestFatalFaultFetch(t *testing.T) {
+	f, _ := fatalCrash(t, "fetch")
+	if f.CR2 != crashAddr || f.RIP != crashAddr || f.Error&(1|2) != 0 {
+		t.Errorf("cr2 %#x rip %#x error %#x: want a not-present read (fetch) at %#x", f.CR2, f.RIP, f.Error, crashAddr)
+	}
+	if !f.Unreadable || f.Inst.Text != "" {
+		t.Errorf("instruction %+v: want the bytes reported unreadable", f.Inst)
+	}
+	if len(f.Frames) == 0 || !strings.Contains(f.Frames[0].Sym, "kernel.CrashFetch") {
+		t.Errorf("frames %+v: want kernel.CrashFetch first (the return address of the call)", f.Frames)
+	}
+}
+
+// TestNestedFault makes the amd64 page-fault handler fault while it
+// handles a nil dereference: the handler must not overwrite the outer
+// frame (IST1 points at the nested-fault stack while it runs), report
+// the outer fault (CR2 0, in the crash command) and then the inner one
+// (CR2 = the address the handler read, RIP in kernel.pageFault, decoded),
+// and stop with status 3.
+func TestNestedFault(t *testing.T) {
+	f, out := fatalCrash(t, "nested")
+	k := os.Getenv("PAGESNAP_KERNEL_AMD64_256M")
+	g := nestedRE.FindStringSubmatch(out)
+	if g == nil {
+		t.Fatal("no nested-fault line before the fatal report")
+	}
+	if cr2, code := hex64(g[1]), hex64(g[2]); cr2 != 0 || code&(1|2) != 0 {
+		t.Errorf("outer fault cr2 %s error %s: want the nil read (a not-present read at 0)", g[1], g[2])
+	}
+	if e, err := disasm.OpenELF(k); err != nil {
+		t.Fatal(err)
+	} else if n, _ := e.Symbolize(hex64(g[3])); n != "github.com/pagesnap/pagesnap/kernel.CrashNested" {
+		t.Errorf("outer fault rip %s in %q, want kernel.CrashNested", g[3], n)
+	}
+	if f.CR2 != crashAddr || f.Error&(1|2) != 0 {
+		t.Errorf("inner fault cr2 %#x error %#x: want a not-present read at %#x", f.CR2, f.Error, crashAddr)
+	}
+	if f.Unreadable || f.Inst.Text == "" || !strings.Contains(f.Inst.Sym, "kernel.pageFault") {
+		t.Errorf("inner instruction %+v: want the load in kernel.pageFault, decoded", f.Inst)
+	}
+	if strings.Index(out, g[0]) > strings.Index(out, "pagesnap: FATAL page fault:") {
+		t.Error("the nested-fault line comes after the fatal report")
+	}
+}
+
 // TestSelftestFailureDetected builds the self-check kernel with a check
 // that fails on purpose (-X main.failForTest) and asserts that Selftest
 // reports it and that the guest's exit status says FAIL (isa-debug-exit 1).
 func TestSelftestFailureDetected(t *testing.T) {
 	goBin := os.Getenv("TAMAGO_GO")
 	if goBin == "" {
-		t.Skip("TAMAGO_GO is not set: `make test` sets it to the GOOS=tamago toolchain")
+		qemu.Missing(t, "TAMAGO_GO is not set: `make test` sets it to the GOOS=tamago toolchain")
 	}
 	elf := t.TempDir() + "/selftest-fail.elf"
 	cmd := exec.Command(goBin, "build", "-ldflags", "-T 0x10010000 -R 0x1000 -X main.failForTest=forced", "-o", elf, "../../kernel/cmd/selftest")
@@ -362,6 +468,52 @@ func TestBackToBack(t *testing.T) {
 	}
 }
 
+// dmaHogKiB is what TestDMAGuard hogs right after the snapshot started:
+// more than the 2 MiB the amd64 kernel rounds the in-use DMA out to, so
+// that the virtio-rng's later buffer rotations are allocated outside the
+// eager set.
+const dmaHogKiB = 3072
+
+// TestDMAGuard exercises the DMA allocation guard on amd64, where the
+// in-use DMA blocks are rounded out to 2 MiB and every rotated buffer
+// would otherwise already be eager: right after snap start, dma hog
+// pushes the allocator past the eager set, so the virtio-rng's rotations
+// allocate outside it while the device writes. With the guard the image
+// verifies bit for bit; the same with snap start noguard must fail, with
+// mismatches only on DMA pages (the device's writes reached the image).
+func TestDMAGuard(t *testing.T) {
+	k := kernelFor(t, "PAGESNAP_KERNEL_AMD64_256M")
+	sc := Scenario{Workload: "sleep", Shots: []Shot{
+		{After: []string{fmt.Sprintf("dma hog %d", dmaHogKiB)}},
+		{Before: []string{"dma free"}, NoGuard: true, After: []string{fmt.Sprintf("dma hog %d", dmaHogKiB)}},
+	}}
+	out := &lockedBuffer{}
+	reps, err := RunScenario(context.Background(), Options{Kernel: k, RAM: "256M", Log: io.MultiWriter(logWriter{t}, out), Share: testShare}, sc)
+	if len(reps) == 0 {
+		t.Fatalf("no snapshot verified: %v", err)
+	}
+	if r := reps[0]; !r.OK() || r.Matched != r.Pages || r.Pages == 0 {
+		t.Fatalf("with the guard: %d of %d pages match: %v", r.Matched, r.Pages, r.Err())
+	}
+	if len(reps) != 2 || err == nil {
+		t.Fatalf("without the guard the image verified (%d reports, %v): the guard is not exercised", len(reps), err)
+	}
+	l, lerr := ParseLayout(layoutRE.FindString(out.String()))
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	r := reps[1]
+	if len(r.Mismatches) == 0 || r.ImageErr != nil {
+		t.Fatalf("without the guard: %v, want page mismatches only", r.Err())
+	}
+	for _, m := range r.Mismatches {
+		if !l.DMA.Contains(m.Addr) {
+			t.Errorf("mismatch outside the DMA window %v: %v", l.DMA, m)
+		}
+	}
+	t.Logf("without the guard: %d DMA pages differ from the reference (first %#x)", len(r.Mismatches), r.Mismatches[0].Addr)
+}
+
 // smpError is the kernel's answer to snap start with two CPUs online.
 const smpError = "error: snap: pagesnap runs on one CPU only (TLB invalidation is local and write faults are not serialized across CPUs): 2 CPUs are online"
 
@@ -399,7 +551,8 @@ func TestSMPRefused(t *testing.T) {
 	}
 }
 
-// TestKeptImage: a complete image is kept: snap start over it fails with
+// TestKeptImage: a complete image is kept (after completion no captured
+// page is read-only, the whole storage is): snap start over it fails with
 // the exact error, a store into the storage is a fatal fault (amd64: the
 // decoded report and status 3), and snap discard then snap start, and snap
 // start overwrite, work (arm64: its 256M kernel captures half as many
@@ -426,7 +579,7 @@ func TestKeptImage(t *testing.T) {
 				if err := vm.Send(cmd); err != nil {
 					t.Fatal(err)
 				}
-				m, err := vm.Console.Expect(regexp.MustCompile(`error: .*|snap: (started|discarded|verify ok).*|pagesnap: FATAL.*`), 5*time.Minute)
+				m, err := vm.Console.Expect(regexp.MustCompile(`error: .*|snap: (started|discarded|verify ok|read-only pages).*|pagesnap: FATAL.*`), 5*time.Minute)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -434,6 +587,16 @@ func TestKeptImage(t *testing.T) {
 					t.Fatalf("%s:\n got %q\nwant %q...", cmd, got, want)
 				}
 			}
+			// After completion no captured page stays read-only; the kept
+			// storage is read-only in full.
+			storagePages := func() string {
+				g := regexp.MustCompile(`storage=(0x[0-9a-f]+)\+(0x[0-9a-f]+)`).FindStringSubmatch(vm.Console.Output())
+				if g == nil {
+					t.Fatal("no layout line")
+				}
+				return strconv.FormatUint(hex64(g[2])/4096, 10)
+			}()
+			expectLine("snap protected", "snap: read-only pages: captured=0 storage="+storagePages+"/"+storagePages+" kept=true")
 			expectLine("snap start", "error: snap: storage holds a complete image, kept write-protected: snap discard drops it, snap start overwrite replaces it")
 			expectLine("snap verify", "snap: verify ok")
 			if mode == "store" {
@@ -462,6 +625,7 @@ func TestKeptImage(t *testing.T) {
 			}
 			expectLine("snap discard", "snap: discarded: the storage is writable again")
 			expectLine("snap discard", "error: snap: no complete image is kept")
+			expectLine("snap protected", "snap: read-only pages: captured=0 storage=0/"+storagePages+" kept=false")
 			expectLine("snap verify", "error: snapshot: snapshot incomplete")
 			expectLine("snap start", "snap: started")
 			if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {

@@ -114,15 +114,17 @@ func TestScripts(t *testing.T) {
 			}
 			if s.Kernel != "testguest" {
 				if _, skip := s.kernelPath(); skip != "" {
-					t.Skip(skip)
+					qemu.Missing(t, "%s", skip)
 				}
 				if testing.Short() {
 					t.Skip("real-kernel script in -short mode")
 				}
 				// Each real-kernel script takes minutes under TCG: go test
-				// runs the idle one; make fault-injection (or
-				// PAGESNAP_FAULT_INJECTION=all) runs them all.
-				if filepath.Base(f) != "snapshot-idle-amd64.yaml" && os.Getenv("PAGESNAP_FAULT_INJECTION") != "all" {
+				// runs the idle one and the negative controls (rogue DMA,
+				// corrupt page, kill mid-drain) on both arches; make
+				// fault-injection (or PAGESNAP_FAULT_INJECTION=all) runs
+				// them all.
+				if !inGoTest(filepath.Base(f)) && os.Getenv("PAGESNAP_FAULT_INJECTION") != "all" {
 					t.Skip("run by make fault-injection (or PAGESNAP_FAULT_INJECTION=all go test)")
 				}
 			}
@@ -292,5 +294,40 @@ expect: error timeout
 	res := Execute(context.Background(), s, Options{})
 	if !res.Pass || !strings.Contains(res.Err.Error(), "run timeout 1s exceeded") {
 		t.Fatalf("%s", res.Why)
+	}
+}
+
+// inGoTest reports whether go test runs the real-kernel script named name
+// (make test): the idle snapshot and the negative controls, each of which
+// must fail the way it should (expect: error ...).
+func inGoTest(name string) bool {
+	if name == "snapshot-idle-amd64.yaml" {
+		return true
+	}
+	for _, c := range []string{"rogue-dma", "corrupt", "kill"} {
+		for _, arch := range []string{"amd64", "arm64"} {
+			if name == "snapshot-"+c+"-"+arch+".yaml" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestNegativeControlsPresent: the negative controls go test runs exist
+// for both arches and each expects the error it must end with.
+func TestNegativeControlsPresent(t *testing.T) {
+	want := map[string]Outcome{"rogue-dma": {"error", "mismatch"}, "corrupt": {"error", "hash-mismatch"}, "kill": {"error", "incomplete"}}
+	for c, o := range want {
+		for _, arch := range []string{"amd64", "arm64"} {
+			name := "snapshot-" + c + "-" + arch + ".yaml"
+			s, err := ParseFile("../scripts/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !inGoTest(name) || s.Expect != o || s.Arch != arch {
+				t.Errorf("%s: in go test %v, arch %s, expect %v: want run, %s, %v", name, inGoTest(name), s.Arch, s.Expect, arch, o)
+			}
+		}
 	}
 }

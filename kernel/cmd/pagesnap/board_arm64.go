@@ -24,6 +24,15 @@ func boardDMA() kernel.Range {
 
 func consoleRead() (byte, bool) { return virt.UART0.Rx() }
 
+// crashVariants: the amd64 kernel's fetch and nested; none here (the
+// board's exception vectors report aborts).
+const (
+	crashVariantsUsage = ""
+	crashVariantsHelp  = ""
+)
+
+var crashVariants map[string]func(io.Writer) error
+
 const (
 	crashHelp = "dereference a nil pointer: an abort that is not the snapshot's (the board turns it into a Go panic: status 2)"
 	exitHelp  = "stop the machine with a status (QEMU exits with code, through semihosting)"

@@ -107,11 +107,11 @@ func main() {
 func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.Command {
 	return map[string]*kernel.Command{
 		"snap": {
-			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite]",
-			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image); snap status; snap verify; snap discard (drop the kept image)",
+			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite] [noguard]",
+			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image; noguard: no DMA allocation guard = negative control); snap status; snap verify; snap discard (drop the kept image); snap protected (count the read-only pages of captured RAM and of the storage)",
 			Run: func(out io.Writer, args []string) error {
 				if len(args) == 0 {
-					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] | snap status | snap verify | snap discard")
+					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] [noguard] | snap status | snap verify | snap discard | snap protected")
 				}
 				switch args[0] {
 				case "start":
@@ -146,8 +146,15 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 					}
 					fmt.Fprintln(out, "snap: discarded: the storage is writable again")
 					return nil
+				case "protected":
+					c, st, err := ctl.Protected()
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "snap: read-only pages: captured=%d storage=%d/%d kept=%v\n", c, st, ctl.M.Storage.Size/4096, ctl.Kept())
+					return nil
 				}
-				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard)", args[0])
+				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard, protected)", args[0])
 			},
 		},
 		"work": {
@@ -176,12 +183,56 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 				return nil
 			},
 		},
-		"crash": {
-			Usage: "crash nil|storage",
-			Help:  crashHelp + "; storage: store a word into the snapshot storage (a kept image is write-protected: the same fatal fault)",
+		"tick": {
+			Usage: "tick hz=N",
+			Help:  "set the periodic timer interrupt's rate (1 to " + strconv.Itoa(kernel.MaxTickHz) + " per second; default 100), also during a snapshot (its drain share is kept): an interrupt storm",
 			Run: func(out io.Writer, args []string) error {
+				v, ok := "", false
+				if len(args) == 1 {
+					v, ok = strings.CutPrefix(args[0], "hz=")
+				}
+				n, err := strconv.ParseUint(v, 10, 32)
+				if !ok || err != nil {
+					return fmt.Errorf("usage: tick hz=N")
+				}
+				if err := ctl.SetTickHz(uint32(n)); err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "tick: %d Hz\n", n)
+				return nil
+			},
+		},
+		"dma": {
+			Usage: "dma hog N|free",
+			Help:  "hog: hold N KiB of DMA memory as one block, and up to N KiB more of the pages freed below it while the hog runs (the virtio-rng's buffer rotations are then allocated past the block: outside a snapshot's eager set when hogged after its start); free: stop and release it all",
+			Run: func(out io.Writer, args []string) error {
+				switch {
+				case len(args) == 2 && args[0] == "hog":
+					n, err := strconv.Atoi(args[1])
+					if err != nil || n < 4 || n > 4096 {
+						return fmt.Errorf("dma hog: bad size %q: want KiB from 4 to 4096", args[1])
+					}
+					a := hog.start(n)
+					fmt.Fprintf(out, "dma: hogged %#x+%#x, holding the pages freed below it\n", a, n<<10)
+				case len(args) == 1 && args[0] == "free":
+					fmt.Fprintf(out, "dma: released %d blocks\n", hog.free())
+				default:
+					return fmt.Errorf("usage: dma hog N|free")
+				}
+				return nil
+			},
+		},
+		"crash": {
+			Usage: "crash nil|storage" + crashVariantsUsage,
+			Help:  crashHelp + "; storage: store a word into the snapshot storage (a kept image is write-protected: the same fatal fault)" + crashVariantsHelp,
+			Run: func(out io.Writer, args []string) error {
+				if len(args) == 1 {
+					if f, ok := crashVariants[args[0]]; ok {
+						return f(out)
+					}
+				}
 				if len(args) != 1 || (args[0] != "nil" && args[0] != "storage") {
-					return fmt.Errorf("usage: crash nil|storage")
+					return fmt.Errorf("usage: crash nil|storage%s", crashVariantsUsage)
 				}
 				if args[0] == "storage" {
 					fmt.Fprintf(out, "crash: storing into the storage at %#x (kept image: %v)\n", ctl.M.Storage.Base+8, ctl.Kept())
@@ -243,6 +294,8 @@ func parseStart(args []string) (kernel.StartOptions, error) {
 			o.Mode = map[string]kernel.DMAMode{"inuse": kernel.DMAInUse, "whole": kernel.DMAWhole, "none": kernel.DMANone}[a]
 		case a == "overwrite":
 			o.Overwrite = true
+		case a == "noguard":
+			o.NoGuard = true
 		case strings.HasPrefix(a, "share="):
 			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
 			n, err := strconv.Atoi(v)
@@ -251,7 +304,7 @@ func parseStart(args []string) (kernel.StartOptions, error) {
 			}
 			o.Share = n
 		default:
-			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite)", a)
+			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite, noguard)", a)
 		}
 	}
 	return o, nil
