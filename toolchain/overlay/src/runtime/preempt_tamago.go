@@ -59,6 +59,8 @@ const tickSliceNS = forcePreemptNS * 3 / 4
 //
 //go:nosplit
 func TickPreempt(pc, sp, lr, fp *uint64, prepareWrite func(addr uint64) bool) (injected, retry bool) {
+	// From the first tick on, runnext may be used (see tickRetake).
+	tickRetake = true
 	gp := getg()
 	mp := gp.m
 	if mp == nil || gp == mp.g0 || gp == mp.gsignal || mp.curg != gp || mp.p == 0 {
