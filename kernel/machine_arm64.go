@@ -109,7 +109,7 @@ func Setup(dma Range) (*Machine, error) {
 func (m *Machine) buildTablesARM64() error {
 	root := m.TickStackTop
 	poolBase := root + 4096
-	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
+	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize-guardPageSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
 	mem := &engineMem{}
