@@ -35,11 +35,11 @@ const (
 // The reserved region holds, in order: GDT page; a guard page and a stack,
 // for each of the fault stack, the nested-fault stack, the double-fault
 // stack, the snapshot stack and the tick stack; root table, table pool,
-// and the drain stack at its end.
+// and the drain stack, with a guard page under it, at its end.
 const (
 	guardedStacks = guardPageSize + faultStackSize + guardPageSize + nestedStackSize +
 		guardPageSize + doubleFaultStackSize + guardPageSize + snapStackSize + guardPageSize + tickStackSize
-	reservedUsed = gdtPageSize + guardedStacks + 4096 + tablePoolSize + drainStackSize
+	reservedUsed = gdtPageSize + guardedStacks + 4096 + tablePoolSize + guardPageSize + drainStackSize
 )
 
 // A negative array length fails the build if the guarded stacks do not
@@ -70,7 +70,7 @@ type Machine struct {
 	FaultStackTop  uint64
 	NestedStackTop uint64   // amd64: IST1 while the fault handler runs
 	DFStackTop     uint64   // amd64: the double-fault handler's (IST3)
-	Guards         []uint64 // unmapped guard pages under the stacks (amd64)
+	Guards         []uint64 // guard pages under the stacks (unmapped on amd64)
 	SnapStackTop   uint64
 	TickStackTop   uint64
 	DrainStackTop  uint64 // the stack the timer tick's drain runs on
@@ -123,6 +123,7 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 	m.SnapStackTop = stack(snapStackSize)
 	m.TickStackTop = stack(tickStackSize)
 	m.DrainStackTop = m.Reserved.End()
+	m.Guards = append(m.Guards, m.DrainStackTop-drainStackSize-guardPageSize)
 	return m, nil
 }
 
@@ -159,23 +160,31 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		mem.Store64(root+off, 0)
 	}
 	t := &mmu.Tables{Arch: arch, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
-	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
+	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize-guardPageSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
 	if err := t.Map(0x1000, 0x1000, hugePage-0x1000, 4096, 0); err != nil {
 		return err
 	}
-	// The reserved region's first 2 MiB in 4 KiB pages, the guard pages
-	// left unmapped.
-	for a := m.Reserved.Base; a < m.Reserved.Base+hugePage; a += 4096 {
-		if !slices.Contains(m.Guards, a) {
-			if err := t.Map(a, a, 4096, 4096, 0); err != nil {
-				return err
+	// The 2 MiB regions of the reserved region that hold a guard page
+	// are mapped in 4 KiB pages, the guard pages left unmapped.
+	guarded := func(a uint64) bool {
+		return slices.ContainsFunc(m.Guards, func(g uint64) bool { return g&^(hugePage-1) == a })
+	}
+	for a := m.Reserved.Base; a < m.Reserved.End(); a += hugePage {
+		if !guarded(a) {
+			continue
+		}
+		for p := a; p < a+hugePage; p += 4096 {
+			if !slices.Contains(m.Guards, p) {
+				if err := t.Map(p, p, 4096, 4096, 0); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	for a := uint64(hugePage); a < 4<<30; a += hugePage {
-		if a == m.Reserved.Base {
+		if guarded(a) {
 			continue
 		}
 		attrs := uncached
@@ -189,11 +198,12 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	for _, r := range m.RAM {
 		lo := max(alignUp(r.Base, hugePage), 4<<30)
 		hi := r.End() &^ (hugePage - 1)
-		for _, p := range [][2]uint64{{lo, min(hi, m.Reserved.Base)}, {max(lo, m.Reserved.Base+hugePage), hi}} {
-			if p[0] < p[1] {
-				if err := t.Map(p[0], p[0], p[1]-p[0], hugePage, 0); err != nil {
-					return err
-				}
+		for a := lo; a < hi; a += hugePage {
+			if guarded(a) {
+				continue
+			}
+			if err := t.Map(a, a, hugePage, hugePage, 0); err != nil {
+				return err
 			}
 		}
 	}

@@ -109,10 +109,10 @@ func Setup(dma Range) (*Machine, error) {
 func (m *Machine) buildTablesARM64() error {
 	root := m.TickStackTop
 	poolBase := root + 4096
-	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
+	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize-guardPageSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
-	mem := PhysMem{}
+	mem := &engineMem{}
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}

@@ -247,7 +247,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		Ranges:  c.M.Captured,
 		Storage: c.M.Storage,
 		DMA:     dmaRanges,
-		Mem:     PhysMem{},
+		Mem:     &engineMem{},
 		Tables:  c.M.Tables,
 		TLB:     &engineTLB{},
 		Clock:   snapshotInstant,

@@ -90,6 +90,8 @@ func check(r io.Reader, w io.Writer) ([]string, error) {
 		}
 		key := e.Package + "\x00" + e.Test
 		switch e.Action {
+		case "build-output":
+			fmt.Fprint(w, e.Output) // compiler errors
 		case "output":
 			if e.Test == "" {
 				// Package lines: ok, FAIL, build errors, "no test files".
