@@ -22,10 +22,22 @@ const (
 	MMIO_VERSION_MODERN = 2
 )
 
+// Transports describes a board's virtio-mmio transports: Count register
+// blocks of Stride bytes from Base (the board's constants; e.g. microvm's
+// VIRTIO_MMIO_BASE, virt's device tree /virtio_mmio@a000000 nodes).
+type Transports struct {
+	// Base is the first transport's register block address.
+	Base uint32
+	// Stride is the distance between two transports' register blocks.
+	Stride uint32
+	// Count is the number of transports.
+	Count int
+}
+
 // Transport is one virtio-mmio transport of the board.
 type Transport struct {
-	// Index is the transport number: Base = mmioBase + Index*mmioSize
-	// (the board's transports: transport_*.go).
+	// Index is the transport number: Base = Transports.Base +
+	// Index*Transports.Stride.
 	Index int
 	// Base is the register block's physical address.
 	Base uint32
@@ -56,12 +68,12 @@ func (t Transport) write(off, v uint32) {
 	atomic.StoreUint32((*uint32)(at(uint(t.Base+off))), v)
 }
 
-// Probe reads the board's virtio-mmio transports and returns those with a
-// device attached, in transport order.
-func Probe() []Transport {
+// Probe reads the board's virtio-mmio transports ts and returns those with
+// a device attached, in transport order.
+func Probe(ts Transports) []Transport {
 	var found []Transport
-	for i := 0; i < mmioCount; i++ {
-		t := Transport{Index: i, Base: uint32(mmioBase + i*mmioSize)}
+	for i := 0; i < ts.Count; i++ {
+		t := Transport{Index: i, Base: ts.Base + uint32(i)*ts.Stride}
 		if t.read(tvirtio.Magic) != tvirtio.MAGIC {
 			continue
 		}
@@ -82,11 +94,11 @@ var ErrNoDevice = errors.New("virtio: no device")
 // through the legacy (version 1) transport.
 var ErrLegacy = errors.New("virtio: legacy virtio-mmio transport")
 
-// Find returns the first transport with device id and the modern (version
-// 2) transport. The error says what was found instead and how to attach
-// the device in QEMU (qemuDevice names its -device).
-func Find(id uint32, qemuDevice string) (Transport, error) {
-	all := Probe()
+// Find returns the first of the transports ts with device id and the
+// modern (version 2) transport. The error says what was found instead and
+// how to attach the device in QEMU (qemuDevice names its -device).
+func Find(ts Transports, id uint32, qemuDevice string) (Transport, error) {
+	all := Probe(ts)
 	var legacy []string
 	for _, t := range all {
 		if t.DeviceID != id {
@@ -110,7 +122,7 @@ func Find(id uint32, qemuDevice string) (Transport, error) {
 		others = strings.Join(s, ", ")
 	}
 	return Transport{}, fmt.Errorf("%w: no device %d on the %d virtio-mmio transports at %#x (devices found: %s); attach one with -global virtio-mmio.force-legacy=false -device %s",
-		ErrNoDevice, id, mmioCount, mmioBase, others, qemuDevice)
+		ErrNoDevice, id, ts.Count, ts.Base, others, qemuDevice)
 }
 
 // reset writes 0 to the device status and waits until the device reads

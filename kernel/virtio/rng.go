@@ -112,10 +112,11 @@ type RNG struct {
 }
 
 // OpenRNG finds the first entropy device on the board's virtio-mmio
-// transports and initializes it (see NewRNG). The error wraps ErrNoDevice
-// or ErrLegacy and says how to attach the device when there is none.
-func OpenRNG(cfg RNGConfig) (*RNG, error) {
-	t, err := Find(VIRTIO_ID_ENTROPY, "virtio-rng-device")
+// transports ts and initializes it (see NewRNG). The error wraps
+// ErrNoDevice or ErrLegacy and says how to attach the device when there is
+// none.
+func OpenRNG(ts Transports, cfg RNGConfig) (*RNG, error) {
+	t, err := Find(ts, VIRTIO_ID_ENTROPY, "virtio-rng-device")
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	_ "unsafe"
 
 	"github.com/pagesnap/pagesnap/board/ioport"
+	"github.com/pagesnap/pagesnap/lapic"
 
 	"github.com/usbarmory/tamago/amd64"
 	"github.com/usbarmory/tamago/dma"
@@ -69,10 +70,14 @@ var (
 		Index: 1,
 		Base:  COM1,
 	}
+
+	// LAPIC is the bootstrap processor's local APIC, at its reset base:
+	// the kernel's periodic tick runs on its timer (kernel.LAPIC).
+	LAPIC = &lapic.LAPIC{Base: lapic.LAPIC_BASE}
 )
 
-// nanotime is AMD64.GetTime, written out to be nosplit: the tick's
-// interrupt handler reads the clock on its own stack (see tick).
+// nanotime is AMD64.GetTime, written out to be nosplit: the kernel's tick
+// interrupt handler reads the clock on its own stack.
 //
 //go:linkname nanotime runtime/goos.Nanotime
 //go:nosplit
@@ -89,7 +94,6 @@ func Init() {
 	UART0.Init()
 	calibrateTSC()
 	goos.Exit = Exit
-	goos.Idle = idle
 }
 
 func init() {

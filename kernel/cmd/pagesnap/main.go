@@ -50,7 +50,7 @@ func main() {
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
 	}
-	goos.Idle = ctl.Idle(goos.Idle)
+	goos.Idle = ctl.Idle(kernel.TickIdle(goos.Idle))
 	ctl.InstallIRQ()
 	// The periodic tick: preemption of goroutines that never block, and
 	// the snapshot's drain share (irq.Tick, set just above).
@@ -67,7 +67,7 @@ func main() {
 	}
 
 	// A real device that writes memory by DMA while snapshots run.
-	rng, err := virtio.OpenRNG(virtio.RNGConfig{Rotate: 64})
+	rng, err := virtio.OpenRNG(virtioTransports(), virtio.RNGConfig{Rotate: 64})
 	if err != nil {
 		fmt.Printf("pagesnap: no DMA device: %v\n", err)
 	} else {
