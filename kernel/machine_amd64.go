@@ -23,7 +23,7 @@ func Setup(dma Range) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.buildTables(mmu.AMD64, PhysMem{}, mmu.X86_PCD|mmu.X86_PWT); err != nil {
+	if err := m.buildTables(mmu.AMD64, fMem, mmu.X86_PCD|mmu.X86_PWT); err != nil {
 		return nil, fmt.Errorf("page tables: %w", err)
 	}
 	flags := cli()

@@ -112,7 +112,7 @@ func (m *Machine) buildTablesARM64() error {
 	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
-	mem := PhysMem{}
+	mem := fMem
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}

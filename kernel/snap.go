@@ -243,9 +243,9 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		Ranges:  c.M.Captured,
 		Storage: c.M.Storage,
 		DMA:     dmaRanges,
-		Mem:     PhysMem{},
+		Mem:     fMem,
 		Tables:  c.M.Tables,
-		TLB:     TLB{},
+		TLB:     fTLB,
 		Clock:   snapshotInstant,
 		// The engine refuses too (snapshot.ErrImageKept) if the storage
 		// holds a complete image that was neither discarded nor is to be
