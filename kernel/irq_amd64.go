@@ -24,6 +24,10 @@ const (
 	// TICK_VECTOR is the tick's interrupt vector: in the highest
 	// priority class (Intel SDM Vol. 3A 11.8.3.1), above tamago's vectors.
 	TICK_VECTOR = 0xf0
+	// DEVICE_VECTOR is the vector of the device interrupt (irq.Device),
+	// which an I/O APIC routes to it (EnableDeviceIRQ): below the tick's
+	// priority class.
+	DEVICE_VECTOR = 0xe0
 	// SPURIOUS_VECTOR is the local APIC's spurious-interrupt vector
 	// (Intel SDM Vol. 3A 11.9).
 	SPURIOUS_VECTOR = 0xff
@@ -54,6 +58,9 @@ func tickEntryAddr() uint64
 
 //go:nosplit
 func spuriousEntryAddr() uint64
+
+//go:nosplit
+func deviceEntryAddr() uint64
 
 // stiHlt enables interrupts and halts until the next one (the STI shadow
 // keeps an interrupt from landing between the two).
@@ -183,6 +190,33 @@ func timerInterrupt(f *TickFrame) {
 	}
 	l.Arm(uint32(count))
 	l.EOI()
+}
+
+// EnableDeviceIRQ installs the gate of DEVICE_VECTOR, whose handler calls
+// irq.Device and signals the end of interrupt to LAPIC; the caller then
+// routes the device's line to DEVICE_VECTOR (e.g. ioapic.IOAPIC.Route). The
+// gate uses the tick's stack (IST2): both gates clear IF, so neither
+// handler interrupts the other. StartTick must have run (LAPIC enabled).
+func EnableDeviceIRQ() (vector uint8, err error) {
+	if tickState.lapic == nil {
+		return 0, errors.New("irq: the tick must run first (kernel.StartTick enables the local APIC)")
+	}
+	installGate(DEVICE_VECTOR, deviceEntryAddr(), TICK_IST)
+	return DEVICE_VECTOR, nil
+}
+
+// deviceInterrupt is the device interrupt's handler, called by deviceEntry
+// on the interrupt stack with interrupts off: the same rules as
+// timerInterrupt. irq.Device acknowledges the device, so that its line
+// is low before the end of interrupt (a level-triggered line still high
+// would interrupt again at once).
+//
+//go:nosplit
+func deviceInterrupt(f *TickFrame) {
+	if d := irq.Device; d != nil {
+		d()
+	}
+	tickState.lapic.EOI()
 }
 
 // TickIdle returns the runtime idle hook (runtime/goos.Idle) for a board

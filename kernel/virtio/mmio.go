@@ -22,6 +22,15 @@ const (
 	MMIO_VERSION_MODERN = 2
 )
 
+// virtio-mmio interrupt registers (1.2, 4.2.2 MMIO Device Register Layout).
+const (
+	// VIRTIO_MMIO_INTERRUPT_STATUS holds the pending interrupt causes.
+	VIRTIO_MMIO_INTERRUPT_STATUS = 0x060
+	// VIRTIO_MMIO_INTERRUPT_ACK clears the causes written to it (the
+	// device lowers its line when none is left).
+	VIRTIO_MMIO_INTERRUPT_ACK = 0x064
+)
+
 // Transports describes a board's virtio-mmio transports: Count register
 // blocks of Stride bytes from Base (the board's constants; e.g. microvm's
 // VIRTIO_MMIO_BASE, virt's device tree /virtio_mmio@a000000 nodes).
@@ -55,15 +64,19 @@ func (t Transport) String() string {
 }
 
 // at returns a pointer to physical address addr (identity mapped).
+//
+//go:nosplit
 func at(addr uint) unsafe.Pointer {
 	var p unsafe.Pointer
 	return unsafe.Add(p, addr)
 }
 
+//go:nosplit
 func (t Transport) read(off uint32) uint32 {
 	return atomic.LoadUint32((*uint32)(at(uint(t.Base + off))))
 }
 
+//go:nosplit
 func (t Transport) write(off, v uint32) {
 	atomic.StoreUint32((*uint32)(at(uint(t.Base+off))), v)
 }

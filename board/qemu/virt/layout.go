@@ -45,4 +45,8 @@ const (
 	VIRTIO_MMIO_SIZE = 0x200
 	// VIRTIO_MMIO_COUNT is how many transports virt provides.
 	VIRTIO_MMIO_COUNT = 32
+	// VIRTIO_MMIO_SPI is the SPI of transport 0; transport n interrupts
+	// on SPI VIRTIO_MMIO_SPI+n (QEMU virt irqmap VIRT_MMIO; the device
+	// tree's interrupts = <0 16+n 1>).
+	VIRTIO_MMIO_SPI = 16
 )

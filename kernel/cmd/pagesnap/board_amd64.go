@@ -27,6 +27,18 @@ func virtioTransports() virtio.Transports {
 	return virtio.Transports{Base: microvm.VIRTIO_MMIO_BASE, Stride: microvm.VIRTIO_MMIO_SIZE, Count: microvm.VIRTIO_MMIO_COUNT}
 }
 
+// routeDeviceIRQ routes virtio-mmio transport n's interrupt (GSI
+// VIRTIO_MMIO_GSI+n, on the second I/O APIC) to the kernel's device
+// vector, level-triggered (the transport holds its line high while
+// InterruptStatus is not 0).
+func routeDeviceIRQ(n int) error {
+	vec, err := kernel.EnableDeviceIRQ()
+	if err != nil {
+		return err
+	}
+	return microvm.IOAPIC1.Route(microvm.VIRTIO_MMIO_GSI+n, vec, true)
+}
+
 func consoleRead() (byte, bool) { return microvm.UART0.Rx() }
 
 const (

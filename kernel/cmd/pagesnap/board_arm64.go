@@ -28,6 +28,13 @@ func virtioTransports() virtio.Transports {
 	return virtio.Transports{Base: virt.VIRTIO_MMIO_BASE, Stride: virt.VIRTIO_MMIO_SIZE, Count: virt.VIRTIO_MMIO_COUNT}
 }
 
+// routeDeviceIRQ routes virtio-mmio transport n's interrupt (SPI
+// VIRTIO_MMIO_SPI+n) to irq.Device through the GIC.
+func routeDeviceIRQ(n int) error {
+	virt.EnableSPI(virt.VIRTIO_MMIO_SPI + uint32(n))
+	return nil
+}
+
 func consoleRead() (byte, bool) { return virt.UART0.Rx() }
 
 const (
