@@ -23,11 +23,30 @@ var faultInterfaces = []string{
 	"github.com/pagesnap/pagesnap/mmu.PhysMem",
 }
 
+// interruptFuncs are called through function values (irq.Tick,
+// irq.Device, irq.PrepareWrite) or from assembly on an interrupt stack:
+// none may have a stack check. Per ELF machine.
+var interruptFuncs = map[elf.Machine][]string{
+	elf.EM_X86_64: {
+		"github.com/pagesnap/pagesnap/kernel.timerInterrupt",
+		"github.com/pagesnap/pagesnap/kernel.deviceInterrupt",
+		"github.com/pagesnap/pagesnap/kernel.tick",
+		"github.com/pagesnap/pagesnap/kernel.prepareWrite",
+		"github.com/pagesnap/pagesnap/kernel/virtio.rngInterrupt",
+	},
+	elf.EM_AARCH64: {
+		"github.com/pagesnap/pagesnap/board/qemu/virt.tickIRQ",
+		"github.com/pagesnap/pagesnap/kernel.tick",
+		"github.com/pagesnap/pagesnap/kernel.prepareWrite",
+		"github.com/pagesnap/pagesnap/kernel/virtio.rngInterrupt",
+	},
+}
+
 // TestFaultPathNosplit reads the kernel ELFs' itabs for faultInterfaces
 // and checks that no method they dispatch to calls runtime.morestack (has
 // a stack check): an interface holding a value type dispatches to a
 // compiler-generated pointer wrapper that does, even when the method is
-// //go:nosplit.
+// //go:nosplit. It checks interruptFuncs the same way.
 func TestFaultPathNosplit(t *testing.T) {
 	for _, env := range []string{"PAGESNAP_KERNEL_AMD64", "PAGESNAP_KERNEL_ARM64"} {
 		t.Run(env, func(t *testing.T) {
@@ -94,6 +113,21 @@ func checkFaultPathNosplit(t *testing.T, path string) {
 			if call := morestackCall(t, f, dis, fn, funcAt); call != "" {
 				t.Errorf("%s dispatches to %s, which has a stack check (%s): not safe on the fault path", s.Name, fn.Name, call)
 			}
+		}
+	}
+	for _, name := range interruptFuncs[f.Machine] {
+		var fn elf.Symbol
+		for _, s := range funcs {
+			if s.Name == name {
+				fn = s
+			}
+		}
+		if fn.Name == "" {
+			t.Errorf("%s: no function %s", path, name)
+			continue
+		}
+		if call := morestackCall(t, f, dis, fn, funcAt); call != "" {
+			t.Errorf("%s has a stack check (%s): not safe in interrupt context", name, call)
 		}
 	}
 	for _, iface := range faultInterfaces {
