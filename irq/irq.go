@@ -37,6 +37,13 @@ var PrepareWrite func(addr uint64) bool
 // the board when it starts the tick (0: no tick running).
 var Hz uint32
 
+// Device, if non-nil, runs when the device interrupt fires (amd64: the
+// kernel's DEVICE_VECTOR, routed by an I/O APIC; arm64: the GIC SPI the
+// board enabled with EnableSPI), in interrupt context, before the end of
+// interrupt is signalled: it must make the device drop its line (e.g.
+// virtio's InterruptACK). Set it before the interrupt is routed.
+var Device func()
+
 // DefaultHz is the tick rate the boards use unless told otherwise: 100 Hz,
 // a 10 ms period, the runtime's preemption time slice (forcePreemptNS).
 const DefaultHz = 100

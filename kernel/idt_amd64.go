@@ -5,7 +5,7 @@ package kernel
 import "unsafe"
 
 // Interrupt gates pagesnap installs in the current IDT (tamago's): the page
-// fault (#PF, vector 14) and the periodic tick (microvm.TICK_VECTOR), each
+// fault (#PF, vector 14) and the periodic tick (TICK_VECTOR), each
 // on a stack of its own from the Interrupt Stack Table. Intel SDM Vol. 3A
 // 6.14.1 "64-Bit Mode IDT", Figure 6-8 "64-Bit IDT Gate Descriptors";
 // 6.14.5 "Interrupt Stack Table".

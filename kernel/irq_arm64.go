@@ -23,3 +23,7 @@ func Preemptions() uint64 { return virt.Preemptions() }
 
 // Retries returns how many extra timer interrupts retried a preemption.
 func Retries() uint64 { return virt.Retries() }
+
+// TickIdle returns next: the virt board's idle hook halts between ticks
+// itself.
+func TickIdle(next func(until int64)) func(until int64) { return next }

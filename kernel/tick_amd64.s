@@ -9,3 +9,97 @@ TEXT ·gAddr(SB),NOSPLIT,$0-8
 	MOVQ	(TLS), AX
 	MOVQ	AX, ret+0(FP)
 	RET
+
+#define FXAREA	512	/* FXSAVE area: 16-byte aligned */
+
+// INTERRUPT_ENTRY is the body of an interrupt handler entered through an
+// interrupt gate (IF cleared) on its IST stack: the processor pushed SS,
+// RSP, RFLAGS, CS and RIP on a 16-byte aligned stack (SDM Vol. 3A
+// 6.14.2), so after 15 pushes SP is 16-byte aligned again for FXSAVE. It
+// saves every general-purpose and SSE register (the Go code it calls uses
+// them, and the ABI wrapper zeroes X15), calls handler(frame *TickFrame)
+// and returns with IRETQ, to the interrupted code or wherever the handler
+// moved RIP and RSP. SP -= FXAREA+16 goes through a register: the linker's
+// nosplit check would count the adjustment against a goroutine stack
+// guard, but this runs on the interrupt stack.
+#define INTERRUPT_ENTRY(handler) \
+	PUSHQ	AX; \
+	PUSHQ	BX; \
+	PUSHQ	CX; \
+	PUSHQ	DX; \
+	PUSHQ	SI; \
+	PUSHQ	DI; \
+	PUSHQ	BP; \
+	PUSHQ	R8; \
+	PUSHQ	R9; \
+	PUSHQ	R10; \
+	PUSHQ	R11; \
+	PUSHQ	R12; \
+	PUSHQ	R13; \
+	PUSHQ	R14; \
+	PUSHQ	R15; \
+	MOVQ	SP, AX; \
+	MOVQ	SP, BX; \
+	SUBQ	$(FXAREA+16), BX; \
+	MOVQ	BX, SP; \
+	FXSAVE64	16(SP); \
+	MOVQ	AX, 0(SP); \
+	CALL	handler; \
+	FXRSTOR64	16(SP); \
+	MOVQ	SP, BX; \
+	ADDQ	$(FXAREA+16), BX; \
+	MOVQ	BX, SP; \
+	POPQ	R15; \
+	POPQ	R14; \
+	POPQ	R13; \
+	POPQ	R12; \
+	POPQ	R11; \
+	POPQ	R10; \
+	POPQ	R9; \
+	POPQ	R8; \
+	POPQ	BP; \
+	POPQ	DI; \
+	POPQ	SI; \
+	POPQ	DX; \
+	POPQ	CX; \
+	POPQ	BX; \
+	POPQ	AX; \
+	IRETQ
+
+// tickEntry is the TICK_VECTOR interrupt handler: timerInterrupt.
+TEXT ·tickEntry(SB),NOSPLIT|NOFRAME,$0
+	INTERRUPT_ENTRY(·timerInterrupt(SB))
+
+// deviceEntry is the DEVICE_VECTOR interrupt handler: deviceInterrupt.
+TEXT ·deviceEntry(SB),NOSPLIT|NOFRAME,$0
+	INTERRUPT_ENTRY(·deviceInterrupt(SB))
+
+// func deviceEntryAddr() uint64
+TEXT ·deviceEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·deviceEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func tickEntryAddr() uint64
+TEXT ·tickEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·tickEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func stiHlt()
+TEXT ·stiHlt(SB),NOSPLIT,$0-0
+	STI
+	HLT
+	RET
+
+// spuriousEntry is the LAPIC's spurious-interrupt vector handler: a
+// spurious interrupt is not in service, so it takes no EOI (SDM Vol. 3A
+// 11.9).
+TEXT ·spuriousEntry(SB),NOSPLIT|NOFRAME,$0
+	IRETQ
+
+// func spuriousEntryAddr() uint64
+TEXT ·spuriousEntryAddr(SB),NOSPLIT,$0-8
+	MOVQ	$·spuriousEntry(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET

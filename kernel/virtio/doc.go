@@ -3,11 +3,17 @@
 // today an entropy device (virtio-rng), whose continuous DMA writes
 // exercise the snapshot engine's DMA path.
 //
+// The caller gives the board's transports (Transports: base, stride,
+// count); the package imports no board.
+//
 // Transport set-up uses tamago's kvm/virtio (MMIO, version 2 "modern"
 // transport only, and VirtualQueue for the split-queue layout and its DMA
 // memory), through internal/transport, which on arm64 ports the part used
-// here (tamago's package also holds amd64-only PCI code); the queues are then driven by ring (this package), which polls
-// the used ring instead of relying on interrupts. (VirtualQueue's own
+// here (tamago's package also holds amd64-only PCI code); the queues are then driven by ring (this package). With
+// RNGConfig.Interrupts the device signals completions by interrupt (the
+// caller routes the transport's line to the handler RNG.Interrupts
+// returns: an I/O APIC pin on microvm, a GIC SPI on virt) and the pump
+// sleeps until it; otherwise the pump polls the used ring. (VirtualQueue's own
 // Pop re-publishes a descriptor in available slot (idx+1) mod size, one
 // past the slot the device reads next, so a descriptor can be handed to
 // the device twice; ring's host tests catch that pattern.) Every ring and buffer

@@ -22,10 +22,31 @@ const (
 	MMIO_VERSION_MODERN = 2
 )
 
+// virtio-mmio interrupt registers (1.2, 4.2.2 MMIO Device Register Layout).
+const (
+	// VIRTIO_MMIO_INTERRUPT_STATUS holds the pending interrupt causes.
+	VIRTIO_MMIO_INTERRUPT_STATUS = 0x060
+	// VIRTIO_MMIO_INTERRUPT_ACK clears the causes written to it (the
+	// device lowers its line when none is left).
+	VIRTIO_MMIO_INTERRUPT_ACK = 0x064
+)
+
+// Transports describes a board's virtio-mmio transports: Count register
+// blocks of Stride bytes from Base (the board's constants; e.g. microvm's
+// VIRTIO_MMIO_BASE, virt's device tree /virtio_mmio@a000000 nodes).
+type Transports struct {
+	// Base is the first transport's register block address.
+	Base uint32
+	// Stride is the distance between two transports' register blocks.
+	Stride uint32
+	// Count is the number of transports.
+	Count int
+}
+
 // Transport is one virtio-mmio transport of the board.
 type Transport struct {
-	// Index is the transport number: Base = mmioBase + Index*mmioSize
-	// (the board's transports: transport_*.go).
+	// Index is the transport number: Base = Transports.Base +
+	// Index*Transports.Stride.
 	Index int
 	// Base is the register block's physical address.
 	Base uint32
@@ -43,25 +64,29 @@ func (t Transport) String() string {
 }
 
 // at returns a pointer to physical address addr (identity mapped).
+//
+//go:nosplit
 func at(addr uint) unsafe.Pointer {
 	var p unsafe.Pointer
 	return unsafe.Add(p, addr)
 }
 
+//go:nosplit
 func (t Transport) read(off uint32) uint32 {
 	return atomic.LoadUint32((*uint32)(at(uint(t.Base + off))))
 }
 
+//go:nosplit
 func (t Transport) write(off, v uint32) {
 	atomic.StoreUint32((*uint32)(at(uint(t.Base+off))), v)
 }
 
-// Probe reads the board's virtio-mmio transports and returns those with a
-// device attached, in transport order.
-func Probe() []Transport {
+// Probe reads the board's virtio-mmio transports ts and returns those with
+// a device attached, in transport order.
+func Probe(ts Transports) []Transport {
 	var found []Transport
-	for i := 0; i < mmioCount; i++ {
-		t := Transport{Index: i, Base: uint32(mmioBase + i*mmioSize)}
+	for i := 0; i < ts.Count; i++ {
+		t := Transport{Index: i, Base: ts.Base + uint32(i)*ts.Stride}
 		if t.read(tvirtio.Magic) != tvirtio.MAGIC {
 			continue
 		}
@@ -82,11 +107,11 @@ var ErrNoDevice = errors.New("virtio: no device")
 // through the legacy (version 1) transport.
 var ErrLegacy = errors.New("virtio: legacy virtio-mmio transport")
 
-// Find returns the first transport with device id and the modern (version
-// 2) transport. The error says what was found instead and how to attach
-// the device in QEMU (qemuDevice names its -device).
-func Find(id uint32, qemuDevice string) (Transport, error) {
-	all := Probe()
+// Find returns the first of the transports ts with device id and the
+// modern (version 2) transport. The error says what was found instead and
+// how to attach the device in QEMU (qemuDevice names its -device).
+func Find(ts Transports, id uint32, qemuDevice string) (Transport, error) {
+	all := Probe(ts)
 	var legacy []string
 	for _, t := range all {
 		if t.DeviceID != id {
@@ -110,7 +135,7 @@ func Find(id uint32, qemuDevice string) (Transport, error) {
 		others = strings.Join(s, ", ")
 	}
 	return Transport{}, fmt.Errorf("%w: no device %d on the %d virtio-mmio transports at %#x (devices found: %s); attach one with -global virtio-mmio.force-legacy=false -device %s",
-		ErrNoDevice, id, mmioCount, mmioBase, others, qemuDevice)
+		ErrNoDevice, id, ts.Count, ts.Base, others, qemuDevice)
 }
 
 // reset writes 0 to the device status and waits until the device reads

@@ -5,6 +5,7 @@ package virtio
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	tvirtio "github.com/pagesnap/pagesnap/kernel/virtio/internal/transport"
 
 	"github.com/pagesnap/pagesnap/dma"
+	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -39,6 +41,9 @@ const (
 	DefaultRNGBufferSize = 4096
 	// DefaultRNGPoll is the pump's idle sleep when RNGConfig.Poll is 0.
 	DefaultRNGPoll = 100 * time.Microsecond
+	// DefaultRNGWait is the pump's longest wait for a completion
+	// interrupt when RNGConfig.Wait is 0.
+	DefaultRNGWait = 10 * time.Millisecond
 )
 
 // RNGConfig configures an entropy device driver.
@@ -59,8 +64,19 @@ type RNGConfig struct {
 	// device; b is only valid during the call.
 	Consume func(b []byte)
 	// Poll is how long the pump sleeps when the device has completed
-	// nothing; 0 means DefaultRNGPoll.
+	// nothing and Interrupts is false; 0 means DefaultRNGPoll.
 	Poll time.Duration
+	// Interrupts makes the device signal completions by interrupt: the
+	// pump sleeps until the interrupt (RNG.Interrupts, which the caller
+	// routes to the device's line) wakes it, or Wait at the longest,
+	// instead of polling every Poll.
+	Interrupts bool
+	// Wait is the pump's longest sleep with Interrupts; 0 means
+	// DefaultRNGWait. irq.WakeG ends the sleep when the processor would
+	// idle; a busy processor (other goroutines runnable) runs the pump
+	// at the end of its sleep or earlier, so Wait bounds the latency
+	// under load.
+	Wait time.Duration
 }
 
 // RNGStats are an entropy device driver's counters.
@@ -73,6 +89,8 @@ type RNGStats struct {
 	Rotations uint64
 	// Notifies is the number of queue notifications sent.
 	Notifies uint64
+	// Interrupts is the number of device interrupts taken.
+	Interrupts uint64
 }
 
 // rngBuffer is the buffer a descriptor points at.
@@ -109,13 +127,19 @@ type RNG struct {
 	held  []uint16    // completed descriptors kept while held (pump only)
 
 	bytes, buffers, rotations, notifies atomic.Uint64
+
+	// Interrupt path (interrupt context writes irqs; the pump writes
+	// waiter, its g while it sleeps for an interrupt).
+	irqs   atomic.Uint64
+	waiter atomic.Uint64
 }
 
 // OpenRNG finds the first entropy device on the board's virtio-mmio
-// transports and initializes it (see NewRNG). The error wraps ErrNoDevice
-// or ErrLegacy and says how to attach the device when there is none.
-func OpenRNG(cfg RNGConfig) (*RNG, error) {
-	t, err := Find(VIRTIO_ID_ENTROPY, "virtio-rng-device")
+// transports ts and initializes it (see NewRNG). The error wraps
+// ErrNoDevice or ErrLegacy and says how to attach the device when there is
+// none.
+func OpenRNG(ts Transports, cfg RNGConfig) (*RNG, error) {
+	t, err := Find(ts, VIRTIO_ID_ENTROPY, "virtio-rng-device")
 	if err != nil {
 		return nil, err
 	}
@@ -135,11 +159,14 @@ func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
 	if cfg.BufferSize == 0 {
 		cfg.BufferSize = DefaultRNGBufferSize
 	}
-	if cfg.BufferSize < 0 || cfg.QueueSize < 0 || cfg.Rotate < 0 || cfg.Poll < 0 {
+	if cfg.BufferSize < 0 || cfg.QueueSize < 0 || cfg.Rotate < 0 || cfg.Poll < 0 || cfg.Wait < 0 {
 		return nil, fmt.Errorf("virtio: invalid RNG configuration %+v", cfg)
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = DefaultRNGPoll
+	}
+	if cfg.Wait == 0 {
+		cfg.Wait = DefaultRNGWait
 	}
 	io := &tvirtio.MMIO{Base: t.Base}
 	if err := io.Init(1 << VIRTIO_F_VERSION_1); err != nil {
@@ -183,7 +210,9 @@ func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
 	dma.Expose(r.rings[0], r.rings[1]-r.rings[0])
 
 	r.rg = newRing(uint16(size), at(desc), at(driver), at(device))
-	r.rg.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT) // we poll
+	if !cfg.Interrupts {
+		r.rg.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT) // we poll
+	}
 	for i := 0; i < size; i++ {
 		addr, n := r.rg.descriptor(uint16(i))
 		if uint(addr) != first+uint(i*cfg.BufferSize) || n != uint32(cfg.BufferSize) {
@@ -322,8 +351,53 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 			r.fail(fmt.Errorf("virtio: %s: device needs reset (status %#x)", r.t, s))
 			return
 		}
-		time.Sleep(r.cfg.Poll)
+		if !r.cfg.Interrupts {
+			time.Sleep(r.cfg.Poll)
+			continue
+		}
+		// Wait for the completion interrupt: the handler wakes the g
+		// in waiter. A completion between the ring check above and the
+		// sleep wakes nothing (the pump is not asleep yet): check the
+		// ring once more after publishing waiter; Wait bounds the rest.
+		g, _ := runtime.GetG()
+		r.waiter.Store(uint64(g))
+		if r.rg.pending() == 0 {
+			time.Sleep(r.cfg.Wait)
+		}
+		r.waiter.Store(0)
 	}
+}
+
+// rngIRQ is the driver whose Interrupt the device interrupt calls (one
+// entropy device per kernel), set by Interrupts.
+var rngIRQ atomic.Pointer[RNG]
+
+// Interrupts returns the handler for the device's interrupt line, to be
+// set as irq.Device before the line is routed (I/O APIC, GIC): it
+// acknowledges the device's interrupt causes, counts the interrupt and
+// wakes the pump. The driver must have been opened with
+// RNGConfig.Interrupts. Only one driver takes interrupts at a time.
+func (r *RNG) Interrupts() func() {
+	rngIRQ.Store(r)
+	return rngInterrupt
+}
+
+// rngInterrupt is the device interrupt's handler (irq.Device): interrupt
+// context, so nosplit, no allocation and no locks; atomic scalar stores
+// only. It acknowledges every pending cause (VIRTIO_MMIO_INTERRUPT_ACK),
+// so that the device drops its line before the end of interrupt.
+//
+//go:nosplit
+func rngInterrupt() {
+	r := rngIRQ.Load()
+	if r == nil {
+		return
+	}
+	if s := r.t.read(VIRTIO_MMIO_INTERRUPT_STATUS); s != 0 {
+		r.t.write(VIRTIO_MMIO_INTERRUPT_ACK, s)
+	}
+	r.irqs.Add(1)
+	irq.WakeG(uint(r.waiter.Load()))
 }
 
 // complete consumes the buffer of descriptor id, of which the device wrote
@@ -396,7 +470,8 @@ func (r *RNG) Resume() {
 
 // Stats returns the counters.
 func (r *RNG) Stats() RNGStats {
-	return RNGStats{Bytes: r.bytes.Load(), Buffers: r.buffers.Load(), Rotations: r.rotations.Load(), Notifies: r.notifies.Load()}
+	return RNGStats{Bytes: r.bytes.Load(), Buffers: r.buffers.Load(), Rotations: r.rotations.Load(), Notifies: r.notifies.Load(),
+		Interrupts: r.irqs.Load()}
 }
 
 // Ranges returns the memory the device can write right now, byte-exact

@@ -162,10 +162,13 @@ type Report struct {
 	DrainShare, TickShare, IdleShare float64
 	Workload                         string
 	Before, During, After            Rate
-	Verify                           *verify.Report
-	Arch                             qemu.Arch
-	Accel                            string
-	Wall                             time.Duration
+	// DMAIRQs is the number of completion interrupts the DMA device
+	// (virtio-rng) raised during the capture.
+	DMAIRQs uint64
+	Verify  *verify.Report
+	Arch    qemu.Arch
+	Accel   string
+	Wall    time.Duration
 }
 
 // Rate is workload throughput in operations per second of guest time.
@@ -230,11 +233,12 @@ func symbol(path, name string) (uint64, error) {
 	return 0, fmt.Errorf("live: %s has no symbol %s", path, name)
 }
 
-var workRE = regexp.MustCompile(`work: running=\S+ allocs=(\d+) writes=(\d+) t=(\d+)`)
+var workRE = regexp.MustCompile(`work: running=\S+ allocs=(\d+) writes=(\d+) t=(\d+)(?:.* dma-irqs=(\d+))?`)
 
 type workSample struct {
 	allocs, writes uint64
 	t              int64
+	dmaIRQs        uint64 // interrupts the DMA device raised so far
 }
 
 func sampleWork(vm *qemu.VM) (workSample, error) {
@@ -248,7 +252,11 @@ func sampleWork(vm *qemu.VM) (workSample, error) {
 	a, _ := strconv.ParseUint(m.Groups[1], 10, 64)
 	w, _ := strconv.ParseUint(m.Groups[2], 10, 64)
 	t, _ := strconv.ParseInt(m.Groups[3], 10, 64)
-	return workSample{a, w, t}, nil
+	var irqs uint64
+	if len(m.Groups) > 4 {
+		irqs, _ = strconv.ParseUint(m.Groups[4], 10, 64)
+	}
+	return workSample{a, w, t, irqs}, nil
 }
 
 func rate(a, b workSample) Rate {
@@ -419,6 +427,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, err
 	}
 	rep.During = rate(d0, d1)
+	rep.DMAIRQs = d1.dmaIRQs - d0.dmaIRQs
 	rep.Complete = cm.Line
 	cg := completeRE.FindStringSubmatch(cm.Line)
 	rep.Faults, _ = strconv.ParseUint(cg[3], 10, 64)
@@ -633,6 +642,7 @@ func (r *Report) String() string {
 		ratio(r.During.Allocs, r.Before.Allocs), ratio(r.During.Writes, r.Before.Writes))
 	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.After.Allocs, r.After.Writes,
 		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes))
+	fmt.Fprintf(&b, "DMA interrupts:    %d virtio-rng completion interrupts during the capture\n", r.DMAIRQs)
 	fmt.Fprintf(&b, "guest self-check:  %s\n", r.GuestVerify)
 	if r.Verify != nil {
 		fmt.Fprintf(&b, "host verification: %s\n", strings.TrimSpace(r.Verify.String()))

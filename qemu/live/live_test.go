@@ -148,6 +148,11 @@ func requireBitExact(t *testing.T, rep *Report, err error, arch qemu.Arch) {
 	if rep.Faults == 0 || rep.Drained == 0 {
 		t.Fatalf("faults %d, drained %d: the snapshot was not live", rep.Faults, rep.Drained)
 	}
+	// The DMA device kept writing and signalled its completions by
+	// interrupt during the capture.
+	if rep.DMAIRQs == 0 {
+		t.Fatalf("no virtio-rng interrupt during the capture (%d)", rep.DMAIRQs)
+	}
 	// The workload never blocked and ran until the image was complete:
 	// the timer tick must have drained, and the workload progressed.
 	if rep.Workload != "sleep" {

@@ -20,6 +20,8 @@ import (
 	_ "unsafe"
 
 	"github.com/pagesnap/pagesnap/board/ioport"
+	"github.com/pagesnap/pagesnap/ioapic"
+	"github.com/pagesnap/pagesnap/lapic"
 
 	"github.com/usbarmory/tamago/amd64"
 	"github.com/usbarmory/tamago/dma"
@@ -54,6 +56,14 @@ const (
 	VIRTIO_MMIO_SIZE = 0x200
 	// VIRTIO_MMIO_COUNT is how many transports microvm provides.
 	VIRTIO_MMIO_COUNT = 24
+
+	// IOAPIC0_BASE and IOAPIC1_BASE are microvm's two I/O APICs (QEMU
+	// 7.2, ioapic2=on by default): GSIs 0-23 and 24-47.
+	IOAPIC0_BASE = 0xfec00000
+	IOAPIC1_BASE = 0xfec10000
+	// VIRTIO_MMIO_GSI is the GSI of transport 0; transport n interrupts
+	// on VIRTIO_MMIO_GSI+n (QEMU microvm: the second I/O APIC's pins).
+	VIRTIO_MMIO_GSI = 24
 )
 
 // Peripheral instances.
@@ -69,10 +79,17 @@ var (
 		Index: 1,
 		Base:  COM1,
 	}
+
+	// LAPIC is the bootstrap processor's local APIC, at its reset base:
+	// the kernel's periodic tick runs on its timer (kernel.LAPIC).
+	LAPIC = &lapic.LAPIC{Base: lapic.LAPIC_BASE}
+
+	// IOAPIC1 is the I/O APIC of the virtio-mmio transports' GSIs.
+	IOAPIC1 = &ioapic.IOAPIC{Base: IOAPIC1_BASE, GSIBase: VIRTIO_MMIO_GSI}
 )
 
-// nanotime is AMD64.GetTime, written out to be nosplit: the tick's
-// interrupt handler reads the clock on its own stack (see tick).
+// nanotime is AMD64.GetTime, written out to be nosplit: the kernel's tick
+// interrupt handler reads the clock on its own stack.
 //
 //go:linkname nanotime runtime/goos.Nanotime
 //go:nosplit
@@ -89,7 +106,6 @@ func Init() {
 	UART0.Init()
 	calibrateTSC()
 	goos.Exit = Exit
-	goos.Idle = idle
 }
 
 func init() {

@@ -30,8 +30,11 @@ const (
 	GICC_CTLR_ENABLE = 1
 	// GICC_IAR_ID is the interrupt ID field; ID 1023 is spurious (no
 	// interrupt pending any more, 3.2.4).
-	GICC_IAR_ID       = 0x3ff
-	GIC_ID_SPURIOUS   = 1023
+	GICC_IAR_ID     = 0x3ff
+	GIC_ID_SPURIOUS = 1023
+	// GIC_SPI_BASE is the interrupt ID of SPI 0 (GICv2 architecture
+	// specification 2.2.1: IDs 32-1019 are SPIs).
+	GIC_SPI_BASE      = 32
 	GIC_PRIORITY_TICK = 0x80
 	GIC_PMR_ALL       = 0xff
 )

@@ -4,6 +4,7 @@ package virt
 
 import (
 	"runtime"
+	"sync/atomic"
 
 	"github.com/pagesnap/pagesnap/irq"
 )
@@ -128,6 +129,25 @@ func tickIRQ(f *ExceptionFrame) {
 			deadline = min(deadline, r)
 		}
 		write_cntv_cval(deadline)
+	} else if id == deviceIRQ.Load() {
+		// The device interrupt (EnableSPI): its handler acknowledges
+		// the device, which lowers the line before the EOI.
+		if d := irq.Device; d != nil {
+			d()
+		}
 	}
 	gicEOI(iar)
+}
+
+// deviceIRQ is the GIC interrupt ID of the device interrupt (0: none).
+var deviceIRQ atomic.Uint32
+
+// EnableSPI routes the shared peripheral interrupt spi (a device tree
+// interrupts = <0 spi flags> value) to irq.Device: GIC ID 32+spi, enabled
+// at the tick's priority. The tick must run (StartTick initializes the
+// GIC and unmasks IRQs). One device interrupt at a time.
+func EnableSPI(spi uint32) {
+	id := GIC_SPI_BASE + spi
+	deviceIRQ.Store(id)
+	gicEnable(id, GIC_PRIORITY_TICK)
 }

@@ -8,16 +8,37 @@ import (
 
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
 // The microvm board: TSC clock, COM1 console, DMA region after the
 // runtime's memory, isa-debug-exit.
+
+// The tick runs on the board's local APIC.
+func init() { kernel.LAPIC = microvm.LAPIC }
 
 func clockBanner() string { return fmt.Sprintf("TSC %d MHz", microvm.TSCFrequency()/1e6) }
 
 func ticksPerSecond() uint64 { return microvm.TSCFrequency() }
 
 func boardDMA() kernel.Range { return kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize} }
+
+// virtioTransports are the board's virtio-mmio transports.
+func virtioTransports() virtio.Transports {
+	return virtio.Transports{Base: microvm.VIRTIO_MMIO_BASE, Stride: microvm.VIRTIO_MMIO_SIZE, Count: microvm.VIRTIO_MMIO_COUNT}
+}
+
+// routeDeviceIRQ routes virtio-mmio transport n's interrupt (GSI
+// VIRTIO_MMIO_GSI+n, on the second I/O APIC) to the kernel's device
+// vector, level-triggered (the transport holds its line high while
+// InterruptStatus is not 0).
+func routeDeviceIRQ(n int) error {
+	vec, err := kernel.EnableDeviceIRQ()
+	if err != nil {
+		return err
+	}
+	return microvm.IOAPIC1.Route(microvm.VIRTIO_MMIO_GSI+n, vec, true)
+}
 
 func consoleRead() (byte, bool) { return microvm.UART0.Rx() }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
 // The virt board: generic timer clock, PL011 console, DMA region after the
@@ -20,6 +21,18 @@ func ticksPerSecond() uint64 { return virt.CounterFrequency() }
 func boardDMA() kernel.Range {
 	base, size := virt.DMA()
 	return kernel.Range{Base: base, Size: size}
+}
+
+// virtioTransports are the board's virtio-mmio transports.
+func virtioTransports() virtio.Transports {
+	return virtio.Transports{Base: virt.VIRTIO_MMIO_BASE, Stride: virt.VIRTIO_MMIO_SIZE, Count: virt.VIRTIO_MMIO_COUNT}
+}
+
+// routeDeviceIRQ routes virtio-mmio transport n's interrupt (SPI
+// VIRTIO_MMIO_SPI+n) to irq.Device through the GIC.
+func routeDeviceIRQ(n int) error {
+	virt.EnableSPI(virt.VIRTIO_MMIO_SPI + uint32(n))
+	return nil
 }
 
 func consoleRead() (byte, bool) { return virt.UART0.Rx() }

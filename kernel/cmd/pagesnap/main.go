@@ -16,9 +16,13 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/dma"
+	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
+
+// dmaIRQs returns how many interrupts the DMA device raised.
+var dmaIRQs = func() uint64 { return 0 }
 
 func main() {
 	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
@@ -50,7 +54,7 @@ func main() {
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
 	}
-	goos.Idle = ctl.Idle(goos.Idle)
+	goos.Idle = ctl.Idle(kernel.TickIdle(goos.Idle))
 	ctl.InstallIRQ()
 	// The periodic tick: preemption of goroutines that never block, and
 	// the snapshot's drain share (irq.Tick, set just above).
@@ -67,10 +71,17 @@ func main() {
 	}
 
 	// A real device that writes memory by DMA while snapshots run.
-	rng, err := virtio.OpenRNG(virtio.RNGConfig{Rotate: 64})
+	// Its completions interrupt (irq.Device, routed by the board).
+	rng, err := virtio.OpenRNG(virtioTransports(), virtio.RNGConfig{Rotate: 64, Interrupts: true})
 	if err != nil {
 		fmt.Printf("pagesnap: no DMA device: %v\n", err)
 	} else {
+		irq.Device = rng.Interrupts()
+		if err := routeDeviceIRQ(rng.Transport().Index); err != nil {
+			fmt.Printf("pagesnap: virtio-rng interrupt: %v\n", err)
+			os.Exit(2)
+		}
+		dmaIRQs = func() uint64 { return rng.Stats().Interrupts }
 		// The device writes by DMA from boot on, as a network card would;
 		// snapshots quiesce it only for the eager copy.
 		if err := rng.Start(); err != nil {
@@ -179,7 +190,7 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 				}
 				c := work.Counters()
 				a := work.ArrayRange()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size, work.Mode())
+				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s dma-irqs=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size, work.Mode(), dmaIRQs())
 				return nil
 			},
 		},

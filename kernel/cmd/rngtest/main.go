@@ -217,9 +217,12 @@ func checkQuiesce(rng *virtio.RNG) {
 	check(st2.Bytes > st1.Bytes, "no bytes after resume: %+v -> %+v", st1, st2)
 }
 
+// transports are microvm's virtio-mmio transports.
+var transports = virtio.Transports{Base: microvm.VIRTIO_MMIO_BASE, Stride: microvm.VIRTIO_MMIO_SIZE, Count: microvm.VIRTIO_MMIO_COUNT}
+
 func main() {
 	fmt.Printf("pagesnap rngtest: %s/%s %s\n", runtime.GOOS, runtime.GOARCH, runtime.Version())
-	for _, t := range virtio.Probe() {
+	for _, t := range virtio.Probe(transports) {
 		fmt.Printf("rngtest: virtio-mmio %v\n", t)
 	}
 
@@ -230,7 +233,7 @@ func main() {
 	checkAllocFree(g)
 
 	var c consumer
-	rng, err := virtio.OpenRNG(virtio.RNGConfig{BufferSize: dma.PageSize, Rotate: 7, Consume: c.consume})
+	rng, err := virtio.OpenRNG(transports, virtio.RNGConfig{BufferSize: dma.PageSize, Rotate: 7, Consume: c.consume})
 	if err != nil {
 		check(false, "%v", err)
 		finish()

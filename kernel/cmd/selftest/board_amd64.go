@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime/goos"
+
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
 	"github.com/pagesnap/pagesnap/kernel"
 )
@@ -26,5 +28,7 @@ func startTick() error {
 	if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
 		return err
 	}
+	kernel.LAPIC = microvm.LAPIC
+	goos.Idle = kernel.TickIdle(goos.Idle)
 	return kernel.StartTick(0)
 }
