@@ -127,7 +127,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}
-	t := &mmu.Tables{Arch: arch, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
+	t := &mmu.Tables{Arch: arch, Mem: mem, Root: mmu.PA(root), Pool: mmu.NewPool(poolBase, tablePoolSize)}
 	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
@@ -139,7 +139,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		if inRAM(m.RAM, Range{Base: a, Size: hugePage}) {
 			attrs = 0
 		}
-		if err := t.Map(a, a, hugePage, hugePage, attrs); err != nil {
+		if err := t.Map(mmu.VA(a), mmu.PA(a), hugePage, hugePage, attrs); err != nil {
 			return err
 		}
 	}
@@ -147,7 +147,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		lo := max(alignUp(r.Base, hugePage), 4<<30)
 		hi := r.End() &^ (hugePage - 1)
 		if lo < hi {
-			if err := t.Map(lo, lo, hi-lo, hugePage, 0); err != nil {
+			if err := t.Map(mmu.VA(lo), mmu.PA(lo), hi-lo, hugePage, 0); err != nil {
 				return err
 			}
 		}

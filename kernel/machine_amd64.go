@@ -27,7 +27,7 @@ func Setup(dma Range) (*Machine, error) {
 		return nil, fmt.Errorf("page tables: %w", err)
 	}
 	flags := cli()
-	writeCR3(m.Tables.Root)
+	writeCR3(uint64(m.Tables.Root))
 	setCR0WP()
 	installGDT(m.GDTPage, m.FaultStackTop, m.TickStackTop)
 	installPageFaultGate()

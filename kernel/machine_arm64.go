@@ -94,7 +94,7 @@ func Setup(dma Range) (*Machine, error) {
 	flags := cli()
 	setSPEL1(m.FaultStackTop)
 	setVBAR(snapVectorsAddr())
-	switchTables(m.Tables.Root, tcrEL1, mairEL1)
+	switchTables(uint64(m.Tables.Root), tcrEL1, mairEL1)
 	restoreFlags(flags)
 	setupIRQ(m)
 	return m, nil
@@ -116,7 +116,7 @@ func (m *Machine) buildTablesARM64() error {
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}
-	t := &mmu.Tables{Arch: mmu.ARM64, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
+	t := &mmu.Tables{Arch: mmu.ARM64, Mem: mem, Root: mmu.PA(root), Pool: mmu.NewPool(poolBase, tablePoolSize)}
 	if err := t.Map(hugePage, hugePage, lowDevicesEnd-hugePage, hugePage, leafDevice); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (m *Machine) buildTablesARM64() error {
 		}
 		// Captured RAM: 4 KiB pages.
 		if c := min(hi, capturedEnd); lo < c {
-			if err := t.Map(lo, lo, c-lo, 4096, leafNormal); err != nil {
+			if err := t.Map(mmu.VA(lo), mmu.PA(lo), c-lo, 4096, leafNormal); err != nil {
 				return err
 			}
 			lo = c
@@ -154,18 +154,18 @@ func mapRAM(t *mmu.Tables, lo, hi uint64) error {
 	}
 	a, b := alignUp(lo, hugePage), hi&^(hugePage-1)
 	if a >= b {
-		return t.Map(lo, lo, hi-lo, 4096, leafNormal)
+		return t.Map(mmu.VA(lo), mmu.PA(lo), hi-lo, 4096, leafNormal)
 	}
 	if lo < a {
-		if err := t.Map(lo, lo, a-lo, 4096, leafNormal); err != nil {
+		if err := t.Map(mmu.VA(lo), mmu.PA(lo), a-lo, 4096, leafNormal); err != nil {
 			return err
 		}
 	}
-	if err := t.Map(a, a, b-a, hugePage, leafNormal); err != nil {
+	if err := t.Map(mmu.VA(a), mmu.PA(a), b-a, hugePage, leafNormal); err != nil {
 		return err
 	}
 	if b < hi {
-		return t.Map(b, b, hi-b, 4096, leafNormal)
+		return t.Map(mmu.VA(b), mmu.PA(b), hi-b, 4096, leafNormal)
 	}
 	return nil
 }

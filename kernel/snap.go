@@ -13,6 +13,7 @@ import (
 
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/irq"
+	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -437,9 +438,11 @@ func (c *Controller) log(format string, args ...any) {
 // machine with the fault report.
 func (c *Controller) keepStorage() error {
 	st := c.M.Storage
-	if _, _, err := c.M.Tables.Protect(st.Base, st.Size); err != nil {
+	_, f, err := c.M.Tables.Protect(mmu.VA(st.Base), st.Size)
+	if err != nil {
 		return err
 	}
+	f.Ignore() // covered by the InvalidateAll below, issued in every case
 	TLB{}.InvalidateAll()
 	c.kept.Store(true)
 	return nil
@@ -448,9 +451,11 @@ func (c *Controller) keepStorage() error {
 // releaseStorage makes the storage writable again.
 func (c *Controller) releaseStorage() error {
 	st := c.M.Storage
-	if _, _, err := c.M.Tables.UnprotectRange(st.Base, st.Size); err != nil {
+	_, f, err := c.M.Tables.UnprotectRange(mmu.VA(st.Base), st.Size)
+	if err != nil {
 		return err
 	}
+	f.Ignore() // covered by the InvalidateAll below, issued in every case
 	TLB{}.InvalidateAll()
 	c.kept.Store(false)
 	return nil

@@ -28,16 +28,10 @@ type PhysMem interface {
 	Write(pa uint64, b []byte)
 }
 
-// TLB issues TLB invalidations for the page tables the engine edits. Its
-// methods run in the fault path: //go:nosplit, no allocation, no locks.
-type TLB interface {
-	// InvalidatePage drops every translation of the page at va
-	// (INVLPG / TLBI VAAE1IS; DSB ISH; ISB).
-	InvalidatePage(va uint64)
-	// InvalidateAll drops every translation, global ones included (CR4.PGE
-	// toggled twice / TLBI VMALLE1IS; DSB ISH; ISB).
-	InvalidateAll()
-}
+// TLB issues TLB invalidations for the page tables the engine edits (the
+// mmu's Flush values are applied to it). Its methods run in the fault
+// path: //go:nosplit, no allocation, no locks.
+type TLB = mmu.Invalidator
 
 // Config describes one machine's snapshot. All ranges are physical, page
 // aligned and non-empty; with identity mapping they are also the virtual
@@ -478,7 +472,8 @@ func (s *Snapshot) Start() error {
 	var perr error
 	var bad Range
 	for _, p := range s.protect {
-		n, _, err := s.tables.Protect(p.Base, p.Size)
+		n, f, err := s.tables.Protect(mmu.VA(p.Base), p.Size)
+		f.Ignore() // covered by the InvalidateAll below, issued in every case
 		touched += n
 		if err != nil {
 			perr, bad = err, p
@@ -657,16 +652,14 @@ func (s *Snapshot) finishFaultCopy(i uint64) {
 //
 //go:nosplit
 func (s *Snapshot) unprotect(pa uint64) bool {
-	inv, err := s.tables.Unprotect(pa)
+	f, err := s.tables.Unprotect(mmu.VA(pa))
 	if err == mmu.ErrPoolEmpty {
 		return s.fallback(pa)
 	}
 	if err != nil {
 		return false
 	}
-	if inv != mmu.InvalNone {
-		s.tlb.InvalidatePage(pa)
-	}
+	f.Apply(s.tlb)
 	return true
 }
 
@@ -677,7 +670,7 @@ func (s *Snapshot) unprotect(pa uint64) bool {
 //
 //go:nosplit
 func (s *Snapshot) fallback(pa uint64) bool {
-	size, err := s.tables.LeafSize(pa)
+	size, err := s.tables.LeafSize(mmu.VA(pa))
 	if err != nil {
 		return false
 	}
@@ -703,10 +696,11 @@ func (s *Snapshot) fallback(pa uint64) bool {
 			}
 		}
 	}
-	if _, err := s.tables.UnprotectLeaf(pa); err != nil {
+	f, err := s.tables.UnprotectLeaf(mmu.VA(pa))
+	if err != nil {
 		return false
 	}
-	s.tlb.InvalidatePage(pa)
+	f.Apply(s.tlb)
 	return true
 }
 
@@ -788,7 +782,8 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			// make all captured memory writable, including pages a racing
 			// push-down or an empty pool left protected.
 			for _, r := range s.ranges {
-				s.tables.UnprotectRange(r.Base, r.Size)
+				_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
+				f.Ignore() // covered by the InvalidateAll below
 			}
 			s.tlb.InvalidateAll()
 			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
@@ -828,13 +823,10 @@ func (s *Snapshot) flushRun() {
 			j++
 		}
 		if j > i {
-			_, inv, _ := s.tables.UnprotectRange(s.pageAddr(i), (j-i)*s.ps)
-			switch inv {
-			case mmu.InvalPage:
-				s.tlb.InvalidatePage(s.pageAddr(i))
-			case mmu.InvalAll:
-				s.tlb.InvalidateAll()
-			}
+			// An error (empty pool) leaves pages protected: the final
+			// UnprotectRange in DrainStep retries them.
+			_, f, _ := s.tables.UnprotectRange(mmu.VA(s.pageAddr(i)), (j-i)*s.ps)
+			f.Apply(s.tlb)
 		}
 		i = j
 	}
@@ -860,7 +852,8 @@ func (s *Snapshot) Abort() error {
 func (s *Snapshot) abort() {
 	s.phase.Store(uint32(PhaseAborted))
 	for _, r := range s.ranges {
-		s.tables.UnprotectRange(r.Base, r.Size)
+		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
+		f.Ignore() // covered by the InvalidateAll below
 	}
 	s.tlb.InvalidateAll()
 	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))
