@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/mmu"
 )
 
@@ -66,7 +67,7 @@ func RAMRanges() ([]Range, error) {
 	for _, b := range banks {
 		ram = append(ram, Range{Base: b.Start, Size: b.Size})
 	}
-	return sortRanges(ram), nil
+	return memrange.Sort(ram), nil
 }
 
 // Setup plans memory for a runtime whose memory ends at the DMA window dma,

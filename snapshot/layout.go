@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // Storage format constants. See the package documentation for the layout.
@@ -77,21 +79,8 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", uint32(s))
 }
 
-// Range is a physical address range [Base, Base+Size).
-type Range struct {
-	Base, Size uint64
-}
-
-// End returns the first address after r.
-func (r Range) End() uint64 { return r.Base + r.Size }
-
-// Contains reports whether addr lies in r.
-func (r Range) Contains(addr uint64) bool { return addr >= r.Base && addr-r.Base < r.Size }
-
-// Overlaps reports whether r and o share at least one byte.
-func (r Range) Overlaps(o Range) bool { return r.Base < o.End() && o.Base < r.End() }
-
-func (r Range) String() string { return fmt.Sprintf("[%#x, %#x)", r.Base, r.End()) }
+// Range is a physical address range [Base, Base+Size) (package memrange's).
+type Range = memrange.Range
 
 // Reason says why an excluded range is not in the image.
 type Reason uint32

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/mmu"
 )
 
@@ -173,11 +174,11 @@ type Snapshot struct {
 	mem     PhysMem
 	tables  *mmu.Tables
 	tlb     TLB
-	ranges  []Range  // captured ranges (read by the fault path)
-	first   []uint64 // page index of each range's first page
-	base    uint64   // storage base
-	eager   []Range  // Eager ∪ DMA, sorted and merged
-	protect []Range  // captured minus eager: what Start protects
+	ranges  []Range      // captured ranges (read by the fault path)
+	first   []uint64     // page index of each range's first page
+	base    uint64       // storage base
+	eager   memrange.Set // Eager ∪ DMA
+	protect []Range      // captured minus eager: what Start protects
 	instant uint64
 
 	phase     atomic.Uint32
@@ -274,10 +275,10 @@ func New(cfg Config) (*Snapshot, error) {
 // setEager records the eager set and precomputes what Start protects, so
 // that Start allocates nothing.
 func (s *Snapshot) setEager(eager []Range) {
-	s.eager = mergeRanges(eager)
+	s.eager = memrange.Merge(eager)
 	s.protect = s.protect[:0]
 	for _, r := range s.ranges {
-		s.protect = append(s.protect, subtract(r, s.eager)...)
+		s.protect = append(s.protect, s.eager.Subtract(r)...)
 	}
 }
 
@@ -303,51 +304,6 @@ func (s *Snapshot) AddEager(rs ...Range) error {
 
 // Eager returns the merged eager set (Eager, DMA and AddEager ranges).
 func (s *Snapshot) Eager() []Range { return slices.Clone(s.eager) }
-
-// mergeRanges sorts rs and merges overlapping or adjacent ranges.
-func mergeRanges(rs []Range) []Range {
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, cmpBase)
-	var out []Range
-	for _, r := range rs {
-		if k := len(out) - 1; k >= 0 && r.Base <= out[k].End() {
-			out[k].Size = max(out[k].End(), r.End()) - out[k].Base
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// cmpBase orders ranges by base address.
-func cmpBase(a, b Range) int {
-	if a.Base < b.Base {
-		return -1
-	}
-	if a.Base > b.Base {
-		return 1
-	}
-	return 0
-}
-
-// subtract returns r minus the sorted, merged ranges sub.
-func subtract(r Range, sub []Range) []Range {
-	var out []Range
-	cur := r.Base
-	for _, e := range sub {
-		if e.End() <= cur || e.Base >= r.End() {
-			continue
-		}
-		if e.Base > cur {
-			out = append(out, Range{cur, e.Base - cur})
-		}
-		cur = max(cur, e.End())
-	}
-	if cur < r.End() {
-		out = append(out, Range{cur, r.End() - cur})
-	}
-	return out
-}
 
 // Layout returns the storage layout.
 func (s *Snapshot) Layout() Layout { return s.layout }

@@ -18,6 +18,7 @@ import (
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 func main() {
@@ -45,7 +46,7 @@ func main() {
 			case kernel.DMAWhole:
 				return dma.Window(nil)
 			default:
-				return kernel.RoundOut(dma.InUse(nil), dmaRoundOut, dmaWindow)
+				return memrange.Set(dma.InUse(nil)).RoundOut(dmaRoundOut, dmaWindow)
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
