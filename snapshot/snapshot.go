@@ -683,41 +683,35 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
+	budget, ended := s.capture(budget)
+	if ended || budget > 0 && s.Phase() == PhaseCapturing {
+		return false, nil
+	}
+	return s.hash(budget), nil
+}
+
+// capture is the drain's first phase: it visits the captured pages in
+// order, copying each one no fault has copied (up to budget pages) and
+// making finished runs writable. It returns the budget left and whether
+// this call ended the phase (every page visited: hashing starts).
+func (s *Snapshot) capture(budget int) (int, bool) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
-			// Every page was visited, but a fault on another CPU may still
-			// be copying one (FaultCopy): the hashing phase waits for it.
-			s.flushRun()
-			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
-			clear(h[hdrState : hdrState+4])
-			s.root.Write(h)
-			s.phase.Store(uint32(PhaseHashing))
-			return false, nil
+			s.endCapture()
+			return budget, true
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
-		if s.state(i) == pageUncopied && s.cfg.DrainUninterrupted {
-			// Nothing on this CPU can write captured memory during the
-			// copy: claim the page like a fault handler and copy it once;
-			// faults on other CPUs see FaultCopy and retry.
+		if s.state(i) == pageUncopied {
 			budget--
-			if s.casState(i, pageUncopied, pageFaultCopy) {
-				s.mem.Copy(s.slot(i), pa, s.ps)
-				s.setState(i, pageCopied)
-				s.drained.Add(1)
+			var copied bool
+			if s.cfg.DrainUninterrupted {
+				copied = s.copyClaimed(i, pa)
 			} else {
-				s.discards.Add(1)
+				copied = s.copyViaScratch(i, pa)
 			}
-		} else if s.state(i) == pageUncopied {
-			budget--
-			scratch := s.base + l.ScratchOff
-			s.mem.Copy(scratch, pa, s.ps)
-			if s.casState(i, pageUncopied, pageDrainWrite) {
-				// No fault took the page during the scratch copy, so it
-				// was protected throughout: scratch holds its Start content.
-				s.mem.Copy(s.slot(i), scratch, s.ps)
-				s.setState(i, pageCopied)
+			if copied {
 				s.drained.Add(1)
 			} else {
 				s.discards.Add(1)
@@ -729,40 +723,97 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			s.flushRun()
 		}
 	}
-	if budget > 0 && s.Phase() == PhaseCapturing {
-		return false, nil
+	return budget, false
+}
+
+// copyClaimed is the drain's copy when nothing on this CPU can write
+// captured memory during the copy (Config.DrainUninterrupted): it claims
+// page i like a fault handler and copies it once; faults on other CPUs see
+// FaultCopy and retry. It reports whether it copied the page (false: a
+// fault took it first).
+func (s *Snapshot) copyClaimed(i, pa uint64) bool {
+	if !s.casState(i, pageUncopied, pageFaultCopy) {
+		return false
 	}
+	s.mem.Copy(s.slot(i), pa, s.ps)
+	s.setState(i, pageCopied)
+	return true
+}
+
+// copyViaScratch is the drain's copy when a write (and its fault) may
+// interrupt it: the page goes to the scratch page first and is kept only
+// if no fault took it meanwhile. It reports whether it copied the page.
+func (s *Snapshot) copyViaScratch(i, pa uint64) bool {
+	scratch := s.base + s.layout.ScratchOff
+	s.mem.Copy(scratch, pa, s.ps)
+	if !s.casState(i, pageUncopied, pageDrainWrite) {
+		return false
+	}
+	// No fault took the page during the scratch copy, so it was protected
+	// throughout: scratch holds its Start content.
+	s.mem.Copy(s.slot(i), scratch, s.ps)
+	s.setState(i, pageCopied)
+	return true
+}
+
+// endCapture ends the capture phase: every page was visited, but a fault
+// on another CPU may still be copying one (FaultCopy); the hashing phase
+// waits for it. The root hash starts with the header, its state zeroed.
+func (s *Snapshot) endCapture() {
+	s.flushRun()
+	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
+	clear(h[hdrState : hdrState+4])
+	s.root.Write(h)
+	s.phase.Store(uint32(PhaseHashing))
+}
+
+// hash is the drain's second phase: it hashes copied pages in order into
+// the manifest and the root hash (up to budget pages), then completes the
+// snapshot. It reports whether the snapshot is complete.
+func (s *Snapshot) hash(budget int) bool {
 	for budget > 0 && s.Phase() == PhaseHashing {
-		if s.hashNext == l.NumPages {
-			// Every page is copied (the loop below saw each one Copied):
-			// make all captured memory writable, including pages a racing
-			// push-down or an empty pool left protected.
-			for _, r := range s.ranges {
-				_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
-				f.Ignore() // covered by the InvalidateAll below
-			}
-			s.tlb.InvalidateAll()
-			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
-			s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
-			s.phase.Store(uint32(PhaseDone))
-			return true, nil
+		if s.hashNext == s.layout.NumPages {
+			s.complete()
+			return true
 		}
 		i := s.hashNext
 		if s.state(i) != pageCopied {
 			// A fault on another CPU still copying it (host only).
-			return false, nil
+			return false
 		}
 		budget--
-		s.mem.Read(s.slot(i), s.buf)
-		s.page.Reset()
-		s.page.Write(s.buf)
-		sum := s.page.Sum(s.sum[:0]) // reused digest and buffer: no allocation
-		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum)
-		s.root.Write(sum)
-		s.hashed.Add(1)
+		s.hashPage(i)
 		s.hashNext++
 	}
-	return s.Phase() == PhaseDone, nil
+	return s.Phase() == PhaseDone
+}
+
+// hashPage writes page i's digest to the manifest and into the root hash,
+// with the reused digest and buffer: no allocation.
+func (s *Snapshot) hashPage(i uint64) {
+	s.mem.Read(s.slot(i), s.buf)
+	s.page.Reset()
+	s.page.Write(s.buf)
+	sum := s.page.Sum(s.sum[:0])
+	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
+	s.root.Write(sum)
+	s.hashed.Add(1)
+}
+
+// complete finishes a snapshot whose every page is copied and hashed: it
+// makes all captured memory writable, including pages a racing push-down
+// or an empty pool left protected, writes the root hash and the complete
+// header.
+func (s *Snapshot) complete() {
+	l := &s.layout
+	for _, r := range s.ranges {
+		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
+		f.Ignore() // covered by the InvalidateAll below
+	}
+	s.tlb.InvalidateAll()
+	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+	s.phase.Store(uint32(PhaseDone))
 }
 
 // flushRun makes the pages drained since the last flush, [runStart,
@@ -779,8 +830,8 @@ func (s *Snapshot) flushRun() {
 			j++
 		}
 		if j > i {
-			// An error (empty pool) leaves pages protected: the final
-			// UnprotectRange in DrainStep retries them.
+			// An error (empty pool) leaves pages protected: complete's
+			// UnprotectRange retries them.
 			_, f, _ := s.tables.UnprotectRange(mmu.VA(s.pageAddr(i)), (j-i)*s.ps)
 			f.Apply(s.tlb)
 		}
