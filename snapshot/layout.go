@@ -306,9 +306,15 @@ const (
 )
 
 // pageState extracts the 2-bit state of page bit i (0..31) from a map word.
+// Fault path (through state).
+//
+//go:nosplit
 func pageState(w uint64, i uint) uint64 { return (w>>i)&1 | (w>>(32+i)&1)<<1 }
 
-// withState returns w with page bit i set to state s.
+// withState returns w with page bit i set to state s. Fault path (through
+// casState).
+//
+//go:nosplit
 func withState(w uint64, i uint, s uint64) uint64 {
 	w &^= 1<<i | 1<<(32+i)
 	return w | (s&1)<<i | (s>>1)<<(32+i)
