@@ -63,6 +63,6 @@
 // RNG.Quiesce: the device holds no buffer, so it writes nothing) and
 // resume them after; they then write during the rest of the capture.
 //
-// Ranges are snapshot.Range values, page-aligned to PageSize (4 KiB, the
+// Ranges are memrange.Range values, page-aligned to PageSize (4 KiB, the
 // snapshot's copy granularity on amd64 and arm64 with 4 KiB granules).
 package dma

@@ -1,10 +1,6 @@
 package dma
 
-import (
-	"slices"
-
-	"github.com/pagesnap/pagesnap/snapshot"
-)
+import "github.com/pagesnap/pagesnap/memrange"
 
 // PageSize is the granularity of every range this package returns.
 const PageSize = 4096
@@ -13,10 +9,10 @@ const PageSize = 4096
 // empty range at the page holding base. The last page of the 64-bit address
 // space is never included (its end is not representable); no physical
 // memory lies there.
-func Page(base, size uint64) snapshot.Range {
+func Page(base, size uint64) memrange.Range {
 	start := base &^ (PageSize - 1)
 	if size == 0 {
-		return snapshot.Range{Base: start}
+		return memrange.Range{Base: start}
 	}
 	last := base + size - 1
 	if last < base { // wraps past the top of the address space
@@ -26,51 +22,34 @@ func Page(base, size uint64) snapshot.Range {
 	if end == 0 { // last is in the top page: leave that page out
 		end = ^uint64(PageSize - 1)
 	}
-	return snapshot.Range{Base: start, Size: end - start}
+	return memrange.Range{Base: start, Size: end - start}
 }
 
 // Pages rounds every range out to whole pages, drops empty ones, sorts them
 // and merges overlapping or adjacent ones.
-func Pages(rs []snapshot.Range) []snapshot.Range {
-	out := make([]snapshot.Range, 0, len(rs))
+func Pages(rs []memrange.Range) []memrange.Range {
+	out := make([]memrange.Range, 0, len(rs))
 	for _, r := range rs {
 		if p := Page(r.Base, r.Size); p.Size != 0 {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b snapshot.Range) int {
-		switch {
-		case a.Base < b.Base:
-			return -1
-		case a.Base > b.Base:
-			return 1
-		}
-		return 0
-	})
-	merged := out[:0]
-	for _, r := range out {
-		if k := len(merged) - 1; k >= 0 && r.Base <= merged[k].End() {
-			merged[k].Size = max(merged[k].End(), r.End()) - merged[k].Base
-			continue
-		}
-		merged = append(merged, r)
-	}
-	return merged
+	return memrange.MergeInPlace(out)
 }
 
 // Blocks converts allocated blocks, address to size as returned by tamago's
 // dma.Region.UsedBlocks, to sorted, merged page ranges.
-func Blocks(used map[uint]uint) []snapshot.Range {
-	rs := make([]snapshot.Range, 0, len(used))
+func Blocks(used map[uint]uint) []memrange.Range {
+	rs := make([]memrange.Range, 0, len(used))
 	for addr, size := range used {
-		rs = append(rs, snapshot.Range{Base: uint64(addr), Size: uint64(size)})
+		rs = append(rs, memrange.Range{Base: uint64(addr), Size: uint64(size)})
 	}
 	return Pages(rs)
 }
 
 // Count returns the number of pages in rs, which must be page-aligned and
 // disjoint (as returned by Pages).
-func Count(rs []snapshot.Range) uint64 {
+func Count(rs []memrange.Range) uint64 {
 	var n uint64
 	for _, r := range rs {
 		n += r.Size / PageSize
@@ -80,22 +59,14 @@ func Count(rs []snapshot.Range) uint64 {
 
 // Covered reports whether every byte of r lies in cover, which must be
 // sorted and merged (as returned by Pages). An empty r is always covered.
-func Covered(cover []snapshot.Range, r snapshot.Range) bool {
-	if r.Size == 0 {
-		return true
-	}
-	for _, c := range cover {
-		if c.Contains(r.Base) {
-			return r.End()-c.Base <= c.Size
-		}
-	}
-	return false
+func Covered(cover []memrange.Range, r memrange.Range) bool {
+	return memrange.Set(cover).Covers(r)
 }
 
 // Uncovered returns the ranges of rs, in order, that are not entirely in
 // cover (sorted and merged): nil when cover covers them all.
-func Uncovered(cover, rs []snapshot.Range) []snapshot.Range {
-	var out []snapshot.Range
+func Uncovered(cover, rs []memrange.Range) []memrange.Range {
+	var out []memrange.Range
 	for _, r := range rs {
 		if !Covered(cover, r) {
 			out = append(out, r)

@@ -4,10 +4,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/pagesnap/pagesnap/snapshot"
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
-type R = snapshot.Range
+type R = memrange.Range
 
 func TestPage(t *testing.T) {
 	for _, c := range []struct {

@@ -5,7 +5,7 @@ package dma
 import (
 	tdma "github.com/usbarmory/tamago/dma"
 
-	"github.com/pagesnap/pagesnap/snapshot"
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // region returns r, or tamago's global DMA region when r is nil.
@@ -19,18 +19,18 @@ func region(r *tdma.Region) *tdma.Region {
 // Window returns the whole DMA region r (nil: tamago's global region),
 // rounded out to whole pages: everything a device could be told about. It
 // returns nil when the region is not initialized.
-func Window(r *tdma.Region) []snapshot.Range {
+func Window(r *tdma.Region) []memrange.Range {
 	if r = region(r); r == nil {
 		return nil
 	}
-	return Pages([]snapshot.Range{{Base: uint64(r.Start()), Size: uint64(r.Size())}})
+	return Pages([]memrange.Range{{Base: uint64(r.Start()), Size: uint64(r.Size())}})
 }
 
 // InUse returns the blocks of r (nil: tamago's global region) allocated
 // right now, rounded out to whole pages, sorted and merged: every ring and
 // buffer a device can currently have been told about. It returns nil when
 // the region is not initialized.
-func InUse(r *tdma.Region) []snapshot.Range {
+func InUse(r *tdma.Region) []memrange.Range {
 	if r = region(r); r == nil {
 		return nil
 	}

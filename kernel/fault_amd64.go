@@ -162,10 +162,10 @@ func mapped(va uint64) bool {
 	if faultTables == nil {
 		return false
 	}
-	if _, err := faultTables.LeafSize(va); err != nil {
+	if _, err := faultTables.LeafSize(mmu.VA(va)); err != nil {
 		return false
 	}
-	_, err := faultTables.LeafSize(va + 7)
+	_, err := faultTables.LeafSize(mmu.VA(va + 7))
 	return err == nil
 }
 

@@ -25,18 +25,14 @@
 #define DFSC_KIND	0x3c	// DFSC bits 5:2
 #define DFSC_PERM	0x0c	// 0b0011xx: permission fault, level in bits 1:0
 
-// Frame on the fault stack (FRAME bytes, 16-byte aligned): ELR_EL1 and
-// SPSR_EL1, FPCR and FPSR, X2-X30, Q0-Q31 (the Go code called may use the
-// SIMD registers: they are the interrupted code's), and at the top X0 and
-// X1, which entry 0 saves below SP before the frame exists.
-#define F_ELR	0
-#define F_FPCR	16
-#define F_X2	32
-#define F_X30	256
-#define F_FROM	264	/* 0: entry 0 (SP_EL0), 1: entry 4 (SP_EL1) */
-#define F_Q	272
-#define FRAME	800
-#define F_X0	(FRAME-16)
+// Frame on the fault stack (FRAME bytes, 16-byte aligned): abortFrame
+// (abortframe_arm64.go) — ELR_EL1 and SPSR_EL1, FPCR and FPSR, X2-X30,
+// Q0-Q31 (the Go code called may use the SIMD registers: they are the
+// interrupted code's), and at the top X0 and X1, which entry 0 saves below
+// SP before the frame exists. Offsets and the unrolled save/restore
+// sequences are generated: fault_arm64.h.
+#include "fault_arm64.h"
+
 // Below the frame: the ABI0 call frame of dataAbort(esr, far uint64) bool:
 // saved LR slot at 0, esr at 8, far at 16, result at 24.
 #define CALLFRAME	32
@@ -111,43 +107,14 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	SUB	$FRAME, R0
 	MOVD	R0, RSP
 	MOVD	R1, F_FROM(RSP)
-	STP	(R2, R3), (F_X2+0*16)(RSP)
-	STP	(R4, R5), (F_X2+1*16)(RSP)
-	STP	(R6, R7), (F_X2+2*16)(RSP)
-	STP	(R8, R9), (F_X2+3*16)(RSP)
-	STP	(R10, R11), (F_X2+4*16)(RSP)
-	STP	(R12, R13), (F_X2+5*16)(RSP)
-	STP	(R14, R15), (F_X2+6*16)(RSP)
-	STP	(R16, R17), (F_X2+7*16)(RSP)
-	STP	(R18_PLATFORM, R19), (F_X2+8*16)(RSP)
-	STP	(R20, R21), (F_X2+9*16)(RSP)
-	STP	(R22, R23), (F_X2+10*16)(RSP)
-	STP	(R24, R25), (F_X2+11*16)(RSP)
-	STP	(R26, R27), (F_X2+12*16)(RSP)
-	STP	(g, R29), (F_X2+13*16)(RSP)
-	MOVD	R30, F_X30(RSP)
+	SAVE_X2_X30
 	MRS	ELR_EL1, R0
 	MRS	SPSR_EL1, R1
 	STP	(R0, R1), F_ELR(RSP)
 	MRS	FPCR, R0
 	MRS	FPSR, R1
 	STP	(R0, R1), F_FPCR(RSP)
-	FSTPQ	(F0, F1), (F_Q+0*32)(RSP)
-	FSTPQ	(F2, F3), (F_Q+1*32)(RSP)
-	FSTPQ	(F4, F5), (F_Q+2*32)(RSP)
-	FSTPQ	(F6, F7), (F_Q+3*32)(RSP)
-	FSTPQ	(F8, F9), (F_Q+4*32)(RSP)
-	FSTPQ	(F10, F11), (F_Q+5*32)(RSP)
-	FSTPQ	(F12, F13), (F_Q+6*32)(RSP)
-	FSTPQ	(F14, F15), (F_Q+7*32)(RSP)
-	FSTPQ	(F16, F17), (F_Q+8*32)(RSP)
-	FSTPQ	(F18, F19), (F_Q+9*32)(RSP)
-	FSTPQ	(F20, F21), (F_Q+10*32)(RSP)
-	FSTPQ	(F22, F23), (F_Q+11*32)(RSP)
-	FSTPQ	(F24, F25), (F_Q+12*32)(RSP)
-	FSTPQ	(F26, F27), (F_Q+13*32)(RSP)
-	FSTPQ	(F28, F29), (F_Q+14*32)(RSP)
-	FSTPQ	(F30, F31), (F_Q+15*32)(RSP)
+	SAVE_Q0_Q31
 
 	MRS	ESR_EL1, R0
 	MRS	FAR_EL1, R1
@@ -158,22 +125,7 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVBU	24(RSP), R0
 	ADD	$CALLFRAME, RSP
 
-	FLDPQ	(F_Q+0*32)(RSP), (F0, F1)
-	FLDPQ	(F_Q+1*32)(RSP), (F2, F3)
-	FLDPQ	(F_Q+2*32)(RSP), (F4, F5)
-	FLDPQ	(F_Q+3*32)(RSP), (F6, F7)
-	FLDPQ	(F_Q+4*32)(RSP), (F8, F9)
-	FLDPQ	(F_Q+5*32)(RSP), (F10, F11)
-	FLDPQ	(F_Q+6*32)(RSP), (F12, F13)
-	FLDPQ	(F_Q+7*32)(RSP), (F14, F15)
-	FLDPQ	(F_Q+8*32)(RSP), (F16, F17)
-	FLDPQ	(F_Q+9*32)(RSP), (F18, F19)
-	FLDPQ	(F_Q+10*32)(RSP), (F20, F21)
-	FLDPQ	(F_Q+11*32)(RSP), (F22, F23)
-	FLDPQ	(F_Q+12*32)(RSP), (F24, F25)
-	FLDPQ	(F_Q+13*32)(RSP), (F26, F27)
-	FLDPQ	(F_Q+14*32)(RSP), (F28, F29)
-	FLDPQ	(F_Q+15*32)(RSP), (F30, F31)
+	RESTORE_Q0_Q31
 	LDP	F_FPCR(RSP), (R1, R2)
 	MSR	R1, FPCR
 	MSR	R2, FPSR
@@ -181,20 +133,7 @@ TEXT ·abortEntry(SB),NOSPLIT|NOFRAME,$0
 	MSR	R1, ELR_EL1
 	MSR	R2, SPSR_EL1
 	// R0 holds the result until the end; R1 and R2 are reloaded last.
-	LDP	(F_X2+1*16)(RSP), (R4, R5)
-	LDP	(F_X2+2*16)(RSP), (R6, R7)
-	LDP	(F_X2+3*16)(RSP), (R8, R9)
-	LDP	(F_X2+4*16)(RSP), (R10, R11)
-	LDP	(F_X2+5*16)(RSP), (R12, R13)
-	LDP	(F_X2+6*16)(RSP), (R14, R15)
-	LDP	(F_X2+7*16)(RSP), (R16, R17)
-	LDP	(F_X2+8*16)(RSP), (R18_PLATFORM, R19)
-	LDP	(F_X2+9*16)(RSP), (R20, R21)
-	LDP	(F_X2+10*16)(RSP), (R22, R23)
-	LDP	(F_X2+11*16)(RSP), (R24, R25)
-	LDP	(F_X2+12*16)(RSP), (R26, R27)
-	LDP	(F_X2+13*16)(RSP), (g, R29)
-	MOVD	F_X30(RSP), R30
+	RESTORE_X4_X30
 	LDP	(F_X2+0*16)(RSP), (R2, R3)
 	// Pop the frame (through R1, as above); X0 and X1 are then just
 	// below SP, where entry 0 saved them: nothing else runs on this

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"github.com/pagesnap/pagesnap/board/ioport"
+	"github.com/pagesnap/pagesnap/memrange"
 	"strings"
 )
 
@@ -90,5 +91,5 @@ func RAMRanges() ([]Range, error) {
 	if len(rs) == 0 {
 		return nil, errors.New("fw_cfg: etc/e820 lists no RAM")
 	}
-	return sortRanges(rs), nil
+	return memrange.Sort(rs), nil
 }

@@ -159,7 +159,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}
-	t := &mmu.Tables{Arch: arch, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
+	t := &mmu.Tables{Arch: arch, Mem: mem, Root: mmu.PA(root), Pool: mmu.NewPool(poolBase, tablePoolSize)}
 	if poolBase+tablePoolSize > m.DrainStackTop-drainStackSize-guardPageSize {
 		return errors.New("memory: reserved region too small for the table pool")
 	}
@@ -177,7 +177,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		}
 		for p := a; p < a+hugePage; p += 4096 {
 			if !slices.Contains(m.Guards, p) {
-				if err := t.Map(p, p, 4096, 4096, 0); err != nil {
+				if err := t.Map(mmu.VA(p), mmu.PA(p), 4096, 4096, 0); err != nil {
 					return err
 				}
 			}
@@ -191,7 +191,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 		if inRAM(m.RAM, Range{Base: a, Size: hugePage}) {
 			attrs = 0
 		}
-		if err := t.Map(a, a, hugePage, hugePage, attrs); err != nil {
+		if err := t.Map(mmu.VA(a), mmu.PA(a), hugePage, hugePage, attrs); err != nil {
 			return err
 		}
 	}
@@ -202,7 +202,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 			if guarded(a) {
 				continue
 			}
-			if err := t.Map(a, a, hugePage, hugePage, 0); err != nil {
+			if err := t.Map(mmu.VA(a), mmu.PA(a), hugePage, hugePage, 0); err != nil {
 				return err
 			}
 		}

@@ -28,7 +28,7 @@ func Setup(dma Range) (*Machine, error) {
 		return nil, fmt.Errorf("page tables: %w", err)
 	}
 	flags := cli()
-	writeCR3(m.Tables.Root)
+	writeCR3(uint64(m.Tables.Root))
 	setCR0WP()
 	faultTables = m.Tables
 	faultStackTop, nestedStackTop = m.FaultStackTop, m.NestedStackTop

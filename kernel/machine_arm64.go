@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/mmu"
 )
 
@@ -66,7 +67,7 @@ func RAMRanges() ([]Range, error) {
 	for _, b := range banks {
 		ram = append(ram, Range{Base: b.Start, Size: b.Size})
 	}
-	return sortRanges(ram), nil
+	return memrange.Sort(ram), nil
 }
 
 // Setup plans memory for a runtime whose memory ends at the DMA window dma,
@@ -94,7 +95,7 @@ func Setup(dma Range) (*Machine, error) {
 	flags := cli()
 	setSPEL1(m.FaultStackTop)
 	setVBAR(snapVectorsAddr())
-	switchTables(m.Tables.Root, tcrEL1, mairEL1)
+	switchTables(uint64(m.Tables.Root), tcrEL1, mairEL1)
 	restoreFlags(flags)
 	setupIRQ(m)
 	return m, nil
@@ -116,7 +117,7 @@ func (m *Machine) buildTablesARM64() error {
 	for off := uint64(0); off < 4096; off += 8 {
 		mem.Store64(root+off, 0)
 	}
-	t := &mmu.Tables{Arch: mmu.ARM64, Mem: mem, Root: root, Pool: mmu.NewPool(poolBase, tablePoolSize)}
+	t := &mmu.Tables{Arch: mmu.ARM64, Mem: mem, Root: mmu.PA(root), Pool: mmu.NewPool(poolBase, tablePoolSize)}
 	if err := t.Map(hugePage, hugePage, lowDevicesEnd-hugePage, hugePage, leafDevice); err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func (m *Machine) buildTablesARM64() error {
 		}
 		// Captured RAM: 4 KiB pages.
 		if c := min(hi, capturedEnd); lo < c {
-			if err := t.Map(lo, lo, c-lo, 4096, leafNormal); err != nil {
+			if err := t.Map(mmu.VA(lo), mmu.PA(lo), c-lo, 4096, leafNormal); err != nil {
 				return err
 			}
 			lo = c
@@ -154,18 +155,18 @@ func mapRAM(t *mmu.Tables, lo, hi uint64) error {
 	}
 	a, b := alignUp(lo, hugePage), hi&^(hugePage-1)
 	if a >= b {
-		return t.Map(lo, lo, hi-lo, 4096, leafNormal)
+		return t.Map(mmu.VA(lo), mmu.PA(lo), hi-lo, 4096, leafNormal)
 	}
 	if lo < a {
-		if err := t.Map(lo, lo, a-lo, 4096, leafNormal); err != nil {
+		if err := t.Map(mmu.VA(lo), mmu.PA(lo), a-lo, 4096, leafNormal); err != nil {
 			return err
 		}
 	}
-	if err := t.Map(a, a, b-a, hugePage, leafNormal); err != nil {
+	if err := t.Map(mmu.VA(a), mmu.PA(a), b-a, hugePage, leafNormal); err != nil {
 		return err
 	}
 	if b < hi {
-		return t.Map(b, b, hi-b, 4096, leafNormal)
+		return t.Map(mmu.VA(b), mmu.PA(b), hi-b, 4096, leafNormal)
 	}
 	return nil
 }

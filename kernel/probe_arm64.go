@@ -6,6 +6,7 @@ import (
 	"errors"
 	"unsafe"
 
+	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -53,7 +54,7 @@ func (c *Controller) WriteProbe() (ProbeResult, error) {
 	}
 	addr := alignUp(uint64(uintptr(unsafe.Pointer(&probePage[0]))), 4096)
 	v := 0x0123456789abcdef ^ s.Instant()
-	w, err := c.M.Tables.Walk(addr)
+	w, err := c.M.Tables.Walk(mmu.VA(addr))
 	if err != nil {
 		return r, err
 	}
@@ -61,7 +62,7 @@ func (c *Controller) WriteProbe() (ProbeResult, error) {
 	f0 := s.Stats().Faults
 	r.Changed = writeProbe(addr, v)
 	r.Faults = s.Stats().Faults - f0
-	if w, err = c.M.Tables.Walk(addr); err != nil {
+	if w, err = c.M.Tables.Walk(mmu.VA(addr)); err != nil {
 		return r, err
 	}
 	r.Writable = w.Writable

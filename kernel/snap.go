@@ -13,6 +13,7 @@ import (
 
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/irq"
+	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -459,9 +460,11 @@ func (c *Controller) log(format string, args ...any) {
 // machine with the fault report.
 func (c *Controller) keepStorage() error {
 	st := c.M.Storage
-	if _, _, err := c.M.Tables.Protect(st.Base, st.Size); err != nil {
+	_, f, err := c.M.Tables.Protect(mmu.VA(st.Base), st.Size)
+	if err != nil {
 		return err
 	}
+	f.Ignore() // covered by the InvalidateAll below, issued in every case
 	TLB{}.InvalidateAll()
 	c.kept.Store(true)
 	return nil
@@ -470,9 +473,11 @@ func (c *Controller) keepStorage() error {
 // releaseStorage makes the storage writable again.
 func (c *Controller) releaseStorage() error {
 	st := c.M.Storage
-	if _, _, err := c.M.Tables.UnprotectRange(st.Base, st.Size); err != nil {
+	_, f, err := c.M.Tables.UnprotectRange(mmu.VA(st.Base), st.Size)
+	if err != nil {
 		return err
 	}
+	f.Ignore() // covered by the InvalidateAll below, issued in every case
 	TLB{}.InvalidateAll()
 	c.kept.Store(false)
 	return nil
@@ -508,7 +513,7 @@ func (c *Controller) Protected() (captured, storage uint64, err error) {
 	count := func(r Range) (uint64, error) {
 		var n uint64
 		for pa := r.Base; pa < r.End(); pa += 4096 {
-			w, err := c.M.Tables.Walk(pa)
+			w, err := c.M.Tables.Walk(mmu.VA(pa))
 			if err != nil {
 				return n, fmt.Errorf("snap: page %#x: %w", pa, err)
 			}

@@ -37,6 +37,16 @@
 // happens, only permission changes of valid entries, which need no
 // break-before-make.
 //
+// One traversal (walk, walker.go) serves every operation — Walk, LeafSize,
+// Protect, UnprotectRange, Unprotect, UnprotectLeaf, Map — with a visitor
+// holding the operation's policy (requiresSplit, visit); split and
+// pushDown are the one-table primitives the visitors use. Addresses are
+// typed (VA, PA) so they cannot be swapped, and every operation that
+// changes a mapping returns a Flush, the TLB invalidation it requires,
+// which the caller applies (Flush.Apply) or drops on purpose
+// (Flush.Ignore); internal/flushcheck fails the tests when one is
+// discarded.
+//
 // Unprotect and everything it calls is //go:nosplit, allocates nothing,
 // stores no heap pointers and takes no locks: it runs in the write-fault
 // handler (see package snapshot for why each rule holds).

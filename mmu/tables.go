@@ -1,6 +1,9 @@
 package mmu
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // PageSize is the smallest page: 4 KiB.
 const PageSize = 4096
@@ -47,6 +50,58 @@ const (
 	InvalAll
 )
 
+// VA is a virtual address: what the page tables translate.
+type VA uint64
+
+// PA is a physical address: what they translate to, and where tables live.
+type PA uint64
+
+// Invalidator issues TLB invalidations (implemented by the kernel's TLB and
+// the simulator's CPUs). Its methods run in the fault path: //go:nosplit,
+// no allocation, no locks.
+type Invalidator interface {
+	// InvalidatePage drops every translation of the page at va
+	// (INVLPG / TLBI VAAE1IS; DSB ISH; ISB).
+	InvalidatePage(va uint64)
+	// InvalidateAll drops every translation, global ones included (CR4.PGE
+	// toggled twice / TLBI VMALLE1IS; DSB ISH; ISB).
+	InvalidateAll()
+}
+
+// Flush is the TLB invalidation an operation that changed mappings
+// requires before its effect is certain to be seen (the mmu analogue of a
+// must-use value). Every Flush returned must be applied (Apply) or dropped
+// on purpose (Ignore, saying why); internal/flushcheck, run by the tests,
+// fails when a Flush result is discarded.
+type Flush struct {
+	kind Invalidation
+	va   VA
+}
+
+// Kind returns the invalidation f stands for.
+//
+//go:nosplit
+func (f Flush) Kind() Invalidation { return f.kind }
+
+// Apply issues the invalidation f stands for (none, one page, or all).
+// Fault path: nosplit, no allocation.
+//
+//go:nosplit
+func (f Flush) Apply(tlb Invalidator) {
+	switch f.kind {
+	case InvalPage:
+		tlb.InvalidatePage(uint64(f.va))
+	case InvalAll:
+		tlb.InvalidateAll()
+	}
+}
+
+// Ignore drops f on purpose; the caller's comment says which invalidation
+// covers it.
+//
+//go:nosplit
+func (f Flush) Ignore() {}
+
 // levelSize returns the bytes mapped by one entry at level.
 //
 //go:nosplit
@@ -61,8 +116,8 @@ func index(va uint64, level int) uint64 { return va >> (12 + 9*uint(3-level)) & 
 type Tables struct {
 	Arch Arch
 	Mem  PhysMem
-	Root uint64 // physical address of the level-0 table (CR3 / TTBR0_EL1 base)
-	Pool *Pool  // pages for new tables (splits); may be nil if never needed
+	Root PA    // physical address of the level-0 table (CR3 / TTBR0_EL1 base)
+	Pool *Pool // pages for new tables (splits); may be nil if never needed
 }
 
 // The per-format entry primitives. A switch on Arch rather than an interface
@@ -261,14 +316,14 @@ func (t *Tables) pushDown(tab uint64, level int) {
 // (taking table pages from Pool). It fails with ErrNotMapped, ErrReadOnly
 // (the page was read-only before Protect) or ErrPoolEmpty (then nothing was
 // made writable that was not before; UnprotectLeaf makes the whole large
-// page writable instead). The caller must issue the returned invalidation
-// (InvalPage: a stale read-only TLB entry would fault again on arm64).
+// page writable instead). The caller must apply the returned Flush (a page
+// invalidation: a stale read-only TLB entry would fault again on arm64).
 //
 // Runs in the write-fault handler: nosplit, no allocation, no locks.
 //
 //go:nosplit
-func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
-	return t.unprotect(va, true)
+func (t *Tables) Unprotect(va VA) (Flush, error) {
+	return t.unprotect(va, false)
 }
 
 // UnprotectLeaf is Unprotect without splits: it makes the whole page or
@@ -276,109 +331,65 @@ func (t *Tables) Unprotect(va uint64) (Invalidation, error) {
 // may be written. Fault path: nosplit, no allocation, no locks.
 //
 //go:nosplit
-func (t *Tables) UnprotectLeaf(va uint64) (Invalidation, error) {
-	return t.unprotect(va, false)
+func (t *Tables) UnprotectLeaf(va VA) (Flush, error) {
+	return t.unprotect(va, true)
 }
 
 //go:nosplit
-func (t *Tables) unprotect(va uint64, split bool) (Invalidation, error) {
-	tab := t.Root
-	for level := 0; level < Levels; level++ {
-		ea := tab + 8*index(va, level)
-		for {
-			e := t.Mem.Load64(ea)
-			if !t.valid(e, level) {
-				return InvalNone, ErrNotMapped
-			}
-			if t.writable(e, level) {
-				if t.leaf(e, level) {
-					return InvalPage, nil
-				}
-				tab = t.next(e)
-				break
-			}
-			if !t.ours(e, level) {
-				return InvalNone, ErrReadOnly
-			}
-			if t.leaf(e, level) {
-				if level == Levels-1 || !split {
-					if ok, _, _ := t.release(ea, e, level); ok {
-						return InvalPage, nil
-					}
-					continue
-				}
-				if _, err := t.split(ea, e, level); err != nil {
-					return InvalNone, err
-				}
-				continue // re-read: now a writable table entry
-			}
-			t.pushDown(t.next(e), level+1)
-			if ok, _, _ := t.release(ea, e, level); !ok {
-				continue
-			}
-			tab = t.next(e)
-			break
-		}
+func (t *Tables) unprotect(va VA, noSplit bool) (Flush, error) {
+	v := visitor{op: opRelease, strict: true, noSplit: noSplit}
+	lo := uint64(va) & (1<<48 - 1) &^ (PageSize - 1)
+	t.walk(&v, lo, lo+PageSize)
+	if v.fail != failNone {
+		return Flush{}, v.fail.err()
 	}
-	return InvalPage, nil // not reached: level 3 entries are leaves
+	return Flush{kind: InvalPage, va: va}, nil
 }
 
 // Walk is the result of translating one address.
 type Walk struct {
 	Level    int            // level of the leaf entry
 	Size     uint64         // bytes mapped by the leaf (4 KiB, 2 MiB or 1 GiB)
-	PA       uint64         // physical address of va
+	PA       PA             // physical address of va
 	Leaf     uint64         // the leaf entry
 	Entries  [Levels]uint64 // entries on the path, Entries[0..Level]
 	Writable bool           // writes allowed by every level
 }
 
-// Walk translates va. It fails with ErrNotMapped if some entry on the path
-// is invalid.
+// Walk translates va (bits 63:48 are ignored). It fails with ErrNotMapped
+// if some entry on the path is invalid.
 //
 //go:nosplit
-func (t *Tables) Walk(va uint64) (w Walk, err error) {
-	tab := t.Root
+func (t *Tables) Walk(va VA) (w Walk, err error) {
 	w.Writable = true
-	for level := 0; level < Levels; level++ {
-		e := t.Mem.Load64(tab + 8*index(va, level))
-		if !t.valid(e, level) {
-			return w, ErrNotMapped
-		}
-		w.Entries[level] = e
-		w.Writable = w.Writable && t.writable(e, level)
-		if t.leaf(e, level) {
-			w.Level, w.Size, w.Leaf = level, levelSize(level), e
-			w.PA = t.next(e)&^(w.Size-1) | va&(w.Size-1)
-			return w, nil
-		}
-		tab = t.next(e)
+	v := visitor{op: opLookup, w: &w}
+	a := uint64(va) & (1<<48 - 1)
+	t.walk(&v, a, a+1)
+	if v.fail != failNone {
+		return w, v.fail.err()
 	}
-	return w, ErrNotMapped // not reached
+	w.Level, w.Size, w.Leaf = int(v.level), levelSize(int(v.level)), v.leaf
+	w.PA = PA(t.next(v.leaf)&^(w.Size-1) | uint64(va)&(w.Size-1))
+	return w, nil
 }
 
 // LeafSize returns the size of the page mapping va (4 KiB, 2 MiB or 1 GiB).
+// A lean Walk: Walk's result struct would cost the fault path's small
+// stack 100 bytes.
 //
 //go:nosplit
-func (t *Tables) LeafSize(va uint64) (uint64, error) {
-	// A lean walk: Walk's result struct would cost the fault path's
-	// small stack 100 bytes.
-	tab := t.Root
-	for level := 0; level < Levels; level++ {
-		e := t.Mem.Load64(tab + 8*index(va, level))
-		if !t.valid(e, level) {
-			return 0, ErrNotMapped
-		}
-		if t.leaf(e, level) {
-			return levelSize(level), nil
-		}
-		tab = t.next(e)
+func (t *Tables) LeafSize(va VA) (uint64, error) {
+	v := visitor{op: opLookup}
+	a := uint64(va) & (1<<48 - 1)
+	t.walk(&v, a, a+1)
+	if v.fail != failNone {
+		return 0, v.fail.err()
 	}
-	return 0, ErrNotMapped
+	return levelSize(int(v.level)), nil
 }
 
-func checkRange(va, size uint64) error {
-	if va%PageSize != 0 || size%PageSize != 0 || va+size < va || va+size > 1<<48 {
+func checkRange(va VA, size uint64) error {
+	if va%PageSize != 0 || size%PageSize != 0 || uint64(va)+size < uint64(va) || uint64(va)+size > 1<<48 {
 		return fmt.Errorf("%w: [%#x, +%#x)", ErrRange, va, size)
 	}
 	return nil
@@ -388,18 +399,21 @@ func checkRange(va, size uint64) error {
 // bit of the highest entries that lie wholly inside it and splitting large
 // pages only where a boundary cuts them (Pool pages). Unmapped parts are
 // skipped. It returns the number of entries written (protected plus split
-// children) and the invalidation to issue (InvalAll if anything changed).
+// children) and the Flush to apply (all translations if anything changed).
 // It expects no concurrent writer to the tables (Start runs with the world
 // stopped) but uses CAS anyway.
-func (t *Tables) Protect(va, size uint64) (touched int, inv Invalidation, err error) {
+func (t *Tables) Protect(va VA, size uint64) (touched int, f Flush, err error) {
 	if err := checkRange(va, size); err != nil {
-		return 0, InvalNone, err
+		return 0, Flush{}, err
 	}
-	touched, err = t.walkRange(t.Root, 0, 0, va, va+size, false)
-	if touched > 0 {
-		inv = InvalAll
+	v := visitor{op: opProtect}
+	if size > 0 {
+		t.walk(&v, uint64(va), uint64(va)+size)
 	}
-	return touched, inv, err
+	if v.n > 0 {
+		f = Flush{kind: InvalAll, va: va}
+	}
+	return v.n, f, v.fail.err()
 }
 
 // UnprotectRange makes [va, va+size) writable with as few entries as
@@ -407,184 +421,62 @@ func (t *Tables) Protect(va, size uint64) (touched int, inv Invalidation, err er
 // everything below them; partly covered read-only tables are pushed down
 // first and partly covered large read-only pages split. The caller must
 // ensure every page of the range may be written. It returns the entries
-// written and the invalidation to issue.
-func (t *Tables) UnprotectRange(va, size uint64) (touched int, inv Invalidation, err error) {
+// written and the Flush to apply.
+func (t *Tables) UnprotectRange(va VA, size uint64) (touched int, f Flush, err error) {
 	if err := checkRange(va, size); err != nil {
-		return 0, InvalNone, err
+		return 0, Flush{}, err
 	}
-	touched, err = t.walkRange(t.Root, 0, 0, va, va+size, true)
+	v := visitor{op: opRelease}
+	if size > 0 {
+		t.walk(&v, uint64(va), uint64(va)+size)
+	}
 	switch {
-	case touched == 0:
+	case v.n == 0:
 	case size == PageSize:
-		inv = InvalPage
+		f = Flush{kind: InvalPage, va: va}
 	default:
-		inv = InvalAll
+		f = Flush{kind: InvalAll, va: va}
 	}
-	return touched, inv, err
+	return v.n, f, v.fail.err()
 }
 
-// walkRange protects (w false) or releases (w true) [lo, hi) in the table
-// tab at level, whose first entry maps base.
-func (t *Tables) walkRange(tab uint64, level int, base, lo, hi uint64, w bool) (int, error) {
-	size := levelSize(level)
-	n := 0
-	first, last := uint64(0), uint64(Entries-1)
-	if lo > base {
-		first = (lo - base) / size
-	}
-	if end := base + Entries*size; hi < end {
-		last = (hi - 1 - base) / size
-	}
-	for j := first; j <= last; j++ {
-		ea := tab + 8*j
-		eb := base + j*size
-		full := lo <= eb && eb+size <= hi
-		for {
-			e := t.Mem.Load64(ea)
-			if !t.valid(e, level) {
-				break
-			}
-			leaf := t.leaf(e, level)
-			if full && !w {
-				ok, wrote := t.protect(ea, e, level)
-				if !ok {
-					continue
-				}
-				if wrote {
-					n++
-				}
-				break
-			}
-			if full {
-				ok, wrote, ro := t.release(ea, e, level)
-				if !ok {
-					continue
-				}
-				if wrote {
-					n++
-				}
-				if !ro && !leaf {
-					m, err := t.releaseAll(t.next(e), level+1)
-					n += m
-					if err != nil {
-						return n, err
-					}
-				}
-				break
-			}
-			if w && !t.writable(e, level) && !t.ours(e, level) {
-				break // read-only before Protect: leave it so
-			}
-			if leaf {
-				if t.writable(e, level) == w {
-					break // already as asked for the whole entry
-				}
-				ok, err := t.split(ea, e, level)
-				if err != nil {
-					return n, err
-				}
-				if ok {
-					n += Entries + 1
-				}
-				continue
-			}
-			if w && !t.writable(e, level) {
-				t.pushDown(t.next(e), level+1)
-				n += Entries
-				ok, wrote, _ := t.release(ea, e, level)
-				if !ok {
-					continue
-				}
-				if wrote {
-					n++
-				}
-			}
-			m, err := t.walkRange(t.next(e), level+1, eb, lo, hi, w)
-			n += m
-			if err != nil {
-				return n, err
-			}
-			break
-		}
-	}
-	return n, nil
-}
-
-// releaseAll makes every entry this package protected in the table at tab
-// (level) and below writable.
-func (t *Tables) releaseAll(tab uint64, level int) (int, error) {
-	n := 0
-	for j := uint64(0); j < Entries; j++ {
-		ea := tab + 8*j
-		for {
-			e := t.Mem.Load64(ea)
-			if !t.valid(e, level) {
-				break
-			}
-			ok, wrote, ro := t.release(ea, e, level)
-			if !ok {
-				continue
-			}
-			if wrote {
-				n++
-			}
-			if !ro && !t.leaf(e, level) {
-				m, err := t.releaseAll(t.next(e), level+1)
-				n += m
-				if err != nil {
-					return n, err
-				}
-			}
-			break
-		}
-	}
-	return n, nil
-}
+// errMapped: Map found a larger page in the way (reported with its address).
+var errMapped = errors.New("mmu: Map: already mapped")
 
 // Map maps [va, va+size) to [pa, pa+size) writable with leaves of leafSize
 // (4 KiB, 2 MiB or 1 GiB; va, pa and size aligned to it), allocating tables
 // from Pool as needed. attrs are extra leaf attribute bits (e.g. memory type);
 // the valid/present, write and (arm64) access-flag bits are set by Map. It is
-// for building page tables (kernel start-up, tests), not for the fault path.
-func (t *Tables) Map(va, pa, size, leafSize uint64, attrs uint64) error {
+// for building page tables (kernel start-up, tests), not for the fault path;
+// the new mappings need no TLB invalidation as long as nothing was mapped
+// there before.
+func (t *Tables) Map(va VA, pa PA, size, leafSize uint64, attrs uint64) error {
 	leafLevel := -1
 	for l := 1; l < Levels; l++ {
 		if levelSize(l) == leafSize {
 			leafLevel = l
 		}
 	}
-	if leafLevel < 0 || va%leafSize != 0 || pa%leafSize != 0 || size%leafSize != 0 {
+	if leafLevel < 0 || uint64(va)%leafSize != 0 || uint64(pa)%leafSize != 0 || size%leafSize != 0 {
 		return fmt.Errorf("%w: Map(%#x, %#x, %#x, leaf %#x)", ErrRange, va, pa, size, leafSize)
 	}
 	if err := checkRange(va, size); err != nil {
 		return err
 	}
-	for off := uint64(0); off < size; off += leafSize {
-		tab := t.Root
-		for level := 0; level < leafLevel; level++ {
-			ea := tab + 8*index(va+off, level)
-			e := t.Mem.Load64(ea)
-			if !t.valid(e, level) {
-				_, nt, ok := t.Pool.alloc()
-				if !ok {
-					return ErrPoolEmpty
-				}
-				for j := uint64(0); j < Entries; j++ {
-					t.Mem.Store64(nt+8*j, 0)
-				}
-				e = t.tableEntry(nt, 0)
-				t.Mem.Store64(ea, e)
-			} else if t.leaf(e, level) {
-				return fmt.Errorf("mmu: Map %#x: already mapped by a %#x page", va+off, levelSize(level))
-			}
-			tab = t.next(e)
-		}
-		t.Mem.Store64(tab+8*index(va+off, leafLevel), t.leafEntry(pa+off, leafLevel, attrs))
+	if size == 0 {
+		return nil
 	}
-	return nil
+	v := visitor{op: opMap, level: uint8(leafLevel), delta: uint64(pa) - uint64(va), attrs: attrs}
+	t.walk(&v, uint64(va), uint64(va)+size)
+	if v.fail == failMapped {
+		return fmt.Errorf("mmu: Map %#x: already mapped by a %#x page", max(v.leaf, uint64(va)), levelSize(int(v.level)))
+	}
+	return v.fail.err()
 }
 
 // leafEntry returns a writable leaf entry for pa at level.
+//
+//go:nosplit
 func (t *Tables) leafEntry(pa uint64, level int, attrs uint64) uint64 {
 	if t.Arch == ARM64 {
 		typ := uint64(ARM_VALID)

@@ -59,7 +59,7 @@ func newTables(t testing.TB, arch Arch, poolPages uint64) *Tables {
 		} else {
 			attrs = 1<<2 | ARM_SH | ARM_DBM
 		}
-		if err := tb.Map(r.va, r.va, r.size, r.leaf, attrs); err != nil {
+		if err := tb.Map(VA(r.va), PA(r.va), r.size, r.leaf, attrs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,7 +80,7 @@ func newTables(t testing.TB, arch Arch, poolPages uint64) *Tables {
 
 // leafAddr returns the address of the leaf entry mapping va.
 func leafAddr(t testing.TB, tb *Tables, va uint64) uint64 {
-	tab := tb.Root
+	tab := uint64(tb.Root)
 	for level := 0; level < Levels; level++ {
 		ea := tab + 8*index(va, level)
 		e := tb.Mem.Load64(ea)
@@ -98,14 +98,14 @@ func TestMapWalk(t *testing.T) {
 		tb := newTables(t, arch, 64)
 		for _, r := range layoutRegions {
 			for _, off := range []uint64{0, 8, r.leaf - 8, r.size - 8} {
-				w, err := tb.Walk(r.va + off)
-				if err != nil || w.PA != r.va+off || w.Size != r.leaf || w.Writable == isRO(r.va+off) {
+				w, err := tb.Walk(VA(r.va + off))
+				if err != nil || w.PA != PA(r.va+off) || w.Size != r.leaf || w.Writable == isRO(r.va+off) {
 					t.Fatalf("%v: Walk(%#x) = %+v, %v", arch, r.va+off, w, err)
 				}
 			}
 		}
 		for _, va := range []uint64{1<<30 + 64<<20, 2<<30 + 8<<20, 5 << 30, 1<<47 + 4096} {
-			if _, err := tb.Walk(va); !errors.Is(err, ErrNotMapped) {
+			if _, err := tb.Walk(VA(va)); !errors.Is(err, ErrNotMapped) {
 				t.Fatalf("%v: Walk(%#x) err %v", arch, va, err)
 			}
 		}
@@ -117,7 +117,7 @@ func TestProtectHierarchical(t *testing.T) {
 		tb := newTables(t, arch, 64)
 		// [0, 1G): one 1 GiB leaf; [1G, 1G+64M): under one PDPTE.
 		n, inv, err := tb.Protect(0, 2<<30)
-		if err != nil || inv != InvalAll {
+		if err != nil || inv.Kind() != InvalAll {
 			t.Fatal(err, inv)
 		}
 		// PML4E not wholly inside (covers 512 GiB), so: PDPTE 0 (leaf) + PDPTE 1 (table) = 2.
@@ -125,7 +125,7 @@ func TestProtectHierarchical(t *testing.T) {
 			t.Fatalf("%v: touched %d entries, want 2", arch, n)
 		}
 		for _, va := range []uint64{0, 1<<30 - 4096, 1 << 30, 1<<30 + 64<<20 - 4096} {
-			if w, _ := tb.Walk(va); w.Writable {
+			if w, _ := tb.Walk(VA(va)); w.Writable {
 				t.Fatalf("%v: %#x writable after Protect", arch, va)
 			}
 		}
@@ -134,7 +134,7 @@ func TestProtectHierarchical(t *testing.T) {
 		}
 		used := tb.Pool.Used()
 		// Unprotect one page in the 1 GiB leaf: two splits (1G -> 2M -> 4K).
-		if inv, err := tb.Unprotect(0x12345000); err != nil || inv != InvalPage {
+		if inv, err := tb.Unprotect(0x12345000); err != nil || inv.Kind() != InvalPage {
 			t.Fatal(err)
 		}
 		if got := tb.Pool.Used() - used; got != 2 {
@@ -144,8 +144,8 @@ func TestProtectHierarchical(t *testing.T) {
 			0x12345000: true, 0x12345ff8: true, 0x12344ff8: false, 0x12346000: false,
 			0x12200000: false, 0: false, 1<<30 - 4096: false, 1 << 30: false,
 		} {
-			w, err := tb.Walk(va)
-			if err != nil || w.Writable != want || w.PA != va {
+			w, err := tb.Walk(VA(va))
+			if err != nil || w.Writable != want || w.PA != PA(va) {
 				t.Fatalf("%v: Walk(%#x) = %+v %v, want writable %v", arch, va, w, err, want)
 			}
 		}
@@ -172,7 +172,7 @@ func TestProtectHierarchical(t *testing.T) {
 			t.Fatalf("%v: UnprotectRange split", arch)
 		}
 		for va, want := range map[uint64]bool{1<<30 + 4<<20: true, 1<<30 + 8<<20 - 8: true, 1<<30 + 8<<20: false, 1<<30 + 4<<20 - 8: false} {
-			if w, _ := tb.Walk(va); w.Writable != want || (want && w.Size != 2<<20) {
+			if w, _ := tb.Walk(VA(va)); w.Writable != want || (want && w.Size != 2<<20) {
 				t.Fatalf("%v: Walk(%#x) = %+v, want writable %v", arch, va, w, want)
 			}
 		}
@@ -218,12 +218,12 @@ func TestReadOnlyStaysReadOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, va := range []uint64{1<<30 + 32<<20, 1<<30 + 34<<20 - 8, 2<<30 + 1<<20, 2<<30 + 2<<20 - 8} {
-			if w, _ := tb.Walk(va); w.Writable {
+			if w, _ := tb.Walk(VA(va)); w.Writable {
 				t.Fatalf("%v: %#x became writable", arch, va)
 			}
 		}
 		for _, va := range []uint64{1<<30 + 30<<20, 1<<30 + 34<<20, 2<<30 + 1<<20 - 8, 2<<30 + 2<<20} {
-			if w, _ := tb.Walk(va); !w.Writable {
+			if w, _ := tb.Walk(VA(va)); !w.Writable {
 				t.Fatalf("%v: %#x not writable again", arch, va)
 			}
 		}
@@ -326,12 +326,12 @@ func runOps(t testing.TB, arch Arch, seed uint64, nops int) {
 		var err error
 		switch o.kind {
 		case 0:
-			_, _, err = tb.Protect(o.va, o.size)
+			_, _, err = tb.Protect(VA(o.va), o.size)
 		case 1:
 			o.size = PageSize
-			_, err = tb.Unprotect(o.va)
+			_, err = tb.Unprotect(VA(o.va))
 		case 2:
-			_, _, err = tb.UnprotectRange(o.va, o.size)
+			_, _, err = tb.UnprotectRange(VA(o.va), o.size)
 		}
 		if (errors.Is(err, ErrNotMapped) || errors.Is(err, ErrReadOnly) && isRO(o.va)) && o.kind == 1 {
 			continue
@@ -346,11 +346,11 @@ func runOps(t testing.TB, arch Arch, seed uint64, nops int) {
 		probes = append(probes, pickAddr(r))
 	}
 	for _, va := range probes {
-		w, err := tb.Walk(va)
+		w, err := tb.Walk(VA(va))
 		if err != nil {
 			continue // unmapped gap
 		}
-		if w.PA != va {
+		if w.PA != PA(va) {
 			t.Fatalf("seed %d: Walk(%#x).PA = %#x", seed, va, w.PA)
 		}
 		if want := modelWritable(ops, va); w.Writable != want {
@@ -411,12 +411,12 @@ func FuzzWalk(f *testing.F) {
 			tb.Arch = ARM64
 		}
 		va &= 1<<48 - 1
-		w, err := tb.Walk(va)
+		w, err := tb.Walk(VA(va))
 		if err != nil {
 			return
 		}
-		if w.Size != levelSize(w.Level) || w.PA&(w.Size-1) != va&(w.Size-1) || w.Leaf != w.Entries[w.Level] ||
-			w.PA&^(w.Size-1) != tb.next(w.Leaf)&^(w.Size-1) {
+		if w.Size != levelSize(w.Level) || uint64(w.PA)&(w.Size-1) != va&(w.Size-1) || w.Leaf != w.Entries[w.Level] ||
+			uint64(w.PA)&^(w.Size-1) != tb.next(w.Leaf)&^(w.Size-1) {
 			t.Fatalf("inconsistent walk %+v for %#x", w, va)
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/qemu/disasm"
 )
 
@@ -167,14 +168,23 @@ func (vm *VM) ReadPhys(addr, n uint64) ([]byte, error) {
 // SaveRAM writes all guest RAM (Config.MemoryMiB from the board's RAM base)
 // to path with pmemsave: the reference image. Stop the guest first.
 func (vm *VM) SaveRAM(path string) (base uint64, err error) {
+	ram := vm.ram()
+	if err := vm.saveRange(ram, path); err != nil {
+		return 0, err
+	}
+	return ram.Base, nil
+}
+
+// ram returns the guest's RAM as a physical range.
+func (vm *VM) ram() memrange.Range {
+	return memrange.Range{Base: vm.Config.Arch.RAMBase(vm.Config.board()), Size: uint64(vm.Config.memMiB()) << 20}
+}
+
+// saveRange writes the guest's physical memory r to path (QMP pmemsave).
+func (vm *VM) saveRange(r memrange.Range, path string) error {
 	q, err := vm.QMP()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	base = vm.Config.Arch.RAMBase(vm.Config.board())
-	size := uint64(vm.Config.memMiB()) << 20
-	if err := q.Pmemsave(base, size, path); err != nil {
-		return 0, err
-	}
-	return base, nil
+	return q.Pmemsave(r.Base, r.Size, path)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/qemu/gdb"
 )
 
@@ -16,35 +17,46 @@ import (
 // the breakpoint and resumes. It returns the physical address of the
 // image's first byte. Config.GDB must be set.
 func (vm *VM) ReferenceAt(instant uint64, trigger func() error, path string, timeout time.Duration) (base uint64, err error) {
+	ram := vm.ram()
+	if err := vm.ReferenceRangeAt(instant, trigger, ram, path, timeout); err != nil {
+		return 0, err
+	}
+	return ram.Base, nil
+}
+
+// ReferenceRangeAt is ReferenceAt saving only the physical range span (the
+// image's first byte is span.Base). On every failure after the breakpoint
+// is set it removes the breakpoint and resumes the guest.
+func (vm *VM) ReferenceRangeAt(instant uint64, trigger func() error, span memrange.Range, path string, timeout time.Duration) error {
 	g, err := vm.GDB()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := g.Interrupt(); err != nil {
-		return 0, vm.deadErr(err)
+		return vm.deadErr(err)
 	}
 	if err := g.SetBreakpoint(gdb.Hardware, instant, 1); err != nil {
-		return 0, err
+		return err
 	}
 	if err := g.Continue(); err != nil {
-		return 0, vm.deadErr(err)
+		return vm.deadErr(err)
 	}
 	if trigger != nil {
 		if err := trigger(); err != nil {
 			g.Interrupt()
 			g.ClearBreakpoint(gdb.Hardware, instant, 1)
 			g.Continue()
-			return 0, err
+			return err
 		}
 	}
 	stop, err := g.Wait(timeout)
 	if err != nil {
 		if _, ierr := g.Interrupt(); ierr != nil {
-			return 0, vm.deadErr(ierr)
+			return vm.deadErr(ierr)
 		}
 		g.ClearBreakpoint(gdb.Hardware, instant, 1)
 		g.Continue()
-		return 0, fmt.Errorf("%w: instant %#x not reached within %v", ErrTimeout, instant, timeout)
+		return fmt.Errorf("%w: instant %#x not reached within %v", ErrTimeout, instant, timeout)
 	}
 	pc, err := g.PC()
 	if err == nil && pc != instant {
@@ -53,18 +65,18 @@ func (vm *VM) ReferenceAt(instant uint64, trigger func() error, path string, tim
 	if err != nil {
 		g.ClearBreakpoint(gdb.Hardware, instant, 1)
 		g.Continue()
-		return 0, err
+		return err
 	}
-	if base, err = vm.SaveRAM(path); err != nil {
-		return 0, err
+	if err := vm.saveRange(span, path); err != nil {
+		return err
 	}
 	if err := g.ClearBreakpoint(gdb.Hardware, instant, 1); err != nil {
-		return 0, err
+		return err
 	}
 	if err := g.Continue(); err != nil {
-		return 0, vm.deadErr(err)
+		return vm.deadErr(err)
 	}
-	return base, nil
+	return nil
 }
 
 // Stopped runs f with every vCPU stopped through the gdbstub and resumes

@@ -105,7 +105,7 @@ func BenchmarkFault(b *testing.B) {
 				pa += 4096
 			}
 			b.StopTimer()
-			if w, _ := m.Tables.Walk(pa - 4096); !w.Writable {
+			if w, _ := m.Tables.Walk(mmu.VA(pa - 4096)); !w.Writable {
 				b.Fatal("page not writable after the fault")
 			}
 			t0 := time.Now()

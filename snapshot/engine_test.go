@@ -75,7 +75,7 @@ func newFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts) *fixture {
 	must(tb.Map(0, 0, 2*MiB, 4*KiB, attrs))
 	must(tb.Map(2*MiB, 2*MiB, 16*MiB, 2*MiB, attrs))
 	// Make roR read-only the kernel's way (no software bit).
-	w, err := tb.Walk(roR.Base)
+	w, err := tb.Walk(mmu.VA(roR.Base))
 	must(err)
 	ea := leafEntryAddr(t, tb, roR.Base)
 	if arch == mmu.AMD64 {
@@ -129,11 +129,11 @@ func newFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts) *fixture {
 }
 
 func leafEntryAddr(t testing.TB, tb *mmu.Tables, va uint64) uint64 {
-	tab := tb.Root
+	tab := uint64(tb.Root)
 	for level := 0; level < mmu.Levels; level++ {
 		ea := tab + 8*(va>>(12+9*uint(3-level))&511)
 		e := tb.Mem.Load64(ea)
-		w, _ := tb.Walk(va)
+		w, _ := tb.Walk(mmu.VA(va))
 		if level == w.Level {
 			return ea
 		}
@@ -346,7 +346,7 @@ func checkAllWritable(t *testing.T, f *fixture) {
 	}
 	for _, r := range ramRanges {
 		for pa := r.Base; pa < r.End(); pa += 4096 {
-			w, err := f.m.Tables.Walk(pa)
+			w, err := f.m.Tables.Walk(mmu.VA(pa))
 			if err != nil {
 				t.Fatal(err)
 			}

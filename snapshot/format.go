@@ -114,7 +114,7 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	}
 	rs := make([]Range, n)
 	for i := range rs {
-		rs[i] = Range{le.Uint64(full[hdrRanges+16*i:]), le.Uint64(full[hdrRanges+16*i+8:])}
+		rs[i] = Range{Base: le.Uint64(full[hdrRanges+16*i:]), Size: le.Uint64(full[hdrRanges+16*i+8:])}
 	}
 	l, err := NewLayout(im.PageSize, rs)
 	if err != nil {
@@ -123,7 +123,7 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	xs := make([]Exclusion, x)
 	for i := range xs {
 		o := hdrRanges + 16*int(n) + exclusionLen*i
-		xs[i] = Exclusion{Range{le.Uint64(full[o:]), le.Uint64(full[o+8:])}, Reason(le.Uint32(full[o+16:]))}
+		xs[i] = Exclusion{Range{Base: le.Uint64(full[o:]), Size: le.Uint64(full[o+8:])}, Reason(le.Uint32(full[o+16:]))}
 		if pad := le.Uint32(full[o+20:]); pad != 0 {
 			return nil, fmt.Errorf("%w: excluded range %d: padding %#x not zero", ErrBadHeader, i, pad)
 		}

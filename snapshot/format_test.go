@@ -54,7 +54,7 @@ func fillRand(seed uint64) func(uint64, []byte) {
 }
 
 func TestImageRoundTrip(t *testing.T) {
-	rs := []Range{{0x1000, 0x3000}, {0x100000, 0x2000}}
+	rs := []Range{{Base: 0x1000, Size: 0x3000}, {Base: 0x100000, Size: 0x2000}}
 	img, l := buildImage(t, 4096, rs, 42, fillRand(1))
 	im, err := ReadImage(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
@@ -135,7 +135,7 @@ func TestImageRoundTrip(t *testing.T) {
 }
 
 func TestReadImageErrors(t *testing.T) {
-	img, _ := buildImage(t, 4096, []Range{{0, 0x4000}}, 0, fillRand(2))
+	img, _ := buildImage(t, 4096, []Range{{Base: 0, Size: 0x4000}}, 0, fillRand(2))
 	mod := func(f func(b []byte)) []byte { b := append([]byte(nil), img...); f(b); return b }
 	cases := []struct {
 		name string
@@ -169,7 +169,7 @@ func TestReadImageErrors(t *testing.T) {
 }
 
 func TestLayout(t *testing.T) {
-	l, err := NewLayout(4096, []Range{{0, 1 << 30}})
+	l, err := NewLayout(4096, []Range{{Base: 0, Size: 1 << 30}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,23 +181,23 @@ func TestLayout(t *testing.T) {
 	}
 	bad := [][]Range{
 		nil,
-		{{0, 0}},
-		{{0x800, 0x1000}},
-		{{0x1000, 0x1800}},
-		{{0x2000, 0x1000}, {0x1000, 0x1000}},
-		{{0x1000, 0x2000}, {0x2000, 0x1000}},
-		{{^uint64(0) &^ 0xfff, 0x2000}},
-		{{MaxPhysAddr - 0x1000, 0x2000}},
+		{{Base: 0, Size: 0}},
+		{{Base: 0x800, Size: 0x1000}},
+		{{Base: 0x1000, Size: 0x1800}},
+		{{Base: 0x2000, Size: 0x1000}, {Base: 0x1000, Size: 0x1000}},
+		{{Base: 0x1000, Size: 0x2000}, {Base: 0x2000, Size: 0x1000}},
+		{{Base: ^uint64(0) &^ 0xfff, Size: 0x2000}},
+		{{Base: MaxPhysAddr - 0x1000, Size: 0x2000}},
 	}
 	for _, rs := range bad {
 		if _, err := NewLayout(4096, rs); !errors.Is(err, ErrRanges) {
 			t.Errorf("NewLayout(%v) err = %v, want ErrRanges", rs, err)
 		}
 	}
-	if _, err := NewLayout(8192+4096, []Range{{0, 0x10000}}); !errors.Is(err, ErrPageSize) {
+	if _, err := NewLayout(8192+4096, []Range{{Base: 0, Size: 0x10000}}); !errors.Is(err, ErrPageSize) {
 		t.Errorf("page size err = %v", err)
 	}
-	if _, err := NewLayout(65536, []Range{{0, 0x20000}}); err != nil {
+	if _, err := NewLayout(65536, []Range{{Base: 0, Size: 0x20000}}); err != nil {
 		t.Errorf("64K pages: %v", err)
 	}
 }
@@ -217,7 +217,7 @@ func TestPageStateEncoding(t *testing.T) {
 // FuzzReadImage: arbitrary images must be refused with an error or read,
 // never panic or allocate beyond their size.
 func FuzzReadImage(f *testing.F) {
-	img, _ := buildImage(f, 4096, []Range{{0x1000, 0x2000}}, 1, fillRand(3))
+	img, _ := buildImage(f, 4096, []Range{{Base: 0x1000, Size: 0x2000}}, 1, fillRand(3))
 	f.Add(img)
 	f.Add(img[:200])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -239,9 +239,9 @@ func FuzzReadImage(f *testing.F) {
 // TestExcludedInHeader: format 2's excluded ranges, read back exactly,
 // covered by the root hash, and every malformed variant refused.
 func TestExcludedInHeader(t *testing.T) {
-	rs := []Range{{0x1000, 0x3000}, {0x100000, 0x2000}}
-	ex := []Exclusion{{Range{0, 0x1000}, ReasonPageZero}, {Range{0x4000, 0xc000}, ReasonReserved},
-		{Range{0x10000, 0x10000}, ReasonStorage}, {Range{0x102000, 0x1000}, ReasonUnused}}
+	rs := []Range{{Base: 0x1000, Size: 0x3000}, {Base: 0x100000, Size: 0x2000}}
+	ex := []Exclusion{{Range{Base: 0, Size: 0x1000}, ReasonPageZero}, {Range{Base: 0x4000, Size: 0xc000}, ReasonReserved},
+		{Range{Base: 0x10000, Size: 0x10000}, ReasonStorage}, {Range{Base: 0x102000, Size: 0x1000}, ReasonUnused}}
 	img, _ := buildImageEx(t, 4096, rs, ex, 5, fillRand(4))
 	im, err := ReadImage(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
@@ -314,13 +314,13 @@ func TestExcludedInHeader(t *testing.T) {
 	// Exactly as many exclusions as fit are accepted.
 	many := make([]Exclusion, (MinPageSize-hdrRanges-16)/exclusionLen)
 	for i := range many {
-		many[i] = Exclusion{Range{0x100000 + uint64(i)*0x2000, 0x1000}, ReasonUnused}
+		many[i] = Exclusion{Range{Base: 0x100000 + uint64(i)*0x2000, Size: 0x1000}, ReasonUnused}
 	}
-	img, _ = buildImageEx(t, 4096, []Range{{0, 0x1000}}, many, 0, fillRand(5))
+	img, _ = buildImageEx(t, 4096, []Range{{Base: 0, Size: 0x1000}}, many, 0, fillRand(5))
 	if im, err := ReadImage(bytes.NewReader(img), int64(len(img))); err != nil || len(im.Excluded) != 164 {
 		t.Fatalf("164 exclusions: %v", err)
 	}
-	if err := checkExcluded(4096, []Range{{0, 0x1000}}, append(many, Exclusion{Range{0x800000, 0x1000}, ReasonUnused})); !errors.Is(err, ErrRanges) {
+	if err := checkExcluded(4096, []Range{{Base: 0, Size: 0x1000}}, append(many, Exclusion{Range{Base: 0x800000, Size: 0x1000}, ReasonUnused})); !errors.Is(err, ErrRanges) {
 		t.Fatalf("165 exclusions: %v", err)
 	}
 }
@@ -331,7 +331,7 @@ func TestStrings(t *testing.T) {
 		{StateAborted.String(), "aborted"}, {StateDiscarded.String(), "discarded"}, {State(9).String(), "State(9)"},
 		{ReasonPageZero.String(), "page zero"}, {ReasonReserved.String(), "reserved"}, {ReasonStorage.String(), "storage"},
 		{ReasonUnused.String(), "unused"}, {Reason(7).String(), "Reason(7)"},
-		{Exclusion{Range{0x1000, 0x2000}, ReasonUnused}.String(), "[0x1000, 0x3000) unused"},
+		{Exclusion{Range{Base: 0x1000, Size: 0x2000}, ReasonUnused}.String(), "[0x1000, 0x3000) unused"},
 		{PhaseIdle.String(), "idle"}, {PhaseCapturing.String(), "capturing"}, {PhaseHashing.String(), "hashing"},
 		{PhaseDone.String(), "done"}, {PhaseAborted.String(), "aborted"}, {Phase(17).String(), "aborted"},
 		{(&PageError{Addr: 0x5000, Err: ErrIncomplete}).Error(), "snapshot: snapshot incomplete (page 0x5000)"},

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // Storage format constants. See the package documentation for the layout.
@@ -77,21 +79,8 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", uint32(s))
 }
 
-// Range is a physical address range [Base, Base+Size).
-type Range struct {
-	Base, Size uint64
-}
-
-// End returns the first address after r.
-func (r Range) End() uint64 { return r.Base + r.Size }
-
-// Contains reports whether addr lies in r.
-func (r Range) Contains(addr uint64) bool { return addr >= r.Base && addr-r.Base < r.Size }
-
-// Overlaps reports whether r and o share at least one byte.
-func (r Range) Overlaps(o Range) bool { return r.Base < o.End() && o.Base < r.End() }
-
-func (r Range) String() string { return fmt.Sprintf("[%#x, %#x)", r.Base, r.End()) }
+// Range is a physical address range [Base, Base+Size) (package memrange's).
+type Range = memrange.Range
 
 // Reason says why an excluded range is not in the image.
 type Reason uint32
@@ -317,9 +306,15 @@ const (
 )
 
 // pageState extracts the 2-bit state of page bit i (0..31) from a map word.
+// Fault path (through state).
+//
+//go:nosplit
 func pageState(w uint64, i uint) uint64 { return (w>>i)&1 | (w>>(32+i)&1)<<1 }
 
-// withState returns w with page bit i set to state s.
+// withState returns w with page bit i set to state s. Fault path (through
+// casState).
+//
+//go:nosplit
 func withState(w uint64, i uint, s uint64) uint64 {
 	w &^= 1<<i | 1<<(32+i)
 	return w | (s&1)<<i | (s>>1)<<(32+i)

@@ -3,6 +3,8 @@ package snapshot
 import (
 	"reflect"
 	"unsafe"
+
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // Owned returns the pages of the engine's own heap memory that its methods
@@ -24,7 +26,7 @@ func (s *Snapshot) Owned() []Range {
 			rs = append(rs, pagesOf(v.UnsafePointer(), v.Type().Elem().Size()))
 		}
 	}
-	return mergeRanges(rs)
+	return memrange.MergeInPlace(rs)
 }
 
 // pagesOf returns the 4 KiB pages covering n bytes at p.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/mmu"
 )
 
@@ -28,16 +29,10 @@ type PhysMem interface {
 	Write(pa uint64, b []byte)
 }
 
-// TLB issues TLB invalidations for the page tables the engine edits. Its
-// methods run in the fault path: //go:nosplit, no allocation, no locks.
-type TLB interface {
-	// InvalidatePage drops every translation of the page at va
-	// (INVLPG / TLBI VAAE1IS; DSB ISH; ISB).
-	InvalidatePage(va uint64)
-	// InvalidateAll drops every translation, global ones included (CR4.PGE
-	// toggled twice / TLBI VMALLE1IS; DSB ISH; ISB).
-	InvalidateAll()
-}
+// TLB issues TLB invalidations for the page tables the engine edits (the
+// mmu's Flush values are applied to it). Its methods run in the fault
+// path: //go:nosplit, no allocation, no locks.
+type TLB = mmu.Invalidator
 
 // Config describes one machine's snapshot. All ranges are physical, page
 // aligned and non-empty; with identity mapping they are also the virtual
@@ -179,11 +174,11 @@ type Snapshot struct {
 	mem     PhysMem
 	tables  *mmu.Tables
 	tlb     TLB
-	ranges  []Range  // captured ranges (read by the fault path)
-	first   []uint64 // page index of each range's first page
-	base    uint64   // storage base
-	eager   []Range  // Eager ∪ DMA, sorted and merged
-	protect []Range  // captured minus eager: what Start protects
+	ranges  []Range      // captured ranges (read by the fault path)
+	first   []uint64     // page index of each range's first page
+	base    uint64       // storage base
+	eager   memrange.Set // Eager ∪ DMA
+	protect []Range      // captured minus eager: what Start protects
 	instant uint64
 
 	phase     atomic.Uint32
@@ -280,10 +275,10 @@ func New(cfg Config) (*Snapshot, error) {
 // setEager records the eager set and precomputes what Start protects, so
 // that Start allocates nothing.
 func (s *Snapshot) setEager(eager []Range) {
-	s.eager = mergeRanges(eager)
+	s.eager = memrange.Merge(eager)
 	s.protect = s.protect[:0]
 	for _, r := range s.ranges {
-		s.protect = append(s.protect, subtract(r, s.eager)...)
+		s.protect = append(s.protect, s.eager.Subtract(r)...)
 	}
 }
 
@@ -309,51 +304,6 @@ func (s *Snapshot) AddEager(rs ...Range) error {
 
 // Eager returns the merged eager set (Eager, DMA and AddEager ranges).
 func (s *Snapshot) Eager() []Range { return slices.Clone(s.eager) }
-
-// mergeRanges sorts rs and merges overlapping or adjacent ranges.
-func mergeRanges(rs []Range) []Range {
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, cmpBase)
-	var out []Range
-	for _, r := range rs {
-		if k := len(out) - 1; k >= 0 && r.Base <= out[k].End() {
-			out[k].Size = max(out[k].End(), r.End()) - out[k].Base
-			continue
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// cmpBase orders ranges by base address.
-func cmpBase(a, b Range) int {
-	if a.Base < b.Base {
-		return -1
-	}
-	if a.Base > b.Base {
-		return 1
-	}
-	return 0
-}
-
-// subtract returns r minus the sorted, merged ranges sub.
-func subtract(r Range, sub []Range) []Range {
-	var out []Range
-	cur := r.Base
-	for _, e := range sub {
-		if e.End() <= cur || e.Base >= r.End() {
-			continue
-		}
-		if e.Base > cur {
-			out = append(out, Range{cur, e.Base - cur})
-		}
-		cur = max(cur, e.End())
-	}
-	if cur < r.End() {
-		out = append(out, Range{cur, r.End() - cur})
-	}
-	return out
-}
 
 // Layout returns the storage layout.
 func (s *Snapshot) Layout() Layout { return s.layout }
@@ -478,7 +428,8 @@ func (s *Snapshot) Start() error {
 	var perr error
 	var bad Range
 	for _, p := range s.protect {
-		n, _, err := s.tables.Protect(p.Base, p.Size)
+		n, f, err := s.tables.Protect(mmu.VA(p.Base), p.Size)
+		f.Ignore() // covered by the InvalidateAll below, issued in every case
 		touched += n
 		if err != nil {
 			perr, bad = err, p
@@ -657,16 +608,14 @@ func (s *Snapshot) finishFaultCopy(i uint64) {
 //
 //go:nosplit
 func (s *Snapshot) unprotect(pa uint64) bool {
-	inv, err := s.tables.Unprotect(pa)
+	f, err := s.tables.Unprotect(mmu.VA(pa))
 	if err == mmu.ErrPoolEmpty {
 		return s.fallback(pa)
 	}
 	if err != nil {
 		return false
 	}
-	if inv != mmu.InvalNone {
-		s.tlb.InvalidatePage(pa)
-	}
+	f.Apply(s.tlb)
 	return true
 }
 
@@ -677,7 +626,7 @@ func (s *Snapshot) unprotect(pa uint64) bool {
 //
 //go:nosplit
 func (s *Snapshot) fallback(pa uint64) bool {
-	size, err := s.tables.LeafSize(pa)
+	size, err := s.tables.LeafSize(mmu.VA(pa))
 	if err != nil {
 		return false
 	}
@@ -703,10 +652,11 @@ func (s *Snapshot) fallback(pa uint64) bool {
 			}
 		}
 	}
-	if _, err := s.tables.UnprotectLeaf(pa); err != nil {
+	f, err := s.tables.UnprotectLeaf(mmu.VA(pa))
+	if err != nil {
 		return false
 	}
-	s.tlb.InvalidatePage(pa)
+	f.Apply(s.tlb)
 	return true
 }
 
@@ -733,41 +683,35 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
+	budget, ended := s.capture(budget)
+	if ended || budget > 0 && s.Phase() == PhaseCapturing {
+		return false, nil
+	}
+	return s.hash(budget), nil
+}
+
+// capture is the drain's first phase: it visits the captured pages in
+// order, copying each one no fault has copied (up to budget pages) and
+// making finished runs writable. It returns the budget left and whether
+// this call ended the phase (every page visited: hashing starts).
+func (s *Snapshot) capture(budget int) (int, bool) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
-			// Every page was visited, but a fault on another CPU may still
-			// be copying one (FaultCopy): the hashing phase waits for it.
-			s.flushRun()
-			h := l.encodeHeaderTo(s.hdr, StateComplete, s.instant)
-			clear(h[hdrState : hdrState+4])
-			s.root.Write(h)
-			s.phase.Store(uint32(PhaseHashing))
-			return false, nil
+			s.endCapture()
+			return budget, true
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
-		if s.state(i) == pageUncopied && s.cfg.DrainUninterrupted {
-			// Nothing on this CPU can write captured memory during the
-			// copy: claim the page like a fault handler and copy it once;
-			// faults on other CPUs see FaultCopy and retry.
+		if s.state(i) == pageUncopied {
 			budget--
-			if s.casState(i, pageUncopied, pageFaultCopy) {
-				s.mem.Copy(s.slot(i), pa, s.ps)
-				s.setState(i, pageCopied)
-				s.drained.Add(1)
+			var copied bool
+			if s.cfg.DrainUninterrupted {
+				copied = s.copyClaimed(i, pa)
 			} else {
-				s.discards.Add(1)
+				copied = s.copyViaScratch(i, pa)
 			}
-		} else if s.state(i) == pageUncopied {
-			budget--
-			scratch := s.base + l.ScratchOff
-			s.mem.Copy(scratch, pa, s.ps)
-			if s.casState(i, pageUncopied, pageDrainWrite) {
-				// No fault took the page during the scratch copy, so it
-				// was protected throughout: scratch holds its Start content.
-				s.mem.Copy(s.slot(i), scratch, s.ps)
-				s.setState(i, pageCopied)
+			if copied {
 				s.drained.Add(1)
 			} else {
 				s.discards.Add(1)
@@ -779,39 +723,97 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 			s.flushRun()
 		}
 	}
-	if budget > 0 && s.Phase() == PhaseCapturing {
-		return false, nil
+	return budget, false
+}
+
+// copyClaimed is the drain's copy when nothing on this CPU can write
+// captured memory during the copy (Config.DrainUninterrupted): it claims
+// page i like a fault handler and copies it once; faults on other CPUs see
+// FaultCopy and retry. It reports whether it copied the page (false: a
+// fault took it first).
+func (s *Snapshot) copyClaimed(i, pa uint64) bool {
+	if !s.casState(i, pageUncopied, pageFaultCopy) {
+		return false
 	}
+	s.mem.Copy(s.slot(i), pa, s.ps)
+	s.setState(i, pageCopied)
+	return true
+}
+
+// copyViaScratch is the drain's copy when a write (and its fault) may
+// interrupt it: the page goes to the scratch page first and is kept only
+// if no fault took it meanwhile. It reports whether it copied the page.
+func (s *Snapshot) copyViaScratch(i, pa uint64) bool {
+	scratch := s.base + s.layout.ScratchOff
+	s.mem.Copy(scratch, pa, s.ps)
+	if !s.casState(i, pageUncopied, pageDrainWrite) {
+		return false
+	}
+	// No fault took the page during the scratch copy, so it was protected
+	// throughout: scratch holds its Start content.
+	s.mem.Copy(s.slot(i), scratch, s.ps)
+	s.setState(i, pageCopied)
+	return true
+}
+
+// endCapture ends the capture phase: every page was visited, but a fault
+// on another CPU may still be copying one (FaultCopy); the hashing phase
+// waits for it. The root hash starts with the header, its state zeroed.
+func (s *Snapshot) endCapture() {
+	s.flushRun()
+	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
+	clear(h[hdrState : hdrState+4])
+	s.root.Write(h)
+	s.phase.Store(uint32(PhaseHashing))
+}
+
+// hash is the drain's second phase: it hashes copied pages in order into
+// the manifest and the root hash (up to budget pages), then completes the
+// snapshot. It reports whether the snapshot is complete.
+func (s *Snapshot) hash(budget int) bool {
 	for budget > 0 && s.Phase() == PhaseHashing {
-		if s.hashNext == l.NumPages {
-			// Every page is copied (the loop below saw each one Copied):
-			// make all captured memory writable, including pages a racing
-			// push-down or an empty pool left protected.
-			for _, r := range s.ranges {
-				s.tables.UnprotectRange(r.Base, r.Size)
-			}
-			s.tlb.InvalidateAll()
-			s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
-			s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
-			s.phase.Store(uint32(PhaseDone))
-			return true, nil
+		if s.hashNext == s.layout.NumPages {
+			s.complete()
+			return true
 		}
 		i := s.hashNext
 		if s.state(i) != pageCopied {
 			// A fault on another CPU still copying it (host only).
-			return false, nil
+			return false
 		}
 		budget--
-		s.mem.Read(s.slot(i), s.buf)
-		s.page.Reset()
-		s.page.Write(s.buf)
-		sum := s.page.Sum(s.sum[:0]) // reused digest and buffer: no allocation
-		s.mem.Write(s.base+l.ManifestOff+i*HashSize, sum)
-		s.root.Write(sum)
-		s.hashed.Add(1)
+		s.hashPage(i)
 		s.hashNext++
 	}
-	return s.Phase() == PhaseDone, nil
+	return s.Phase() == PhaseDone
+}
+
+// hashPage writes page i's digest to the manifest and into the root hash,
+// with the reused digest and buffer: no allocation.
+func (s *Snapshot) hashPage(i uint64) {
+	s.mem.Read(s.slot(i), s.buf)
+	s.page.Reset()
+	s.page.Write(s.buf)
+	sum := s.page.Sum(s.sum[:0])
+	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
+	s.root.Write(sum)
+	s.hashed.Add(1)
+}
+
+// complete finishes a snapshot whose every page is copied and hashed: it
+// makes all captured memory writable, including pages a racing push-down
+// or an empty pool left protected, writes the root hash and the complete
+// header.
+func (s *Snapshot) complete() {
+	l := &s.layout
+	for _, r := range s.ranges {
+		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
+		f.Ignore() // covered by the InvalidateAll below
+	}
+	s.tlb.InvalidateAll()
+	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+	s.phase.Store(uint32(PhaseDone))
 }
 
 // flushRun makes the pages drained since the last flush, [runStart,
@@ -828,13 +830,10 @@ func (s *Snapshot) flushRun() {
 			j++
 		}
 		if j > i {
-			_, inv, _ := s.tables.UnprotectRange(s.pageAddr(i), (j-i)*s.ps)
-			switch inv {
-			case mmu.InvalPage:
-				s.tlb.InvalidatePage(s.pageAddr(i))
-			case mmu.InvalAll:
-				s.tlb.InvalidateAll()
-			}
+			// An error (empty pool) leaves pages protected: complete's
+			// UnprotectRange retries them.
+			_, f, _ := s.tables.UnprotectRange(mmu.VA(s.pageAddr(i)), (j-i)*s.ps)
+			f.Apply(s.tlb)
 		}
 		i = j
 	}
@@ -860,7 +859,8 @@ func (s *Snapshot) Abort() error {
 func (s *Snapshot) abort() {
 	s.phase.Store(uint32(PhaseAborted))
 	for _, r := range s.ranges {
-		s.tables.UnprotectRange(r.Base, r.Size)
+		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
+		f.Ignore() // covered by the InvalidateAll below
 	}
 	s.tlb.InvalidateAll()
 	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))

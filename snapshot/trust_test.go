@@ -454,7 +454,7 @@ func TestTableLevelProtection(t *testing.T) {
 			leaf uint64
 		}{
 			{snapshot.Range{Base: 0, Size: 4 * MiB}, 4 * KiB}, {mid, 2 * MiB}, {huge, 1 * GiB}} {
-			if err := m.Tables.Map(mp.r.Base, mp.r.Base, mp.r.Size, mp.leaf, 0); err != nil {
+			if err := m.Tables.Map(mmu.VA(mp.r.Base), mmu.PA(mp.r.Base), mp.r.Size, mp.leaf, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -480,7 +480,7 @@ func TestTableLevelProtection(t *testing.T) {
 		}
 		// walk returns (level of the first read-only entry or -1, leaf level).
 		walk := func(va uint64) (int, int) {
-			w, err := m.Tables.Walk(va)
+			w, err := m.Tables.Walk(mmu.VA(va))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -619,7 +619,7 @@ func TestAddEager(t *testing.T) {
 		t.Fatalf("eager pages %d", st.EagerPages)
 	}
 	for _, pa := range []uint64{5 * MiB, 5*MiB + 4096, 16 * MiB, 16*MiB + 4096} {
-		if w, _ := f.m.Tables.Walk(pa); !w.Writable {
+		if w, _ := f.m.Tables.Walk(mmu.VA(pa)); !w.Writable {
 			t.Fatalf("eager page %#x protected", pa)
 		}
 	}

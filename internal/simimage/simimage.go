@@ -36,7 +36,7 @@ func New(ranges ...snapshot.Range) (*Machine, error) {
 		if r.End() > tablesBase {
 			return nil, fmt.Errorf("simimage: range %v above 64 MiB", r)
 		}
-		if err := m.Tables.Map(r.Base, r.Base, r.Size, 4096, 0); err != nil {
+		if err := m.Tables.Map(mmu.VA(r.Base), mmu.PA(r.Base), r.Size, 4096, 0); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,11 @@
 // Reference: GDB manual, appendix E "Remote Serial Protocol" (Overview,
 // Packets, Stop Reply Packets, General Query Packets).
 //
+// Two layers: packet.go frames, checksums and acknowledges packets and
+// sends the interrupt byte; Client (this file) is the command layer —
+// requests and answers, the running/stopped state, breakpoints, memory,
+// registers.
+//
 // QEMU stops every vCPU when a debugger connects and while a stop reply is
 // outstanding; QMP commands (pmemsave) keep working meanwhile. Stop and
 // resume the guest through one channel: QMP stop/cont while the client
@@ -15,8 +20,6 @@
 package gdb
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,10 +40,8 @@ var ErrUnsupported = errors.New("gdb: packet not supported by stub")
 // Client talks to one gdbstub connection. Methods are safe for concurrent
 // use but requests are serialised.
 type Client struct {
-	conn    net.Conn
-	r       *bufio.Reader
+	packetConn
 	mu      sync.Mutex
-	noAck   bool
 	running bool
 	// Timeout bounds each request/answer exchange; Wait has its own.
 	Timeout time.Duration
@@ -53,8 +54,6 @@ type Client struct {
 	Regs []Reg
 	// maxPacket is the largest packet the stub accepts.
 	maxPacket int
-	// deadline is the current request's I/O deadline.
-	deadline time.Time
 }
 
 // Reg is one register of the target description.
@@ -83,7 +82,7 @@ func Dial(network, addr string, timeout time.Duration) (*Client, error) {
 
 // New runs the handshake on an established connection.
 func New(conn net.Conn) (*Client, error) {
-	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), Timeout: DefaultTimeout, maxPacket: 4096}
+	c := &Client{packetConn: newPacketConn(conn), Timeout: DefaultTimeout, maxPacket: 4096}
 	sup, err := c.request("qSupported:multiprocess-;swbreak+;hwbreak+;xmlRegisters=i386")
 	if err != nil {
 		return nil, err
@@ -119,142 +118,6 @@ func New(conn net.Conn) (*Client, error) {
 // Close closes the connection (QEMU resumes nothing by itself: the guest
 // stays in its current run state).
 func (c *Client) Close() error { return c.conn.Close() }
-
-func checksum(b []byte) byte {
-	var s byte
-	for _, x := range b {
-		s += x
-	}
-	return s
-}
-
-// escape applies the binary escaping of '#', '$', '}' and '*'.
-func escape(b []byte) []byte {
-	var o []byte
-	for _, x := range b {
-		switch x {
-		case '#', '$', '}', '*':
-			o = append(o, '}', x^0x20)
-		default:
-			o = append(o, x)
-		}
-	}
-	return o
-}
-
-func (c *Client) send(data string) error {
-	pkt := fmt.Appendf(nil, "$%s#%02x", data, checksum([]byte(data)))
-	for attempt := 0; ; attempt++ {
-		if _, err := c.conn.Write(pkt); err != nil {
-			return fmt.Errorf("gdb: write: %w", err)
-		}
-		if c.noAck {
-			return nil
-		}
-		b, err := c.readAck()
-		if err != nil {
-			return err
-		}
-		if b == '+' {
-			return nil
-		}
-		if attempt > 3 {
-			return fmt.Errorf("gdb: packet %q not acknowledged (%q)", trunc(data), b)
-		}
-	}
-}
-
-// readAck reads the '+' or '-' answering a packet. A packet arriving
-// instead is unsolicited (a stop reply for a stop we did not ask for, or
-// QEMU stopping a running VM on our first byte and dropping the packet):
-// it is consumed and acknowledged; if no '+' follows shortly our packet was
-// dropped and '-' is returned so that the caller sends it again.
-func (c *Client) readAck() (byte, error) {
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
-			return 0, fmt.Errorf("gdb: read ack: %w", err)
-		}
-		switch b {
-		case '+', '-':
-			return b, nil
-		case '$':
-			c.r.UnreadByte()
-			if _, err := c.recv(); err != nil {
-				return 0, err
-			}
-			c.conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-			_, err := c.r.ReadByte()
-			c.conn.SetReadDeadline(c.deadline)
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return '-', nil
-			}
-			if err != nil {
-				return 0, fmt.Errorf("gdb: read ack: %w", err)
-			}
-			c.r.UnreadByte()
-		}
-	}
-}
-
-// recv reads one packet, decoding run-length encoding, and acks it.
-func (c *Client) recv() (string, error) {
-	for {
-		b, err := c.r.ReadByte()
-		if err != nil {
-			return "", fmt.Errorf("gdb: read: %w", err)
-		}
-		if b != '$' {
-			continue // stray acks or noise between packets
-		}
-		raw, err := c.r.ReadBytes('#')
-		if err != nil {
-			return "", fmt.Errorf("gdb: read: %w", err)
-		}
-		raw = raw[:len(raw)-1]
-		var cs [2]byte
-		if _, err := c.r.Read(cs[:1]); err != nil {
-			return "", err
-		}
-		if _, err := c.r.Read(cs[1:]); err != nil {
-			return "", err
-		}
-		want, err := strconv.ParseUint(string(cs[:]), 16, 8)
-		if err != nil || byte(want) != checksum(raw) {
-			if !c.noAck {
-				c.conn.Write([]byte("-"))
-				continue
-			}
-			return "", fmt.Errorf("gdb: bad checksum on %q", trunc(string(raw)))
-		}
-		if !c.noAck {
-			c.conn.Write([]byte("+"))
-		}
-		return string(decodeRLE(raw)), nil
-	}
-}
-
-// decodeRLE expands "x*n" runs: n-29 more copies of x.
-func decodeRLE(b []byte) []byte {
-	if bytes.IndexByte(b, '*') < 0 {
-		return b
-	}
-	var o []byte
-	for i := 0; i < len(b); i++ {
-		if b[i] == '*' && i > 0 && i+1 < len(b) && len(o) > 0 {
-			n := int(b[i+1]) - 29
-			last := o[len(o)-1]
-			for ; n > 0; n-- {
-				o = append(o, last)
-			}
-			i++
-			continue
-		}
-		o = append(o, b[i])
-	}
-	return o
-}
 
 func trunc(s string) string {
 	if len(s) > 60 {
@@ -525,10 +388,7 @@ func (c *Client) Interrupt() (Stop, error) {
 		return c.StopReason()
 	}
 	defer c.mu.Unlock()
-	c.conn.SetWriteDeadline(time.Now().Add(c.Timeout))
-	_, err := c.conn.Write([]byte{0x03})
-	c.conn.SetWriteDeadline(time.Time{})
-	if err != nil {
+	if err := c.interrupt(c.Timeout); err != nil {
 		return Stop{}, fmt.Errorf("gdb: interrupt: %w", err)
 	}
 	if _, err := c.waitLocked(c.Timeout); err != nil {
@@ -549,10 +409,7 @@ func (c *Client) Interrupt() (Stop, error) {
 // SendInterrupt writes the interrupt byte (0x03) without waiting for the
 // stop reply: another goroutine blocked in Wait receives it. Use it to
 // abort a Wait from outside.
-func (c *Client) SendInterrupt() error {
-	_, err := c.conn.Write([]byte{0x03})
-	return err
-}
+func (c *Client) SendInterrupt() error { return c.interrupt(0) }
 
 // Step executes one instruction and returns the stop reply.
 func (c *Client) Step() (Stop, error) {

@@ -399,7 +399,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	span.Size = last.End() - span.Base
 	refPath := filepath.Join(dir, "reference.bin")
 	start := snapStart(o.DMA, o.Share, false)
-	if err := referenceAt(vm, g, instant, func() error { return vm.Send(start) }, span, refPath); err != nil {
+	if err := vm.ReferenceRangeAt(instant, func() error { return vm.Send(start) }, span, refPath, referenceTimeout); err != nil {
 		return nil, err
 	}
 	sm, err := expectStarted(vm)
@@ -547,43 +547,8 @@ func unobserved(vm *qemu.VM, cmd string, timeout time.Duration) (pause float64, 
 	return
 }
 
-// referenceAt stops the guest at the instant (a hardware breakpoint on the
-// gdbstub), saves the captured span with pmemsave, and resumes.
-func referenceAt(vm *qemu.VM, g *gdb.Client, instant uint64, trigger func() error, span snapshot.Range, path string) error {
-	if _, err := g.Interrupt(); err != nil {
-		return err
-	}
-	if err := g.SetBreakpoint(gdb.Hardware, instant, 1); err != nil {
-		return err
-	}
-	if err := g.Continue(); err != nil {
-		return err
-	}
-	if err := trigger(); err != nil {
-		return err
-	}
-	if _, err := g.Wait(10 * time.Minute); err != nil {
-		return fmt.Errorf("live: the snapshot instant was not reached: %w", err)
-	}
-	pc, err := g.PC()
-	if err != nil {
-		return err
-	}
-	if pc != instant {
-		return fmt.Errorf("live: guest stopped at %#x, not at the instant %#x", pc, instant)
-	}
-	q, err := vm.QMP()
-	if err != nil {
-		return err
-	}
-	if err := q.Pmemsave(span.Base, span.Size, path); err != nil {
-		return err
-	}
-	if err := g.ClearBreakpoint(gdb.Hardware, instant, 1); err != nil {
-		return err
-	}
-	return g.Continue()
-}
+// referenceTimeout bounds the wait for the snapshot instant (TCG).
+const referenceTimeout = 10 * time.Minute
 
 func compare(refPath string, refBase uint64, imgPath, kernel string, l Layout) (*verify.Report, error) {
 	ref, err := verify.OpenPhys(refPath, refBase)
@@ -818,7 +783,7 @@ func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Re
 			}
 		}
 		cmd := sh.command(o, i)
-		if err := referenceAt(vm, g, instant, func() error { return vm.Send(cmd) }, span, refPath); err != nil {
+		if err := vm.ReferenceRangeAt(instant, func() error { return vm.Send(cmd) }, span, refPath, referenceTimeout); err != nil {
 			return reps, fmt.Errorf("snapshot %d: %w", i+1, err)
 		}
 		if _, err := expectStarted(vm); err != nil {

@@ -139,29 +139,38 @@ func (s *Script) kernelPath() (path, skip string) {
 // before it returns.
 func Execute(ctx context.Context, s *Script, opt Options) *Result {
 	res := &Result{Script: s}
-	r := &Run{S: s, opt: opt}
-	var kernel string
-	if s.Kernel == "testguest" {
-		g, err := testguest.Build(0)
-		if err != nil {
-			res.Err = err
-			return finish(res)
-		}
-		r.Guest = g
-	} else {
-		var skip string
-		if kernel, skip = s.kernelPath(); skip != "" {
+	if s.Kernel != "testguest" {
+		if _, skip := s.kernelPath(); skip != "" {
 			res.Skipped = skip
 			res.Why = skip
 			return res
 		}
 	}
+	r := &Run{S: s, opt: opt}
+	res.Err = r.execute(ctx, res)
+	return finish(res)
+}
+
+// execute prepares the kernel and the owners map, boots QEMU, runs the
+// steps and, on a failure that is not a verification, collects the
+// guest's fault report. It returns the run's error.
+func (r *Run) execute(ctx context.Context, res *Result) error {
+	s, opt := r.S, r.opt
+	var kernel string
+	if s.Kernel == "testguest" {
+		g, err := testguest.Build(0)
+		if err != nil {
+			return err
+		}
+		r.Guest = g
+	} else {
+		kernel, _ = s.kernelPath()
+	}
 	dir := opt.WorkDir
 	if dir == "" {
 		var err error
 		if dir, err = os.MkdirTemp("", "pagesnap-script"); err != nil {
-			res.Err = err
-			return finish(res)
+			return err
 		}
 		defer os.RemoveAll(dir)
 	}
@@ -169,8 +178,7 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 	if r.Guest != nil {
 		kernel = filepath.Join(dir, "testguest.elf")
 		if err := r.Guest.WriteFile(kernel); err != nil {
-			res.Err = err
-			return finish(res)
+			return err
 		}
 	} else {
 		// A private copy: QEMU and the symbol table must see the same
@@ -181,20 +189,17 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 			err = os.WriteFile(kernel, b, 0o644)
 		}
 		if err != nil {
-			res.Err = fmt.Errorf("script: copying the kernel: %w", err)
-			return finish(res)
+			return fmt.Errorf("script: copying the kernel: %w", err)
 		}
 	}
 	o, err := verify.LoadOwners(kernel)
 	if err != nil {
-		res.Err = err
-		return finish(res)
+		return err
 	}
 	for _, rg := range s.Regions {
 		base, err := r.resolveWith(o, rg.Base)
 		if err != nil {
-			res.Err = err
-			return finish(res)
+			return err
 		}
 		o.Regions = append(o.Regions, verify.Region{Name: rg.Name, Kind: regionKinds[rg.Kind], Base: base, Size: uint64(rg.Size)})
 	}
@@ -220,8 +225,7 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 	if s.KeepMemory {
 		f, err := os.CreateTemp("/dev/shm", "pagesnap-ram-")
 		if err != nil {
-			res.Err = fmt.Errorf("script: keep_memory: %w", err)
-			return finish(res)
+			return fmt.Errorf("script: keep_memory: %w", err)
 		}
 		f.Close()
 		os.Remove(f.Name())
@@ -234,8 +238,7 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 	}
 	vm, err := qemu.Start(ctx, cfg)
 	if err != nil {
-		res.Err = err
-		return finish(res)
+		return err
 	}
 	defer vm.Kill()
 	r.VM = vm
@@ -243,20 +246,40 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 		err = r.GDB.Continue()
 	}
 	if err != nil {
-		res.Err = fmt.Errorf("script: attaching the gdbstub: %w", err)
-		return finish(res)
+		return fmt.Errorf("script: attaching the gdbstub: %w", err)
 	}
+	err = r.steps(ctx, res)
+	if err != nil && !isVerification(err) {
+		res.ConsoleFaults = consoleFaults(kernel, vm.Console.Lines(), r.Guest != nil)
+		for _, f := range res.ConsoleFaults {
+			r.logf("    %s", f)
+		}
+		if !vm.Exited() {
+			if f, ferr := vm.Fault(r.Owners.Symbolize); ferr == nil {
+				res.Fault = f
+				if f.RunState == "shutdown" || f.RunState == "guest-panicked" || f.RunState == "internal-error" {
+					err = fmt.Errorf("%w: %w (%s)", ErrGuestFault, err, f)
+				}
+			}
+		}
+	}
+	return err
+}
+
+// steps runs the script's steps in order, recording each one in res, and
+// returns the first failure.
+func (r *Run) steps(ctx context.Context, res *Result) error {
+	s := r.S
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		if ctx.Err() != nil {
-			res.Err = fmt.Errorf("script: run timeout %v exceeded before step %d: %w", s.Timeout.Or(5*time.Minute), i+1, qemu.ErrTimeout)
-			break
+			return fmt.Errorf("script: run timeout %v exceeded before step %d: %w", s.Timeout.Or(5*time.Minute), i+1, qemu.ErrTimeout)
 		}
 		detail, err := r.step(ctx, st, res)
 		sr := StepResult{Index: i + 1, Name: st.Name(), Line: st.line, Detail: detail, Err: err}
 		res.Steps = append(res.Steps, sr)
-		if err == nil && opt.AfterStep != nil {
-			err = opt.AfterStep(r, i)
+		if err == nil && r.opt.AfterStep != nil {
+			err = r.opt.AfterStep(r, i)
 			res.Steps[len(res.Steps)-1].Err = err
 		}
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
@@ -265,26 +288,11 @@ func Execute(ctx context.Context, s *Script, opt Options) *Result {
 		}
 		if err != nil {
 			r.logf("  step %d (line %d) %s: FAIL: %v", i+1, st.line, st.Name(), err)
-			res.Err = fmt.Errorf("step %d (line %d) %s: %w", i+1, st.line, st.Name(), err)
-			break
+			return fmt.Errorf("step %d (line %d) %s: %w", i+1, st.line, st.Name(), err)
 		}
 		r.logf("  step %d (line %d) %s: ok%s", i+1, st.line, st.Name(), prefix(": ", detail))
 	}
-	if res.Err != nil && !isVerification(res.Err) {
-		res.ConsoleFaults = consoleFaults(kernel, vm.Console.Lines(), r.Guest != nil)
-		for _, f := range res.ConsoleFaults {
-			r.logf("    %s", f)
-		}
-	}
-	if res.Err != nil && !vm.Exited() && !isVerification(res.Err) {
-		if f, ferr := vm.Fault(r.Owners.Symbolize); ferr == nil {
-			res.Fault = f
-			if f.RunState == "shutdown" || f.RunState == "guest-panicked" || f.RunState == "internal-error" {
-				res.Err = fmt.Errorf("%w: %w (%s)", ErrGuestFault, res.Err, f)
-			}
-		}
-	}
-	return finish(res)
+	return nil
 }
 
 var pcInConsole = regexp.MustCompile(`(?i)\bpc[=: ]\s*(0x[0-9a-f]+)`)
@@ -459,94 +467,121 @@ func (r *Run) writePhys(addr uint64, b []byte) error {
 	return r.GDB.WriteMemory(addr, b)
 }
 
+// action is what one script step does: every step kind is a value with
+// this one method, which returns the step's detail for the log.
+type action interface {
+	run(ctx context.Context, r *Run, res *Result) (detail string, err error)
+}
+
 func (r *Run) step(ctx context.Context, st *Step, res *Result) (string, error) {
-	switch {
-	case st.Expect != nil:
-		if err := r.alive(); err != nil && !r.VM.Exited() {
-			return "", err
-		}
-		m, err := r.VM.Console.Expect(st.Expect.Re, st.Expect.Timeout.Or(30*time.Second))
-		if err != nil {
-			return "", err
-		}
-		return strconv.Quote(m.Line), nil
-	case st.Send != nil:
-		if err := r.alive(); err != nil {
-			return "", err
-		}
-		return strconv.Quote(*st.Send), r.VM.Send(*st.Send)
-	case st.Snapshot != nil:
-		return r.snapshot(st.Snapshot)
-	case st.Write != nil:
-		w := st.Write
-		addr, err := r.resolve(w.Addr)
-		if err != nil {
-			return "", err
-		}
-		b := []byte(w.Bytes)
-		switch {
-		case w.U32 != nil:
-			b = le(uint64(*w.U32), 4)
-		case w.U64 != nil:
-			b = le(uint64(*w.U64), 8)
-		}
-		return fmt.Sprintf("%d bytes at %#x", len(b), addr), r.stopped(func() error { return r.writePhys(addr, b) })
-	case st.DMA != nil:
-		return r.dma(st.DMA)
-	case st.IRQStorm != nil:
-		return r.irqStorm(st.IRQStorm)
-	case st.Pause != nil:
-		d := time.Duration(*st.Pause)
-		return d.String(), r.stopped(func() error { return sleep(ctx, d) })
-	case st.Sleep != nil:
-		return "", sleep(ctx, time.Duration(*st.Sleep))
-	case st.Kill != nil:
-		if err := r.alive(); err != nil {
-			return "", err
-		}
-		r.killed = true
-		return r.VM.Kill().String(), nil
-	case st.Reset != nil:
-		if err := r.alive(); err != nil {
-			return "", err
-		}
-		q, err := r.VM.QMP()
-		if err != nil {
-			return "", err
-		}
-		return "", q.SystemReset()
-	case st.Corrupt != nil:
-		return r.corrupt(st.Corrupt)
-	case st.Verify != nil:
-		rep, err := r.verify()
-		if rep != nil {
-			res.Report = rep
-			r.logf("    %s", strings.ReplaceAll(rep.String(), "\n", "\n    "))
-		}
-		if err != nil {
-			return "", err
-		}
-		res.Verified = true
-		return fmt.Sprintf("%d pages match", rep.Matched), nil
-	case st.Exit != nil:
-		if r.killed {
-			return "", ErrKilled
-		}
-		s, err := r.VM.Wait(st.Exit.Timeout.Or(60 * time.Second))
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", qemu.ErrTimeout, err)
-		}
-		if st.Exit.Code != nil {
-			if v, ok := s.DebugExit(); !ok || v != *st.Exit.Code {
-				return "", fmt.Errorf("%w: %s, want isa-debug-exit %d (status %d)", ErrExitCode, s, *st.Exit.Code, *st.Exit.Code<<1|1)
-			}
-		}
-		if v, ok := s.DebugExit(); ok && r.S.Arch == "amd64" {
-			return fmt.Sprintf("isa-debug-exit %d (%s)", v, s), nil
-		}
-		return s.String(), nil
+	a := st.action()
+	if a == nil {
+		return "", errors.New("script: empty step")
 	}
-	return "", errors.New("script: empty step")
+	return a.run(ctx, r, res)
+}
+
+func (e *ExpectStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	if err := r.alive(); err != nil && !r.VM.Exited() {
+		return "", err
+	}
+	m, err := r.VM.Console.Expect(e.Re, e.Timeout.Or(30*time.Second))
+	if err != nil {
+		return "", err
+	}
+	return strconv.Quote(m.Line), nil
+}
+
+func (s *SendStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	if err := r.alive(); err != nil {
+		return "", err
+	}
+	return strconv.Quote(string(*s)), r.VM.Send(string(*s))
+}
+
+func (sp *SnapshotStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	return r.snapshot(sp)
+}
+
+func (w *WriteStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	addr, err := r.resolve(w.Addr)
+	if err != nil {
+		return "", err
+	}
+	b := []byte(w.Bytes)
+	switch {
+	case w.U32 != nil:
+		b = le(uint64(*w.U32), 4)
+	case w.U64 != nil:
+		b = le(uint64(*w.U64), 8)
+	}
+	return fmt.Sprintf("%d bytes at %#x", len(b), addr), r.stopped(func() error { return r.writePhys(addr, b) })
+}
+
+func (d *DMAStep) run(_ context.Context, r *Run, _ *Result) (string, error) { return r.dma(d) }
+
+func (s *IRQStep) run(_ context.Context, r *Run, _ *Result) (string, error) { return r.irqStorm(s) }
+
+func (p *PauseStep) run(ctx context.Context, r *Run, _ *Result) (string, error) {
+	d := time.Duration(*p)
+	return d.String(), r.stopped(func() error { return sleep(ctx, d) })
+}
+
+func (p *SleepStep) run(ctx context.Context, _ *Run, _ *Result) (string, error) {
+	return "", sleep(ctx, time.Duration(*p))
+}
+
+func (*KillStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	if err := r.alive(); err != nil {
+		return "", err
+	}
+	r.killed = true
+	return r.VM.Kill().String(), nil
+}
+
+func (*ResetStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	if err := r.alive(); err != nil {
+		return "", err
+	}
+	q, err := r.VM.QMP()
+	if err != nil {
+		return "", err
+	}
+	return "", q.SystemReset()
+}
+
+func (c *CorruptStep) run(_ context.Context, r *Run, _ *Result) (string, error) { return r.corrupt(c) }
+
+func (*VerifyStep) run(_ context.Context, r *Run, res *Result) (string, error) {
+	rep, err := r.verify()
+	if rep != nil {
+		res.Report = rep
+		r.logf("    %s", strings.ReplaceAll(rep.String(), "\n", "\n    "))
+	}
+	if err != nil {
+		return "", err
+	}
+	res.Verified = true
+	return fmt.Sprintf("%d pages match", rep.Matched), nil
+}
+
+func (e *ExitStep) run(_ context.Context, r *Run, _ *Result) (string, error) {
+	if r.killed {
+		return "", ErrKilled
+	}
+	s, err := r.VM.Wait(e.Timeout.Or(60 * time.Second))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", qemu.ErrTimeout, err)
+	}
+	if e.Code != nil {
+		if v, ok := s.DebugExit(); !ok || v != *e.Code {
+			return "", fmt.Errorf("%w: %s, want isa-debug-exit %d (status %d)", ErrExitCode, s, *e.Code, *e.Code<<1|1)
+		}
+	}
+	if v, ok := s.DebugExit(); ok && r.S.Arch == "amd64" {
+		return fmt.Sprintf("isa-debug-exit %d (%s)", v, s), nil
+	}
+	return s.String(), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

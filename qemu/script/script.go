@@ -84,15 +84,15 @@ type RegionSpec struct {
 // Step is one action; exactly one field is set.
 type Step struct {
 	Expect   *ExpectStep   `yaml:"expect"`
-	Send     *string       `yaml:"send"`
+	Send     *SendStep     `yaml:"send"`
 	Snapshot *SnapshotStep `yaml:"snapshot"`
 	Write    *WriteStep    `yaml:"write"`
 	DMA      *DMAStep      `yaml:"dma"`
 	IRQStorm *IRQStep      `yaml:"irq_storm"`
-	Pause    *Duration     `yaml:"pause"`
-	Sleep    *Duration     `yaml:"sleep"`
-	Kill     *struct{}     `yaml:"kill"`
-	Reset    *struct{}     `yaml:"reset"`
+	Pause    *PauseStep    `yaml:"pause"`
+	Sleep    *SleepStep    `yaml:"sleep"`
+	Kill     *KillStep     `yaml:"kill"`
+	Reset    *ResetStep    `yaml:"reset"`
 	Corrupt  *CorruptStep  `yaml:"corrupt"`
 	Verify   *VerifyStep   `yaml:"verify"`
 	Exit     *ExitStep     `yaml:"exit"`
@@ -307,50 +307,62 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (s *Step) count() int {
-	k := 0
-	for _, set := range []bool{s.Expect != nil, s.Send != nil, s.Snapshot != nil, s.Write != nil, s.DMA != nil,
-		s.IRQStorm != nil, s.Pause != nil, s.Sleep != nil, s.Kill != nil, s.Reset != nil, s.Corrupt != nil,
-		s.Verify != nil, s.Exit != nil} {
-		if set {
-			k++
+// actions returns the step's actions (its non-nil fields) and their names
+// (yaml keys). Every field of Step but line is an action.
+func (s *Step) actions() (acts []action, names []string) {
+	v := reflect.ValueOf(s).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.Kind() != reflect.Pointer || f.IsNil() {
+			continue
 		}
+		acts = append(acts, f.Interface().(action))
+		names = append(names, strings.SplitN(v.Type().Field(i).Tag.Get("yaml"), ",", 2)[0])
 	}
-	return k
+	return acts, names
+}
+
+func (s *Step) count() int {
+	acts, _ := s.actions()
+	return len(acts)
+}
+
+// action returns the step's one action.
+func (s *Step) action() action {
+	if acts, _ := s.actions(); len(acts) == 1 {
+		return acts[0]
+	}
+	return nil
 }
 
 // Name returns the step's action name.
 func (s *Step) Name() string {
-	switch {
-	case s.Expect != nil:
-		return "expect"
-	case s.Send != nil:
-		return "send"
-	case s.Snapshot != nil:
-		return "snapshot"
-	case s.Write != nil:
-		return "write"
-	case s.DMA != nil:
-		return "dma"
-	case s.IRQStorm != nil:
-		return "irq_storm"
-	case s.Pause != nil:
-		return "pause"
-	case s.Sleep != nil:
-		return "sleep"
-	case s.Kill != nil:
-		return "kill"
-	case s.Reset != nil:
-		return "reset"
-	case s.Corrupt != nil:
-		return "corrupt"
-	case s.Verify != nil:
-		return "verify"
-	case s.Exit != nil:
-		return "exit"
+	if _, names := s.actions(); len(names) == 1 {
+		return names[0]
 	}
 	return "?"
 }
+
+// SendStep types a line on the guest console.
+type SendStep string
+
+// PauseStep stops every vCPU for a while (gdbstub), then resumes.
+type PauseStep Duration
+
+// UnmarshalYAML reads a duration.
+func (p *PauseStep) UnmarshalYAML(n *yaml.Node) error { return (*Duration)(p).UnmarshalYAML(n) }
+
+// SleepStep waits on the host while the guest runs.
+type SleepStep Duration
+
+// UnmarshalYAML reads a duration.
+func (p *SleepStep) UnmarshalYAML(n *yaml.Node) error { return (*Duration)(p).UnmarshalYAML(n) }
+
+// KillStep kills QEMU.
+type KillStep struct{}
+
+// ResetStep resets the machine (QMP system_reset).
+type ResetStep struct{}
 
 // Line is the script line of the step.
 func (s *Step) Line() int { return s.line }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -329,5 +330,31 @@ func TestNegativeControlsPresent(t *testing.T) {
 				t.Errorf("%s: in go test %v, arch %s, expect %v: want run, %s, %v", name, inGoTest(name), s.Arch, s.Expect, arch, o)
 			}
 		}
+	}
+}
+
+// TestEveryStepIsAnAction: each Step field (a step kind) is a value with
+// the run method, found by Step.action.
+func TestEveryStepIsAnAction(t *testing.T) {
+	st := reflect.TypeOf(Step{})
+	n := 0
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		n++
+		if !f.Type.Implements(reflect.TypeOf((*action)(nil)).Elem()) {
+			t.Errorf("step field %s (%v) has no run method", f.Name, f.Type)
+		}
+		var s Step
+		v := reflect.ValueOf(&s).Elem().Field(i)
+		v.Set(reflect.New(f.Type.Elem()))
+		if s.action() == nil || s.Name() != strings.SplitN(f.Tag.Get("yaml"), ",", 2)[0] {
+			t.Errorf("step with only %s: action %v, name %q", f.Name, s.action(), s.Name())
+		}
+	}
+	if n != 13 {
+		t.Errorf("%d step kinds, want 13", n)
 	}
 }

@@ -27,7 +27,7 @@ func engineRun(t *testing.T, declareDMA bool) (*Phys, *snapshot.Image, *Owners) 
 		storage = snapshot.Range{Base: 16 * mib, Size: 16 * mib}
 	)
 	m := sim.NewMachine(mmu.AMD64, 64*mib, tables.Base, tables.Size)
-	if err := m.Tables.Map(ram.Base, ram.Base, ram.Size, 4096, mmu.X86_G); err != nil {
+	if err := m.Tables.Map(mmu.VA(ram.Base), mmu.PA(ram.Base), ram.Size, 4096, mmu.X86_G); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(5, 6))

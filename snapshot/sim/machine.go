@@ -46,7 +46,7 @@ func NewMachine(arch mmu.Arch, memSize, tablesBase, tablesSize uint64) *Machine 
 	mem := NewMemory(memSize)
 	return &Machine{
 		Mem: mem,
-		Tables: &mmu.Tables{Arch: arch, Mem: mem, Root: tablesBase,
+		Tables: &mmu.Tables{Arch: arch, Mem: mem, Root: mmu.PA(tablesBase),
 			Pool: mmu.NewPool(tablesBase+mmu.PageSize, tablesSize-mmu.PageSize)},
 	}
 }
@@ -173,12 +173,12 @@ func (c *CPU) Store64(va, v uint64) error {
 		c.mu.Lock()
 		e := &c.tlb[va/mmu.PageSize%tlbEntries]
 		if e.size == 0 || va-e.va >= e.size {
-			w, err := c.m.Tables.Walk(va)
+			w, err := c.m.Tables.Walk(mmu.VA(va))
 			if err != nil {
 				c.mu.Unlock()
 				return fmt.Errorf("sim: store to %#x: %w", va, err)
 			}
-			*e = tlbEntry{va: va &^ (w.Size - 1), size: w.Size, pa: w.PA &^ (w.Size - 1), writable: w.Writable}
+			*e = tlbEntry{va: va &^ (w.Size - 1), size: w.Size, pa: uint64(w.PA) &^ (w.Size - 1), writable: w.Writable}
 		}
 		writable, pa := e.writable, e.pa+(va-e.va)
 		c.mu.Unlock()
@@ -206,7 +206,7 @@ func (c *CPU) Store64(va, v uint64) error {
 func (m *Machine) NotWritable(base, size uint64) ([]uint64, error) {
 	var out []uint64
 	for va := base; va < base+size; va += mmu.PageSize {
-		w, err := m.Tables.Walk(va)
+		w, err := m.Tables.Walk(mmu.VA(va))
 		if err == mmu.ErrNotMapped {
 			continue
 		}
@@ -226,7 +226,7 @@ func (m *Machine) NotWritable(base, size uint64) ([]uint64, error) {
 // maps: after a snapshot completes or aborts there must be none.
 func (m *Machine) Marked() []MarkedEntry {
 	var out []MarkedEntry
-	m.marked(m.Tables.Root, 0, 0, &out)
+	m.marked(uint64(m.Tables.Root), 0, 0, &out)
 	return out
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
+	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // dmaIRQs returns how many interrupts the DMA device raised.
@@ -49,7 +50,7 @@ func main() {
 			case kernel.DMAWhole:
 				return dma.Window(nil)
 			default:
-				return kernel.RoundOut(dma.InUse(nil), dmaRoundOut, dmaWindow)
+				return memrange.Set(dma.InUse(nil)).RoundOut(dmaRoundOut, dmaWindow)
 			}
 		},
 		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
