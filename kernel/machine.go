@@ -21,6 +21,10 @@ const (
 	hugePage       = 2 << 20
 )
 
+// ReservedSize is the size of pagesnap's reserved region, which starts at
+// the first 2 MiB boundary after the DMA window and must be RAM.
+const ReservedSize = reservedSize
+
 // The reserved region holds, in order: GDT page, fault stack, snapshot
 // stack, tick stack, root table, table pool, and the drain stack at its
 // end.
