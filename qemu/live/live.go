@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagesnap/pagesnap/board/layout"
 	"github.com/pagesnap/pagesnap/qemu"
 	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/verify"
@@ -39,35 +40,33 @@ import (
 const InstantSymbol = "github.com/pagesnap/pagesnap/kernel.snapshotInstant"
 
 // MemoryMiB returns the guest memory the amd64 pagesnap kernel built for
-// ram (256M, 1G, 2G) needs: captured RAM, the reserved region and storage.
+// ram (e.g. 256M, 768M, 2G) needs: captured RAM, the reserved region and
+// storage.
 func MemoryMiB(ram string) (int, error) {
 	return MemoryFor(qemu.AMD64, ram)
 }
 
-// MemoryFor returns the guest memory the pagesnap kernel for arch built
-// for ram (256M, 1G, 2G) needs. On arm64 RAM starts at 1 GiB physical and
-// the runtime's memory ends ram bytes into it (board/qemu/virt ram* build
-// tags); the DMA region, reserved region and storage follow.
+// MemoryFor returns the guest memory, in MiB, the pagesnap kernel for
+// arch built for ram (make kernel RAM=ram) needs on pagesnap's own QEMU
+// board: the least that holds captured RAM, the reserved region and the
+// storage (board/layout), rounded up to 64 MiB.
 func MemoryFor(arch qemu.Arch, ram string) (int, error) {
-	sizes := map[string][2]int{ // amd64, arm64
-		"256M": {1200, 640},
-		"1G":   {2700, 2200},
-		"2G":   {6144, 4300},
-	}
 	if ram == "" {
 		ram = "256M"
 	}
-	m, ok := sizes[ram]
-	if !ok {
-		return 0, fmt.Errorf("live: unknown RAM size %q (256M, 1G or 2G)", ram)
+	b, err := layout.Default(string(arch))
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
 	}
-	switch arch {
-	case qemu.AMD64:
-		return m[0], nil
-	case qemu.ARM64:
-		return m[1], nil
+	size, err := layout.ParseSize(ram)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
 	}
-	return 0, fmt.Errorf("live: unknown arch %q (amd64 or arm64)", arch)
+	l, err := b.Plan(size)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
+	}
+	return int((l.GuestMiB + 63) &^ 63), nil
 }
 
 // KernelArch returns the architecture of a kernel ELF.
@@ -108,7 +107,7 @@ type Options struct {
 	Kernel string // kernel ELF (kernel/cmd/pagesnap)
 	// Arch is the kernel's architecture; empty: read from the ELF header.
 	Arch qemu.Arch
-	RAM  string // the kernel's RAM size tag: 256M, 1G or 2G
+	RAM  string // the kernel's RAM size as built (make kernel RAM=...): 256M, 768M, 2G ...
 	// DMA is the snapshot's DMA mode: inuse (default), whole or none
 	// (none is the negative control: verification must fail).
 	DMA string

@@ -3,7 +3,7 @@
 // Usage:
 //
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
-//	pagesnap-live snapshot -kernel ELF [-ram 256M|1G|2G] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
+//	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
 // exit status, and prints the boot time (QEMU start to banner) and which
@@ -98,7 +98,7 @@ func snap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o live.Options
 	fs.StringVar(&o.Kernel, "kernel", "", "pagesnap kernel `ELF` (kernel/cmd/pagesnap)")
-	fs.StringVar(&o.RAM, "ram", "256M", "the kernel's RAM `size` (256M, 1G, 2G: as built)")
+	fs.StringVar(&o.RAM, "ram", "256M", "the kernel's RAM `size` as built (make kernel RAM=SIZE: 256M, 768M, 2G ...)")
 	fs.StringVar(&o.DMA, "dma", "inuse", "DMA eager `mode`: inuse, whole, or none (negative control)")
 	fs.DurationVar(&o.Work, "work", 2*time.Second, "guest time the workload's throughput is measured before and after the snapshot (it runs until the image is complete)")
 	fs.StringVar(&o.Workload, "workload", "cpu", "the kernel's workload `mode`: cpu (never blocks) or sleep (1 ms pause per batch)")
