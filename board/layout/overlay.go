@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"strings"
 )
 
 // MemSizeFile is the file that sets the runtime's memory size: its path
@@ -58,7 +59,7 @@ func Overlay(root, file, generated string) ([]byte, error) {
 // BuildTags returns the build tags a kernel for b needs.
 func (b Board) BuildTags() string {
 	if b.TamagoBoard {
-		return "linkramsize board_" + b.Name
+		return "linkramsize board_" + strings.ReplaceAll(b.Name, "-", "_")
 	}
 	return ""
 }

@@ -1,4 +1,4 @@
-//go:build tamago && amd64
+//go:build tamago && amd64 && !linkramsize
 
 package main
 
