@@ -127,6 +127,9 @@ kernels: toolchain
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=1G
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=2G
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=768M
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=2790M
+	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=3056M
 
 # Host packages: every package that builds on the host and has tests. They
 # run one package at a time (-p 1): the QEMU tests time guest sleeps, and a
@@ -147,6 +150,9 @@ TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 	PAGESNAP_KERNEL_ARM64=$(abspath $(BUILD)/pagesnap-arm64-256M.elf) \
 	PAGESNAP_KERNEL_ARM64_1G=$(abspath $(BUILD)/pagesnap-arm64-1G.elf) \
 	PAGESNAP_KERNEL_ARM64_2G=$(abspath $(BUILD)/pagesnap-arm64-2G.elf) \
+	PAGESNAP_KERNEL_AMD64_768M=$(abspath $(BUILD)/pagesnap-amd64-768M.elf) \
+	PAGESNAP_KERNEL_AMD64_2790M=$(abspath $(BUILD)/pagesnap-amd64-2790M.elf) \
+	PAGESNAP_KERNEL_ARM64_3056M=$(abspath $(BUILD)/pagesnap-arm64-3056M.elf) \
 	TAMAGO_GO=$(TGO)
 
 # The engine's concurrency tests also run under the race detector.
