@@ -42,7 +42,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	arch := fs.String("arch", "", "GOARCH: the default board of that arch when -board is empty")
 	ram := fs.String("ram", "", "the runtime's memory `size`, e.g. 768M or 2G (default: the board's)")
 	out := fs.String("o", "", "output `path` (overlay: the JSON file; image: a directory)")
-	app := fs.String("app", "kernel/cmd/pagesnap", "the application's main package `dir`, from the module root (tamago boards)")
 	root := fs.String("root", ".", "the module root `dir`")
 	kernel := fs.String("kernel", "", "kernel ELF `path` (image)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -98,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
-		file, src := layout.MemSizeFile(b, size, *app)
+		file, src := layout.MemSizeFile(b, size)
 		gen := filepath.Join(filepath.Dir(absOut), fmt.Sprintf("mem_size-%s-%s.go", b.Name, layout.FormatSize(size)))
 		js, err := layout.Overlay(absRoot, file, gen)
 		if err != nil {

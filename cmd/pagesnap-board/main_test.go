@@ -45,7 +45,7 @@ func TestOverlay(t *testing.T) {
 	}{
 		{"qemu-microvm", "768M", "board/qemu/microvm/mem_size.go", "const ramSizeBytes = 0x30000000\n"},
 		{"qemu-virt", "3056M", "board/qemu/virt/mem_size.go", "const runtimeRamEnd = DTBAddress + 0xbf000000\n"},
-		{"firecracker", "", "kernel/cmd/pagesnap/zz_mem_size.go", "//go:linkname ramSize runtime/goos.RamSize\nvar ramSize uint64 = 0x40000000\n"},
+		{"firecracker", "", "board/tamago/mem_size.go", "//go:linkname ramSize runtime/goos.RamSize\nvar ramSize uint64 = 0x40000000\n"},
 	} {
 		ov := filepath.Join(dir, tc.board+".json")
 		args := []string{"env", "-board", tc.board, "-root", root, "-o", ov}

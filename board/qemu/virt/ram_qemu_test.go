@@ -26,7 +26,7 @@ func buildWithRAM(t *testing.T, goBin, ram string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file, src := layout.MemSizeFile(layout.Boards["qemu-virt"], size, "")
+	file, src := layout.MemSizeFile(layout.Boards["qemu-virt"], size)
 	gen := filepath.Join(dir, "mem_size.go")
 	js, err := layout.Overlay(root, file, gen)
 	if err != nil {
