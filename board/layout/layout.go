@@ -211,6 +211,10 @@ func (b Board) Plan(size uint64) (*Layout, error) {
 	return l, nil
 }
 
+// ImageMiB is the guest memory the images of make image give the guest:
+// GuestMiB rounded up to a multiple of 64 MiB.
+func ImageMiB(l *Layout) uint64 { return (l.GuestMiB + 63) &^ 63 }
+
 // EagerDMA returns the eager set's DMA ranges for blocks in use: each
 // widened to the board's DMARoundOut within the DMA window (the
 // default mode of snap start), or the whole window.

@@ -21,8 +21,8 @@ var imageRefused = map[string]string{
 	"qemu-virt":    "pagesnap's own QEMU boards boot the kernel ELF directly: make qemu ARCH=arm64, or qemu-system-aarch64 -kernel (README)",
 }
 
-// guestMiB rounds the least guest memory up to a multiple of 64 MiB.
-func guestMiB(l *layout.Layout) uint64 { return (l.GuestMiB + 63) &^ 63 }
+// guestMiB is the memory the image gives the guest (layout.ImageMiB).
+func guestMiB(l *layout.Layout) uint64 { return layout.ImageMiB(l) }
 
 // writeImage writes into dir what the platform of l's board boots, and
 // returns the files written.

@@ -66,7 +66,7 @@ func MemoryFor(arch qemu.Arch, ram string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("live: %w", err)
 	}
-	return int((l.GuestMiB + 63) &^ 63), nil
+	return int(layout.ImageMiB(l)), nil
 }
 
 // KernelArch returns the architecture of a kernel ELF.

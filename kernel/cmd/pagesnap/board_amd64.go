@@ -32,3 +32,10 @@ func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
 // eager set: pagesnap maps the DMA window with 2 MiB pages, and copying
 // the rest of one costs the pause less than splitting it.
 const dmaRoundOut = 2 << 20
+
+// boardSetup installs pagesnap's tables and handlers for the RAM map
+// QEMU describes (kernel.Setup).
+func boardSetup(dma kernel.Range) (*kernel.Machine, error) { return kernel.Setup(dma) }
+
+// boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
+func boardCPUs() (int, error) { return kernel.CPUCount() }

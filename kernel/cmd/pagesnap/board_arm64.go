@@ -58,3 +58,10 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 // eager set: the whole captured RAM is mapped with 4 KiB pages on arm64
 // (no split ever), so the exact pages are cheapest.
 const dmaRoundOut = 4 << 10
+
+// boardSetup installs pagesnap's tables and handlers for the RAM map
+// QEMU describes (kernel.Setup).
+func boardSetup(dma kernel.Range) (*kernel.Machine, error) { return kernel.Setup(dma) }
+
+// boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
+func boardCPUs() (int, error) { return kernel.CPUCount() }

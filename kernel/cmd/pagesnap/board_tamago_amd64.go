@@ -4,7 +4,9 @@ package main
 
 import (
 	"fmt"
+	"runtime/goos"
 
+	"github.com/pagesnap/pagesnap/board/layout"
 	"github.com/pagesnap/pagesnap/board/tamago"
 	"github.com/pagesnap/pagesnap/kernel"
 )
@@ -39,3 +41,24 @@ func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
 
 // dmaRoundOut: pagesnap maps the DMA window with 2 MiB pages on amd64.
 const dmaRoundOut = 2 << 20
+
+// boardSetup installs pagesnap's tables and handlers. These boards have no
+// fw_cfg: the RAM map is the guest memory board/layout plans for this
+// build's RAM size, which the images make image writes give the guest
+// (vm_config.json, the launch scripts). A guest given less memory is not
+// detected: the PVH start-info memory map is not read.
+func boardSetup(dma kernel.Range) (*kernel.Machine, error) {
+	b, err := layout.Lookup(tamago.Name)
+	if err != nil {
+		return nil, err
+	}
+	l, err := b.Plan(uint64(goos.RamSize))
+	if err != nil {
+		return nil, err
+	}
+	return kernel.SetupRAM(b.GuestRAM(layout.ImageMiB(l)), dma)
+}
+
+// boardCPUs is the number of CPUs the board package started
+// (AMD64.InitSMP(-1): the bootstrap processor and the APs).
+func boardCPUs() (int, error) { return tamago.CPU.NumCPU(), nil }

@@ -24,7 +24,7 @@ func main() {
 	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
 		runtime.Version(), runtime.CPU(), clockBanner())
 	dmaWindow := boardDMA()
-	m, err := kernel.Setup(dmaWindow)
+	m, err := boardSetup(dmaWindow)
 	if err != nil {
 		fmt.Printf("pagesnap: setup failed: %v\n", err)
 		os.Exit(2)
@@ -58,7 +58,7 @@ func main() {
 		fmt.Printf("pagesnap: tick: %v\n", err)
 		os.Exit(2)
 	}
-	if n, err := kernel.CPUCount(); err != nil {
+	if n, err := boardCPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
 		ctl.CPUs = -1
 	} else {
