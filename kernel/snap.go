@@ -475,6 +475,31 @@ func (c *Controller) Discard() error {
 	return r.s.Discard()
 }
 
+// ErrStopped means a snapshot ended without a complete image.
+var ErrStopped = errors.New("snap: the snapshot stopped before its image was complete")
+
+// ErrWaitTimeout means Wait's time ran out before the snapshot finished.
+var ErrWaitTimeout = errors.New("snap: the snapshot did not finish in time")
+
+// Wait blocks until the current (or last) snapshot has finished: nil once
+// its image is complete, ErrStopped if it stopped without one, ErrNone if
+// no snapshot was started, ErrWaitTimeout after timeout.
+func (c *Controller) Wait(timeout time.Duration) error {
+	r := c.cur.Load()
+	if r == nil {
+		return ErrNone
+	}
+	select {
+	case <-r.done:
+	case <-time.After(timeout):
+		return ErrWaitTimeout
+	}
+	if p := r.s.Phase(); p != snapshot.PhaseDone {
+		return fmt.Errorf("%w (phase %v)", ErrStopped, p)
+	}
+	return nil
+}
+
 // Kept reports whether a complete image is kept in storage.
 func (c *Controller) Kept() bool { return c.kept.Load() }
 

@@ -33,9 +33,8 @@ func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
 // the rest of one costs the pause less than splitting it.
 const dmaRoundOut = 2 << 20
 
-// boardSetup installs pagesnap's tables and handlers for the RAM map
-// QEMU describes (kernel.Setup).
-func boardSetup(dma kernel.Range) (*kernel.Machine, error) { return kernel.Setup(dma) }
+// boardRAM is nil: pagesnap reads the RAM map QEMU describes.
+func boardRAM() ([]kernel.Range, error) { return nil, nil }
 
 // boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
 func boardCPUs() (int, error) { return kernel.CPUCount() }

@@ -59,9 +59,8 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 // (no split ever), so the exact pages are cheapest.
 const dmaRoundOut = 4 << 10
 
-// boardSetup installs pagesnap's tables and handlers for the RAM map
-// QEMU describes (kernel.Setup).
-func boardSetup(dma kernel.Range) (*kernel.Machine, error) { return kernel.Setup(dma) }
+// boardRAM is nil: pagesnap reads the RAM map QEMU describes.
+func boardRAM() ([]kernel.Range, error) { return nil, nil }
 
 // boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
 func boardCPUs() (int, error) { return kernel.CPUCount() }

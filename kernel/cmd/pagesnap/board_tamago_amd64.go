@@ -42,12 +42,12 @@ func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
 // dmaRoundOut: pagesnap maps the DMA window with 2 MiB pages on amd64.
 const dmaRoundOut = 2 << 20
 
-// boardSetup installs pagesnap's tables and handlers. These boards have no
-// fw_cfg: the RAM map is the guest memory board/layout plans for this
-// build's RAM size, which the images make image writes give the guest
-// (vm_config.json, the launch scripts). A guest given less memory is not
-// detected: the PVH start-info memory map is not read.
-func boardSetup(dma kernel.Range) (*kernel.Machine, error) {
+// boardRAM is the RAM map. These boards have no fw_cfg: it is the guest
+// memory board/layout plans for this build's RAM size, which the images
+// make image writes give the guest (vm_config.json, the launch scripts).
+// A guest given less memory is not detected: the PVH start-info memory
+// map is not read.
+func boardRAM() ([]kernel.Range, error) {
 	b, err := layout.Lookup(tamago.Name)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func boardSetup(dma kernel.Range) (*kernel.Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kernel.SetupRAM(b.GuestRAM(layout.ImageMiB(l)), dma)
+	return b.GuestRAM(layout.ImageMiB(l)), nil
 }
 
 // boardCPUs is the number of CPUs the board package started

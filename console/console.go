@@ -1,0 +1,102 @@
+//go:build tamago
+
+// Package console is the snap console command for any application that
+// embeds pagesnap: mount Snap on a kernel.Console (or call its Run from
+// your own command loop) and the host harness can drive snapshots:
+//
+//	snap start [inuse|whole|none] [share=N%] [overwrite]
+//	snap status | snap verify | snap discard
+//
+// The lines it prints are the ones the host harness (qemu/live) reads.
+package console
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/pagesnap/pagesnap"
+	"github.com/pagesnap/pagesnap/kernel"
+)
+
+// Snap returns the snap command for s. extra, if set, is appended to the
+// started line (the pagesnap kernel adds its workload's mark=).
+func Snap(s *pagesnap.Snapshotter, extra func() string) *kernel.Command {
+	return &kernel.Command{
+		Usage: "snap start [inuse|whole|none] [share=N%] [overwrite]",
+		Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(pagesnap.DefaultShare) + "%; overwrite: replace a kept image); snap status; snap verify; snap discard (drop the kept image)",
+		Run: func(out io.Writer, args []string) error {
+			if len(args) == 0 {
+				return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] | snap status | snap verify | snap discard")
+			}
+			switch args[0] {
+			case "start":
+				o, err := ParseStart(args[1:])
+				if err != nil {
+					return err
+				}
+				r, err := s.Start(o)
+				if err != nil {
+					return err
+				}
+				line := fmt.Sprintf("snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%%",
+					r.Mode, r.Instant, s.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share)
+				if extra != nil {
+					line += " " + extra()
+				}
+				fmt.Fprintln(out, line)
+				return nil
+			case "status":
+				st, err := s.Status()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, st)
+				return nil
+			case "verify":
+				v, err := s.Verify()
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, v)
+				return nil
+			case "discard":
+				if err := s.Discard(); err != nil {
+					return err
+				}
+				fmt.Fprintln(out, "snap: discarded: the storage is writable again")
+				return nil
+			}
+			return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard)", args[0])
+		},
+	}
+}
+
+// ParseStart parses the words after "snap start".
+func ParseStart(args []string) (pagesnap.Options, error) {
+	var o pagesnap.Options
+	modeSet := false
+	for _, a := range args {
+		switch {
+		case a == "inuse" || a == "whole" || a == "none":
+			if modeSet {
+				return o, fmt.Errorf("snap start: DMA mode given twice (%q)", a)
+			}
+			modeSet = true
+			o.Mode = map[string]pagesnap.DMAMode{"inuse": pagesnap.DMAInUse, "whole": pagesnap.DMAWhole, "none": pagesnap.DMANone}[a]
+		case a == "overwrite":
+			o.Overwrite = true
+		case strings.HasPrefix(a, "share="):
+			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
+			n, err := strconv.Atoi(v)
+			if !ok || err != nil || n < 1 || n > kernel.MaxShare {
+				return o, fmt.Errorf("snap start: bad share %q: want share=N%% with N a whole number from 1 to %d", a, kernel.MaxShare)
+			}
+			o.Share = n
+		default:
+			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite)", a)
+		}
+	}
+	return o, nil
+}
