@@ -114,7 +114,8 @@ type Snapshotter struct {
 
 // Open installs pagesnap on the machine: its own page tables and fault
 // handlers, the idle drain, the timer tick (preemption and the drain's
-// share). Call it once, early in main.
+// share). It logs the layout: line (Board.Log). Call it once, early in
+// main.
 func Open(b Board) (*Snapshotter, error) {
 	var m *kernel.Machine
 	var err error
@@ -126,16 +127,18 @@ func Open(b Board) (*Snapshotter, error) {
 	if err != nil {
 		return nil, err
 	}
+	log := b.Log
+	if log == nil {
+		log = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+	}
+	// The layout: line, which the host harness reads (qemu/live).
+	log("%s", m)
 	round := b.DMARoundOut
 	if round == 0 {
 		round = 4 << 10
 		if runtime.GOARCH == "amd64" {
 			round = 2 << 20
 		}
-	}
-	log := b.Log
-	if log == nil {
-		log = func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
 	}
 	window := b.DMA
 	ctl := &kernel.Controller{

@@ -43,7 +43,6 @@ func main() {
 	}
 	ctl := snap.Controller()
 	m := ctl.M
-	fmt.Println(snap.Layout())
 	if m.Storage.Size == 0 {
 		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
 			m.StorageNeeded(), m.Reserved.End())
