@@ -18,10 +18,12 @@ import (
 
 	"github.com/pagesnap/pagesnap"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/lines"
 )
 
-// Snap returns the snap command for s. extra, if set, is appended to the
-// started line (the pagesnap kernel adds its workload's mark=).
+// Snap returns the snap command for s. extra, if set, returns one
+// key=value field appended to the started line (the pagesnap kernel adds
+// its workload's mark=). The line is lines.Started.
 func Snap(s *pagesnap.Snapshotter, extra func() string) *kernel.Command {
 	return &kernel.Command{
 		Usage: "snap start [inuse|whole|none] [share=N%] [overwrite]",
@@ -40,12 +42,13 @@ func Snap(s *pagesnap.Snapshotter, extra func() string) *kernel.Command {
 				if err != nil {
 					return err
 				}
-				line := fmt.Sprintf("snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%%",
-					r.Mode, r.Instant, s.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share)
+				l := lines.Started{Mode: r.Mode.String(), Instant: r.Instant, PauseMicros: s.Micros(r.PauseTicks), PauseTicks: r.PauseTicks,
+					Eager: r.EagerPages, EntriesTouched: r.EntriesTouched, DMARanges: len(r.DMARanges), Share: r.Share}
 				if extra != nil {
-					line += " " + extra()
+					k, v, _ := strings.Cut(extra(), "=")
+					l.Extra = [][2]string{{k, v}}
 				}
-				fmt.Fprintln(out, line)
+				fmt.Fprintln(out, l)
 				return nil
 			case "status":
 				st, err := s.Status()

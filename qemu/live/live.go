@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/pagesnap/pagesnap/board/layout"
+	"github.com/pagesnap/pagesnap/lines"
 	"github.com/pagesnap/pagesnap/qemu"
 	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/verify"
@@ -173,37 +174,17 @@ type Rate struct {
 }
 
 // Layout is the memory plan the kernel printed.
-type Layout struct {
-	Captured []snapshot.Range
-	DMA      snapshot.Range
-	Reserved snapshot.Range
-	Storage  snapshot.Range
-}
+type Layout = lines.Layout
 
-var layoutRE = regexp.MustCompile(`layout: captured=(\S+) dma=(0x[0-9a-f]+)-(0x[0-9a-f]+) reserved=(0x[0-9a-f]+)-(0x[0-9a-f]+) storage=(0x[0-9a-f]+)\+(0x[0-9a-f]+)`)
-
-func h64(s string) uint64 {
-	v, _ := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-	return v
-}
+// layoutRE finds the layout: line (lines.Layout); ParseLayout reads it.
+var layoutRE = regexp.MustCompile(regexp.QuoteMeta(lines.LayoutPrefix) + " ")
 
 // ParseLayout parses the kernel's layout line.
 func ParseLayout(line string) (Layout, error) {
-	m := layoutRE.FindStringSubmatch(line)
-	if m == nil {
-		return Layout{}, fmt.Errorf("live: not a layout line: %q", line)
+	l, err := lines.ParseLayout(line)
+	if err != nil {
+		return Layout{}, fmt.Errorf("live: %w", err)
 	}
-	var l Layout
-	for _, r := range strings.Split(m[1], ",") {
-		lo, hi, ok := strings.Cut(r, "-")
-		if !ok {
-			return Layout{}, fmt.Errorf("live: bad captured range %q", r)
-		}
-		l.Captured = append(l.Captured, snapshot.Range{Base: h64(lo), Size: h64(hi) - h64(lo)})
-	}
-	l.DMA = snapshot.Range{Base: h64(m[2]), Size: h64(m[3]) - h64(m[2])}
-	l.Reserved = snapshot.Range{Base: h64(m[4]), Size: h64(m[5]) - h64(m[4])}
-	l.Storage = snapshot.Range{Base: h64(m[6]), Size: h64(m[7])}
 	if l.Storage.Size == 0 {
 		return l, errors.New("live: the kernel found no RAM for the snapshot storage")
 	}
@@ -275,7 +256,7 @@ func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
 }
 
 var (
-	startedRE  = regexp.MustCompile(`snap: started dma=(\S+) instant=(\d+) pause=([0-9.]+)us pause-ticks=(\d+) eager=(\d+) entries-touched=(\d+) dma-ranges=\d+ share=(\d+%)`)
+	startedRE  = regexp.MustCompile(regexp.QuoteMeta(lines.StartedPrefix) + " ")
 	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+) drain-share=([0-9.]+)% tick-share=([0-9.]+)% idle-share=([0-9.]+)%`)
 	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
 	errorRE    = regexp.MustCompile(`error: (.*)`)
@@ -398,11 +379,12 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, err
 	}
 	rep.Started = sm
-	sg := startedRE.FindStringSubmatch(sm)
-	rep.PauseMicros, _ = strconv.ParseFloat(sg[3], 64)
-	rep.EagerPages, _ = strconv.ParseUint(sg[5], 10, 64)
-	rep.EntriesTouched, _ = strconv.ParseUint(sg[6], 10, 64)
-	rep.Share = sg[7]
+	st, err := lines.ParseStarted(sm)
+	if err != nil {
+		return nil, err
+	}
+	rep.PauseMicros, rep.EagerPages, rep.EntriesTouched = st.PauseMicros, st.Eager, st.EntriesTouched
+	rep.Share = strconv.Itoa(st.Share) + "%"
 	// The workload runs until the image is complete: the throughput
 	// during is measured over the whole capture.
 	d0, err := sampleWork(vm)
@@ -525,10 +507,11 @@ func unobserved(vm *qemu.VM, cmd string, timeout time.Duration) (pause float64, 
 	if err != nil {
 		return
 	}
-	g := startedRE.FindStringSubmatch(line)
-	pause, _ = strconv.ParseFloat(g[3], 64)
-	eager, _ = strconv.ParseUint(g[5], 10, 64)
-	entries, _ = strconv.ParseUint(g[6], 10, 64)
+	st, err := lines.ParseStarted(line)
+	if err != nil {
+		return
+	}
+	pause, eager, entries = st.PauseMicros, st.Eager, st.EntriesTouched
 	cm, err := vm.Console.Expect(completeRE, timeout)
 	if err != nil {
 		return
