@@ -4,12 +4,14 @@
 //
 //	layout: captured=LO-HI[,LO-HI...] dma=LO-HI reserved=LO-HI storage=BASE+SIZE
 //	snap: started dma=MODE instant=N pause=Fus pause-ticks=N eager=N entries-touched=N dma-ranges=N share=N% [key=value...]
+//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
 package lines
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -207,4 +209,72 @@ func ParseStarted(line string) (Started, error) {
 		}
 	}
 	return s, nil
+}
+
+// CompletePrefix starts the line a snapshot logs when its image is
+// complete.
+const CompletePrefix = "snap: complete"
+
+// Complete is the snap: complete line: the engine's counters, the time
+// from the instant to the complete image, and the drain's shares of it.
+type Complete struct {
+	Pages, Eager, Faults, FaultCopies, Drained, Discards, PoolUsed uint64
+	Total                                                          time.Duration
+	// Shares of the capture's time (percent): the whole drain, and the
+	// timer tick's, the idle hook's and the fallback goroutine's parts.
+	DrainShare, TickShare, IdleShare, GoroutineShare float64
+	ShareSetting                                     int // the share asked for, percent
+	Ticks, TickBusy                                  uint64
+	Hz                                               int
+}
+
+// String formats the snap: complete line.
+func (c Complete) String() string {
+	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v "+
+		"drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
+		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.Total,
+		c.DrainShare, c.TickShare, c.IdleShare, c.GoroutineShare, c.ShareSetting, c.Ticks, c.TickBusy, c.Hz)
+}
+
+// ParseComplete parses a snap: complete line.
+func ParseComplete(line string) (Complete, error) {
+	m, err := fieldMap(line, CompletePrefix, "pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "total",
+		"drain-share", "tick-share", "idle-share", "goroutine-share", "share-setting", "ticks", "tick-busy", "hz")
+	if err != nil {
+		return Complete{}, err
+	}
+	var c Complete
+	u := func(k string) uint64 {
+		if err != nil {
+			return 0
+		}
+		var v uint64
+		if v, err = strconv.ParseUint(m[k], 10, 64); err != nil {
+			err = fmt.Errorf("%s=%q: %w", k, m[k], err)
+		}
+		return v
+	}
+	pct := func(k string) float64 {
+		if err != nil {
+			return 0
+		}
+		p, ok := strings.CutSuffix(m[k], "%")
+		var v float64
+		if v, err = strconv.ParseFloat(p, 64); err == nil && !ok {
+			err = fmt.Errorf("%s=%q: not a percentage", k, m[k])
+		}
+		return v
+	}
+	c.Pages, c.Eager, c.Faults, c.FaultCopies = u("pages"), u("eager"), u("faults"), u("fault-copies")
+	c.Drained, c.Discards, c.PoolUsed = u("drained"), u("discards"), u("pool-used")
+	c.DrainShare, c.TickShare, c.IdleShare, c.GoroutineShare = pct("drain-share"), pct("tick-share"), pct("idle-share"), pct("goroutine-share")
+	c.ShareSetting = int(pct("share-setting"))
+	c.Ticks, c.TickBusy, c.Hz = u("ticks"), u("tick-busy"), int(u("hz"))
+	if err == nil {
+		c.Total, err = time.ParseDuration(m["total"])
+	}
+	if err != nil {
+		return Complete{}, fmt.Errorf("lines: %q: %w", line, err)
+	}
+	return c, nil
 }

@@ -2,7 +2,9 @@ package lines
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestLayoutRoundTrip(t *testing.T) {
@@ -54,6 +56,30 @@ func TestStartedRoundTrip(t *testing.T) {
 	} {
 		if _, err := ParseStarted(bad); err == nil {
 			t.Errorf("ParseStarted(%q) accepted", bad)
+		}
+	}
+}
+
+func TestCompleteRoundTrip(t *testing.T) {
+	c := Complete{Pages: 135167, Eager: 1544, Faults: 30211, FaultCopies: 30100, Drained: 103523, Discards: 2, PoolUsed: 17,
+		Total: 41234 * time.Millisecond, DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
+		ShareSetting: 50, Ticks: 4123, TickBusy: 3, Hz: 100}
+	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
+	if got := c.String(); got != want {
+		t.Fatalf("String() = %q\nwant %q", got, want)
+	}
+	back, err := ParseComplete(want)
+	if err != nil || !reflect.DeepEqual(back, c) {
+		t.Fatalf("ParseComplete = %+v, %v; want %+v", back, err, c)
+	}
+	for _, bad := range []string{
+		want[:len(want)-len(" hz=100")],
+		strings.Replace(want, "total=41.234s", "total=41", 1),
+		strings.Replace(want, "tick-share=40.1%", "tick-share=40.1", 1),
+		strings.Replace(want, "pages=135167", "pages=-1", 1),
+	} {
+		if _, err := ParseComplete(bad); err == nil {
+			t.Errorf("ParseComplete(%q) accepted", bad)
 		}
 	}
 }

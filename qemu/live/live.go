@@ -257,7 +257,7 @@ func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
 
 var (
 	startedRE  = regexp.MustCompile(regexp.QuoteMeta(lines.StartedPrefix) + " ")
-	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+) drain-share=([0-9.]+)% tick-share=([0-9.]+)% idle-share=([0-9.]+)%`)
+	completeRE = regexp.MustCompile(regexp.QuoteMeta(lines.CompletePrefix) + " ")
 	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
 	errorRE    = regexp.MustCompile(`error: (.*)`)
 )
@@ -401,13 +401,12 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	rep.During = rate(d0, d1)
 	rep.Complete = cm.Line
-	cg := completeRE.FindStringSubmatch(cm.Line)
-	rep.Faults, _ = strconv.ParseUint(cg[3], 10, 64)
-	rep.Drained, _ = strconv.ParseUint(cg[5], 10, 64)
-	rep.Total = cg[6]
-	rep.DrainShare, _ = strconv.ParseFloat(cg[7], 64)
-	rep.TickShare, _ = strconv.ParseFloat(cg[8], 64)
-	rep.IdleShare, _ = strconv.ParseFloat(cg[9], 64)
+	cl, err := lines.ParseComplete(cm.Line)
+	if err != nil {
+		return nil, err
+	}
+	rep.Faults, rep.Drained, rep.Total = cl.Faults, cl.Drained, cl.Total.String()
+	rep.DrainShare, rep.TickShare, rep.IdleShare = cl.DrainShare, cl.TickShare, cl.IdleShare
 	a0, a1, err := guestSleep(vm, o.Work)
 	if err != nil {
 		return nil, err
@@ -516,7 +515,11 @@ func unobserved(vm *qemu.VM, cmd string, timeout time.Duration) (pause float64, 
 	if err != nil {
 		return
 	}
-	total, err = time.ParseDuration(completeRE.FindStringSubmatch(cm.Line)[6])
+	cl, err := lines.ParseComplete(cm.Line)
+	if err != nil {
+		return
+	}
+	total = cl.Total
 	return
 }
 
