@@ -7,17 +7,21 @@ ifeq ($(filter $(ARCH),$(ARCHS)),)
 $(error ARCH=$(ARCH) is not supported: use one of: $(ARCHS))
 endif
 
-# RAM: the kernel runtime's memory size (256M, 1G or 2G), chosen at build time.
+# RAM: the kernel runtime's memory size, any size the board holds
+# (cmd/pagesnap-board checks it against board/layout and writes the
+# go build -overlay file that sets it): 256M by default on pagesnap's own
+# boards, 1G (tamago's) on tamago's.
+# BOARD: empty for pagesnap's own QEMU board of ARCH (qemu-microvm,
+# qemu-virt), or one of tamago's: tamago-microvm firecracker
+# cloud-hypervisor gcp imx8mpevk (docs/boards.md).
+BOARD ?=
+ifeq ($(BOARD),)
 RAM ?= 256M
-RAMS := 256M 1G 2G
-ifeq ($(filter $(RAM),$(RAMS)),)
-$(error RAM=$(RAM) is not supported: use one of: $(RAMS))
+KERNEL_NAME = pagesnap-$(ARCH)-$(RAM)
+else
+KERNEL_NAME = pagesnap-$(BOARD)$(if $(RAM),-$(RAM))
 endif
-# ram256m: amd64's default size needs no tag (board/qemu/microvm), arm64's
-# runtime takes the whole bank without one (board/qemu/virt mem_*.go).
-RAMTAG_256M := ram256m
-RAMTAG_1G := ram1g
-RAMTAG_2G := ram2g
+TAMAGO_BOARDS := tamago-microvm firecracker cloud-hypervisor gcp
 
 GO ?= go
 BUILD ?= build
@@ -34,11 +38,12 @@ export TAMAGO
 LDFLAGS_amd64 := -T 0x10010000 -R 0x1000
 LDFLAGS_arm64 := -T 0x40110000 -R 0x1000
 
-KERNEL = $(BUILD)/pagesnap-$(ARCH)-$(RAM).elf
+KERNEL = $(BUILD)/$(KERNEL_NAME).elf
+BOARDTOOL = $(BUILD)/pagesnap-board
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back campaign mutation clean
+.PHONY: help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back campaign mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -51,7 +56,8 @@ help:
 	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
-	@echo "variables: ARCH=$(ARCHS)  RAM=$(RAMS)  TAMAGO=/path/to/tamago-go/bin/go"
+	@echo "make image BOARD=B   what board B's platform boots (docs/boards.md)"
+	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) imx8mpevk  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
 # architecture, gdb-multiarch arm64) from Debian packages; installed when
@@ -78,9 +84,27 @@ toolchain:
 	@toolchain/build.sh > $(GOROOT_FILE).tmp && mv $(GOROOT_FILE).tmp $(GOROOT_FILE)
 	@echo "toolchain: $$(cat $(GOROOT_FILE))/bin/go ($$($(TGO) version))"
 
-kernel: toolchain
-	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -tags "$(RAMTAG_$(RAM))" -ldflags "$(LDFLAGS_$(ARCH))" -o $(KERNEL) ./kernel/cmd/pagesnap
+boardtool:
+	@mkdir -p $(BUILD)
+	@$(GO) build -o $(BOARDTOOL) ./cmd/pagesnap-board
+
+# The RAM size reaches the runtime through a generated mem_size.go
+# (go build -overlay); the tool refuses sizes the board cannot hold.
+kernel: toolchain boardtool
+	@$(BOARDTOOL) env $(if $(BOARD),-board $(BOARD),-arch $(ARCH)) $(if $(RAM),-ram $(RAM)) -o $(BUILD)/$(KERNEL_NAME).overlay.json > $(BUILD)/$(KERNEL_NAME).env || { rm -f $(BUILD)/$(KERNEL_NAME).env; exit 2; }
+	@. ./$(BUILD)/$(KERNEL_NAME).env && \
+	echo "GOOS=tamago GOARCH=$$GOARCH go build -overlay $$OVERLAY -tags '$$TAGS' -ldflags '$$LDFLAGS' -o $(KERNEL) ./kernel/cmd/pagesnap" && \
+	GOOS=tamago GOARCH=$$GOARCH $(TGO) build -overlay "$$OVERLAY" -tags "$$TAGS" -ldflags "$$LDFLAGS" -o $(KERNEL) ./kernel/cmd/pagesnap
 	@echo "kernel: $(KERNEL)"
+
+# What the board's platform boots (docs/boards.md), in build/image-BOARD.
+image: kernel
+	$(BOARDTOOL) image -board $(BOARD) $(if $(RAM),-ram $(RAM)) -kernel $(KERNEL) -o $(BUILD)/image-$(BOARD)$(if $(RAM),-$(RAM))
+
+# Every tamago board's kernel and image.
+boards: toolchain boardtool
+	@for b in $(TAMAGO_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
+	@for b in firecracker cloud-hypervisor tamago-microvm; do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
 
 selftest-kernel: toolchain
 	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -ldflags "$(LDFLAGS_$(ARCH))" -o $(SELFTEST) ./kernel/cmd/selftest
@@ -104,6 +128,9 @@ kernels: toolchain
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=1G
 	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=2G
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=768M
+	$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=2790M
+	$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=3056M
 
 # Host packages: every package that builds on the host and has tests. They
 # run one package at a time (-p 1): the QEMU tests time guest sleeps, and a
@@ -131,6 +158,9 @@ TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 	PAGESNAP_KERNEL_ARM64=$(abspath $(BUILD)/pagesnap-arm64-256M.elf) \
 	PAGESNAP_KERNEL_ARM64_1G=$(abspath $(BUILD)/pagesnap-arm64-1G.elf) \
 	PAGESNAP_KERNEL_ARM64_2G=$(abspath $(BUILD)/pagesnap-arm64-2G.elf) \
+	PAGESNAP_KERNEL_AMD64_768M=$(abspath $(BUILD)/pagesnap-amd64-768M.elf) \
+	PAGESNAP_KERNEL_AMD64_2790M=$(abspath $(BUILD)/pagesnap-amd64-2790M.elf) \
+	PAGESNAP_KERNEL_ARM64_3056M=$(abspath $(BUILD)/pagesnap-arm64-3056M.elf) \
 	TAMAGO_GO=$(TGO)
 
 # The engine's concurrency tests also run under the race detector.

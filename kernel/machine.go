@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pagesnap/pagesnap/lines"
 	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -31,6 +32,10 @@ const (
 	reservedSize   = 10 << 20
 	hugePage       = 2 << 20
 )
+
+// ReservedSize is the size of pagesnap's reserved region, which starts at
+// the first 2 MiB boundary after the DMA window and must be RAM.
+const ReservedSize = reservedSize
 
 // The reserved region holds, in order: GDT page; a guard page and a stack,
 // for each of the fault stack, the nested-fault stack, the double-fault
@@ -212,16 +217,8 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	return nil
 }
 
-// String describes the plan on one line (read by the host harness).
+// String describes the plan on one line, the layout: line the host
+// harness reads (package lines).
 func (m *Machine) String() string {
-	s := "layout: captured="
-	for i, r := range m.Captured {
-		if i > 0 {
-			s += ","
-		}
-		s += fmt.Sprintf("%#x-%#x", r.Base, r.End())
-	}
-	s += fmt.Sprintf(" dma=%#x-%#x reserved=%#x-%#x storage=%#x+%#x", m.DMA.Base, m.DMA.End(),
-		m.Reserved.Base, m.Reserved.End(), m.Storage.Base, m.Storage.Size)
-	return s
+	return lines.Layout{Captured: m.Captured, DMA: m.DMA, Reserved: m.Reserved, Storage: m.Storage}.String()
 }

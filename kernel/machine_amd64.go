@@ -20,6 +20,13 @@ func Setup(dma Range) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return SetupRAM(ram, dma)
+}
+
+// SetupRAM is Setup for a machine whose RAM map is ram (sorted), for
+// boards without fw_cfg (tamago's Firecracker, Cloud Hypervisor and GCE
+// boards: the map their image gives the guest, see board/layout).
+func SetupRAM(ram []Range, dma Range) (*Machine, error) {
 	m, err := Plan(ram, dma)
 	if err != nil {
 		return nil, err

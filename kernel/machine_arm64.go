@@ -79,7 +79,7 @@ func RAMRanges() ([]Range, error) {
 // faults. It must run once, before any snapshot.
 func Setup(dma Range) (*Machine, error) {
 	if dma.Size == 0 {
-		return nil, errors.New("memory: no DMA region: build the kernel with a ram* tag (ram256m, ram1g, ram2g) so that the runtime leaves RAM for DMA, the reserved region and the storage")
+		return nil, errors.New("memory: no DMA region: build the kernel for a RAM size (make kernel RAM=256M: board/qemu/virt/mem_size.go) so that the runtime leaves RAM for DMA, the reserved region and the storage")
 	}
 	ram, err := RAMRanges()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/irq"
+	"github.com/pagesnap/pagesnap/lines"
 	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -412,9 +413,12 @@ func (c *Controller) finish(r *run) {
 			}
 			keepErr := c.keepStorage()
 			st := s.Stats()
-			c.log("snap: complete pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v %s",
-				p.Pages, st.EagerPages, st.Faults, st.FaultCopies, st.DrainedPages, st.DrainDiscards, st.PoolUsed,
-				time.Duration(c.Micros(r.doneCycles-r.t0)*1e3).Round(time.Millisecond), c.shareFigures(r))
+			drain, tick, idle, gor := c.shares(r)
+			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
+				Drained: st.DrainedPages, Discards: st.DrainDiscards, PoolUsed: st.PoolUsed,
+				Total:      time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
+				DrainShare: drain, TickShare: tick, IdleShare: idle, GoroutineShare: gor,
+				ShareSetting: r.share, Ticks: r.ticks, TickBusy: r.tickBusy, Hz: int(irq.Hz)})
 			if keepErr != nil {
 				c.log("snap: warning: the image could not be write-protected: %v", keepErr)
 			}
@@ -437,15 +441,22 @@ func (c *Controller) finish(r *run) {
 // shareFigures describes the CPU the drain got so far: its share of the
 // time since Start (tick, idle hook, goroutine), the setting and the ticks.
 func (c *Controller) shareFigures(r *run) string {
+	drain, tick, idle, gor := c.shares(r)
+	return fmt.Sprintf("drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
+		drain, tick, idle, gor, r.share, r.ticks, r.tickBusy, irq.Hz)
+}
+
+// shares returns the drain's shares of the capture's time so far, in
+// percent: all of it, and the timer tick's, the idle hook's and the
+// fallback goroutine's parts.
+func (c *Controller) shares(r *run) (drain, tick, idle, gor float64) {
 	end := r.doneCycles
 	if end == 0 {
 		end = cycles()
 	}
 	el := float64(max(end-r.t0, 1))
 	pct := func(v uint64) float64 { return float64(v) * 100 / el }
-	return fmt.Sprintf("drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
-		pct(r.tickCycles+r.idleCycles+r.goCycles), pct(r.tickCycles), pct(r.idleCycles), pct(r.goCycles),
-		r.share, r.ticks, r.tickBusy, irq.Hz)
+	return pct(r.tickCycles + r.idleCycles + r.goCycles), pct(r.tickCycles), pct(r.idleCycles), pct(r.goCycles)
 }
 
 func (c *Controller) log(format string, args ...any) {
@@ -532,6 +543,31 @@ func (c *Controller) Protected() (captured, storage uint64, err error) {
 	}
 	storage, err = count(c.M.Storage)
 	return captured, storage, err
+}
+
+// ErrStopped means a snapshot ended without a complete image.
+var ErrStopped = errors.New("snap: the snapshot stopped before its image was complete")
+
+// ErrWaitTimeout means Wait's time ran out before the snapshot finished.
+var ErrWaitTimeout = errors.New("snap: the snapshot did not finish in time")
+
+// Wait blocks until the current (or last) snapshot has finished: nil once
+// its image is complete, ErrStopped if it stopped without one, ErrNone if
+// no snapshot was started, ErrWaitTimeout after timeout.
+func (c *Controller) Wait(timeout time.Duration) error {
+	r := c.cur.Load()
+	if r == nil {
+		return ErrNone
+	}
+	select {
+	case <-r.done:
+	case <-time.After(timeout):
+		return ErrWaitTimeout
+	}
+	if p := r.s.Phase(); p != snapshot.PhaseDone {
+		return fmt.Errorf("%w (phase %v)", ErrStopped, p)
+	}
+	return nil
 }
 
 // Kept reports whether a complete image is kept in storage.

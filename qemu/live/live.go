@@ -29,6 +29,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagesnap/pagesnap/board/layout"
+	"github.com/pagesnap/pagesnap/lines"
 	"github.com/pagesnap/pagesnap/qemu"
 	"github.com/pagesnap/pagesnap/qemu/gdb"
 	"github.com/pagesnap/pagesnap/qemu/verify"
@@ -39,35 +41,33 @@ import (
 const InstantSymbol = "github.com/pagesnap/pagesnap/kernel.snapshotInstant"
 
 // MemoryMiB returns the guest memory the amd64 pagesnap kernel built for
-// ram (256M, 1G, 2G) needs: captured RAM, the reserved region and storage.
+// ram (e.g. 256M, 768M, 2G) needs: captured RAM, the reserved region and
+// storage.
 func MemoryMiB(ram string) (int, error) {
 	return MemoryFor(qemu.AMD64, ram)
 }
 
-// MemoryFor returns the guest memory the pagesnap kernel for arch built
-// for ram (256M, 1G, 2G) needs. On arm64 RAM starts at 1 GiB physical and
-// the runtime's memory ends ram bytes into it (board/qemu/virt ram* build
-// tags); the DMA region, reserved region and storage follow.
+// MemoryFor returns the guest memory, in MiB, the pagesnap kernel for
+// arch built for ram (make kernel RAM=ram) needs on pagesnap's own QEMU
+// board: the least that holds captured RAM, the reserved region and the
+// storage (board/layout), rounded up to 64 MiB.
 func MemoryFor(arch qemu.Arch, ram string) (int, error) {
-	sizes := map[string][2]int{ // amd64, arm64
-		"256M": {1200, 640},
-		"1G":   {2700, 2200},
-		"2G":   {6144, 4300},
-	}
 	if ram == "" {
 		ram = "256M"
 	}
-	m, ok := sizes[ram]
-	if !ok {
-		return 0, fmt.Errorf("live: unknown RAM size %q (256M, 1G or 2G)", ram)
+	b, err := layout.Default(string(arch))
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
 	}
-	switch arch {
-	case qemu.AMD64:
-		return m[0], nil
-	case qemu.ARM64:
-		return m[1], nil
+	size, err := layout.ParseSize(ram)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
 	}
-	return 0, fmt.Errorf("live: unknown arch %q (amd64 or arm64)", arch)
+	l, err := b.Plan(size)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
+	}
+	return int(layout.ImageMiB(l)), nil
 }
 
 // KernelArch returns the architecture of a kernel ELF.
@@ -108,7 +108,7 @@ type Options struct {
 	Kernel string // kernel ELF (kernel/cmd/pagesnap)
 	// Arch is the kernel's architecture; empty: read from the ELF header.
 	Arch qemu.Arch
-	RAM  string // the kernel's RAM size tag: 256M, 1G or 2G
+	RAM  string // the kernel's RAM size as built (make kernel RAM=...): 256M, 768M, 2G ...
 	// DMA is the snapshot's DMA mode: inuse (default), whole or none
 	// (none is the negative control: verification must fail).
 	DMA string
@@ -177,37 +177,17 @@ type Rate struct {
 }
 
 // Layout is the memory plan the kernel printed.
-type Layout struct {
-	Captured []snapshot.Range
-	DMA      snapshot.Range
-	Reserved snapshot.Range
-	Storage  snapshot.Range
-}
+type Layout = lines.Layout
 
-var layoutRE = regexp.MustCompile(`layout: captured=(\S+) dma=(0x[0-9a-f]+)-(0x[0-9a-f]+) reserved=(0x[0-9a-f]+)-(0x[0-9a-f]+) storage=(0x[0-9a-f]+)\+(0x[0-9a-f]+)`)
-
-func h64(s string) uint64 {
-	v, _ := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
-	return v
-}
+// layoutRE finds the layout: line (lines.Layout); ParseLayout reads it.
+var layoutRE = regexp.MustCompile(regexp.QuoteMeta(lines.LayoutPrefix) + " ")
 
 // ParseLayout parses the kernel's layout line.
 func ParseLayout(line string) (Layout, error) {
-	m := layoutRE.FindStringSubmatch(line)
-	if m == nil {
-		return Layout{}, fmt.Errorf("live: not a layout line: %q", line)
+	l, err := lines.ParseLayout(line)
+	if err != nil {
+		return Layout{}, fmt.Errorf("live: %w", err)
 	}
-	var l Layout
-	for _, r := range strings.Split(m[1], ",") {
-		lo, hi, ok := strings.Cut(r, "-")
-		if !ok {
-			return Layout{}, fmt.Errorf("live: bad captured range %q", r)
-		}
-		l.Captured = append(l.Captured, snapshot.Range{Base: h64(lo), Size: h64(hi) - h64(lo)})
-	}
-	l.DMA = snapshot.Range{Base: h64(m[2]), Size: h64(m[3]) - h64(m[2])}
-	l.Reserved = snapshot.Range{Base: h64(m[4]), Size: h64(m[5]) - h64(m[4])}
-	l.Storage = snapshot.Range{Base: h64(m[6]), Size: h64(m[7])}
 	if l.Storage.Size == 0 {
 		return l, errors.New("live: the kernel found no RAM for the snapshot storage")
 	}
@@ -284,8 +264,8 @@ func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
 }
 
 var (
-	startedRE  = regexp.MustCompile(`snap: started dma=(\S+) instant=(\d+) pause=([0-9.]+)us pause-ticks=(\d+) eager=(\d+) entries-touched=(\d+) dma-ranges=\d+ share=(\d+%)`)
-	completeRE = regexp.MustCompile(`snap: complete pages=(\d+) eager=(\d+) faults=(\d+) fault-copies=(\d+) drained=(\d+) .* total=(\S+) drain-share=([0-9.]+)% tick-share=([0-9.]+)% idle-share=([0-9.]+)%`)
+	startedRE  = regexp.MustCompile(regexp.QuoteMeta(lines.StartedPrefix) + " ")
+	completeRE = regexp.MustCompile(regexp.QuoteMeta(lines.CompletePrefix) + " ")
 	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
 	errorRE    = regexp.MustCompile(`error: (.*)`)
 )
@@ -407,11 +387,12 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, err
 	}
 	rep.Started = sm
-	sg := startedRE.FindStringSubmatch(sm)
-	rep.PauseMicros, _ = strconv.ParseFloat(sg[3], 64)
-	rep.EagerPages, _ = strconv.ParseUint(sg[5], 10, 64)
-	rep.EntriesTouched, _ = strconv.ParseUint(sg[6], 10, 64)
-	rep.Share = sg[7]
+	st, err := lines.ParseStarted(sm)
+	if err != nil {
+		return nil, err
+	}
+	rep.PauseMicros, rep.EagerPages, rep.EntriesTouched = st.PauseMicros, st.Eager, st.EntriesTouched
+	rep.Share = strconv.Itoa(st.Share) + "%"
 	// The workload runs until the image is complete: the throughput
 	// during is measured over the whole capture.
 	d0, err := sampleWork(vm)
@@ -429,13 +410,12 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	rep.During = rate(d0, d1)
 	rep.DMAIRQs = d1.dmaIRQs - d0.dmaIRQs
 	rep.Complete = cm.Line
-	cg := completeRE.FindStringSubmatch(cm.Line)
-	rep.Faults, _ = strconv.ParseUint(cg[3], 10, 64)
-	rep.Drained, _ = strconv.ParseUint(cg[5], 10, 64)
-	rep.Total = cg[6]
-	rep.DrainShare, _ = strconv.ParseFloat(cg[7], 64)
-	rep.TickShare, _ = strconv.ParseFloat(cg[8], 64)
-	rep.IdleShare, _ = strconv.ParseFloat(cg[9], 64)
+	cl, err := lines.ParseComplete(cm.Line)
+	if err != nil {
+		return nil, err
+	}
+	rep.Faults, rep.Drained, rep.Total = cl.Faults, cl.Drained, cl.Total.String()
+	rep.DrainShare, rep.TickShare, rep.IdleShare = cl.DrainShare, cl.TickShare, cl.IdleShare
 	a0, a1, err := guestSleep(vm, o.Work)
 	if err != nil {
 		return nil, err
@@ -535,15 +515,20 @@ func unobserved(vm *qemu.VM, cmd string, timeout time.Duration) (pause float64, 
 	if err != nil {
 		return
 	}
-	g := startedRE.FindStringSubmatch(line)
-	pause, _ = strconv.ParseFloat(g[3], 64)
-	eager, _ = strconv.ParseUint(g[5], 10, 64)
-	entries, _ = strconv.ParseUint(g[6], 10, 64)
+	st, err := lines.ParseStarted(line)
+	if err != nil {
+		return
+	}
+	pause, eager, entries = st.PauseMicros, st.Eager, st.EntriesTouched
 	cm, err := vm.Console.Expect(completeRE, timeout)
 	if err != nil {
 		return
 	}
-	total, err = time.ParseDuration(completeRE.FindStringSubmatch(cm.Line)[6])
+	cl, err := lines.ParseComplete(cm.Line)
+	if err != nil {
+		return
+	}
+	total = cl.Total
 	return
 }
 

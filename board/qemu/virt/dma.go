@@ -7,19 +7,19 @@ import (
 )
 
 // DMASize is the size of the DMA region that follows the runtime's memory
-// when a ram* build tag (ram256m, ram1g, ram2g) limits it: tamago's global
+// when a build for a RAM size (make kernel RAM=..., mem_size.go) limits it: tamago's global
 // DMA region, for device rings and buffers. Without such a tag the runtime
 // takes the whole bank and there is no DMA region.
 const DMASize = 16 << 20
 
 // dmaStart is the DMA region's start (0: none), set by limitRam before
-// the runtime starts; dmaErr says why there is none in a ram* build.
+// the runtime starts; dmaErr says why there is none in a build for a RAM size.
 var (
 	dmaStart uint64
 	dmaErr   string
 )
 
-// limitRam ends the runtime's memory at runtimeRamEnd (build tag) when the
+// limitRam ends the runtime's memory at runtimeRamEnd (mem_size.go) when the
 // bank of size bytes from RamStart also holds the DMA region after it.
 // earlyInit calls it: nosplit, no allocation, constant strings only.
 //
@@ -30,7 +30,7 @@ func limitRam(size uint64) {
 		return
 	}
 	if RamStart+size < end+DMASize {
-		dmaErr = "RAM ends before the DMA region of this ram* build: no DMA region (give QEMU more memory, -m)"
+		dmaErr = "RAM ends before the DMA region of this RAM= build: no DMA region (give QEMU more memory, -m)"
 		return
 	}
 	ramSize = uint(end - RamStart)
@@ -38,7 +38,7 @@ func limitRam(size uint64) {
 }
 
 // DMA returns the board's DMA region (size 0 when there is none: a build
-// without a ram* tag, or too little RAM).
+// without a RAM size, or too little RAM).
 func DMA() (start, size uint64) {
 	if dmaStart == 0 {
 		return 0, 0

@@ -38,8 +38,8 @@
 //	...-RAM end            initial stack at the top (RAM end capped at RamLimit)
 //	0x4000000000-          high devices (PCIe), mapped as device memory
 //
-// With a ram256m, ram1g or ram2g build tag the runtime's memory ends 256
-// MiB, 1 GiB or 2 GiB into RAM instead, and the DMASize bytes after it are
+// Built for a RAM size (make kernel RAM=768M: mem_size.go through go build
+// -overlay) the runtime's memory ends that far into RAM instead, and the DMASize bytes after it are
 // tamago's DMA region (DMA); the rest of RAM is left to the kernel (the
 // pagesnap kernel puts its reserved region and snapshot storage there).
 package virt

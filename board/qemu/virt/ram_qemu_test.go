@@ -9,13 +9,38 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pagesnap/pagesnap/board/layout"
 )
 
-// buildTagged builds the self-test kernel with build tags.
-func buildTagged(t *testing.T, goBin, tags string) string {
+// buildWithRAM builds the self-test kernel for a RAM size, as make kernel
+// RAM=ram does: mem_size.go replaced through go build -overlay.
+func buildWithRAM(t *testing.T, goBin, ram string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "selftest-"+tags+"-arm64.elf")
-	cmd := exec.Command(goBin, "build", "-tags", tags, "-ldflags", linkFlags, "-o", out,
+	dir := t.TempDir()
+	size, err := layout.ParseSize(ram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, src := layout.MemSizeFile(layout.Boards["qemu-virt"], size)
+	gen := filepath.Join(dir, "mem_size.go")
+	js, err := layout.Overlay(root, file, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov := filepath.Join(dir, "overlay.json")
+	if err := os.WriteFile(gen, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ov, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "selftest-"+ram+"-arm64.elf")
+	cmd := exec.Command(goBin, "build", "-overlay", ov, "-ldflags", linkFlags, "-o", out,
 		"github.com/pagesnap/pagesnap/kernel/cmd/selftest")
 	var env []string
 	for _, e := range os.Environ() {
@@ -32,13 +57,13 @@ func buildTagged(t *testing.T, goBin, tags string) string {
 	return out
 }
 
-// TestRamTag boots the self-test built with the ram256m tag: the runtime's
+// TestRamSize boots the self-test built for RAM=256M: the runtime's
 // memory must end 256 MiB into RAM when the bank also holds the DMA region
 // after it, and take the whole bank, with the reason on the console, when
 // it does not.
-func TestRamTag(t *testing.T) {
-	kernel := buildTagged(t, tamagoGo(t), "ram256m")
-	const dmaErr = "virt: RAM ends before the DMA region of this ram* build: no DMA region (give QEMU more memory, -m)"
+func TestRamSize(t *testing.T) {
+	kernel := buildWithRAM(t, tamagoGo(t), "256M")
+	const dmaErr = "virt: RAM ends before the DMA region of this RAM= build: no DMA region (give QEMU more memory, -m)"
 	for _, tc := range []struct {
 		memMiB     int
 		runtimeEnd uint64

@@ -1,4 +1,4 @@
-//go:build tamago && amd64
+//go:build tamago && amd64 && !linkramsize
 
 package main
 
@@ -78,3 +78,9 @@ var crashVariants = map[string]func(io.Writer) error{
 		return fmt.Errorf("crash: no nested fault")
 	},
 }
+
+// boardRAM is nil: pagesnap reads the RAM map QEMU describes.
+func boardRAM() ([]kernel.Range, error) { return nil, nil }
+
+// boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
+func boardCPUs() (int, error) { return kernel.CPUCount() }

@@ -80,3 +80,9 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 // eager set: the whole captured RAM is mapped with 4 KiB pages on arm64
 // (no split ever), so the exact pages are cheapest.
 const dmaRoundOut = 4 << 10
+
+// boardRAM is nil: pagesnap reads the RAM map QEMU describes.
+func boardRAM() ([]kernel.Range, error) { return nil, nil }
+
+// boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
+func boardCPUs() (int, error) { return kernel.CPUCount() }

@@ -10,16 +10,15 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/goos"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/pagesnap/pagesnap/dma"
+	"github.com/pagesnap/pagesnap"
+	"github.com/pagesnap/pagesnap/console"
 	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
-	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // dmaIRQs returns how many interrupts the DMA device raised.
@@ -28,46 +27,34 @@ var dmaIRQs = func() uint64 { return 0 }
 func main() {
 	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
 		runtime.Version(), runtime.CPU(), clockBanner())
-	dmaWindow := boardDMA()
-	m, err := kernel.Setup(dmaWindow)
+	ram, err := boardRAM()
 	if err != nil {
 		fmt.Printf("pagesnap: setup failed: %v\n", err)
 		os.Exit(2)
 	}
-	fmt.Println(m)
+	// pagesnap.Open installs the page tables, fault handlers, idle drain
+	// and the periodic tick (preemption of goroutines that never block,
+	// and the snapshot's drain share).
+	snap, err := pagesnap.Open(pagesnap.Board{
+		DMA:            boardDMA(),
+		DMARoundOut:    dmaRoundOut,
+		TicksPerSecond: ticksPerSecond(),
+		RAM:            ram,
+		CPUs:           boardCPUs,
+	})
+	if err != nil {
+		fmt.Printf("pagesnap: setup failed: %v\n", err)
+		os.Exit(2)
+	}
+	ctl := snap.Controller()
+	m := ctl.M
 	if m.Storage.Size == 0 {
 		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
 			m.StorageNeeded(), m.Reserved.End())
 	}
-
-	ctl := &kernel.Controller{
-		M:              m,
-		TicksPerSecond: ticksPerSecond(),
-		DMA: func(mode kernel.DMAMode) []kernel.Range {
-			switch mode {
-			case kernel.DMANone:
-				return nil
-			case kernel.DMAWhole:
-				return dma.Window(nil)
-			default:
-				return memrange.Set(dma.InUse(nil)).RoundOut(dmaRoundOut, dmaWindow)
-			}
-		},
-		Log: func(format string, args ...any) { fmt.Printf(format+"\n", args...) },
-	}
-	goos.Idle = ctl.Idle(kernel.TickIdle(goos.Idle))
-	ctl.InstallIRQ()
-	// The periodic tick: preemption of goroutines that never block, and
-	// the snapshot's drain share (irq.Tick, set just above).
-	if err := kernel.StartTick(0); err != nil {
-		fmt.Printf("pagesnap: tick: %v\n", err)
-		os.Exit(2)
-	}
-	if n, err := kernel.CPUCount(); err != nil {
+	if n, err := snap.CPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
-		ctl.CPUs = -1
 	} else {
-		ctl.CPUs = n
 		fmt.Printf("pagesnap: %d CPU(s) online\n", n)
 	}
 
@@ -90,10 +77,7 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Printf("pagesnap: virtio-rng on transport %d, %d buffers, writing by DMA\n", rng.Transport().Index, rng.QueueSize())
-		ctl.Quiesce = func() error {
-			return rng.Quiesce(time.Second)
-		}
-		ctl.Resume = rng.Resume
+		snap.SetDevices(func() error { return rng.Quiesce(time.Second) }, rng.Resume)
 	}
 
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
@@ -103,7 +87,7 @@ func main() {
 		}
 		return rng.Stats().Bytes
 	}
-	cmds := commands(ctl, work)
+	cmds := commands(snap, work)
 	for name, cmd := range boardCommands(ctl) {
 		cmds[name] = cmd
 	}
@@ -116,59 +100,10 @@ func main() {
 	con.Serve()
 }
 
-func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.Command {
+func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*kernel.Command {
+	ctl := snap.Controller()
 	return map[string]*kernel.Command{
-		"snap": {
-			Usage: "snap start [inuse|whole|none] [share=N%] [overwrite] [noguard]",
-			Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(kernel.DefaultShare) + "%; overwrite: replace a kept image; noguard: no DMA allocation guard = negative control); snap status; snap verify; snap discard (drop the kept image); snap protected (count the read-only pages of captured RAM and of the storage)",
-			Run: func(out io.Writer, args []string) error {
-				if len(args) == 0 {
-					return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] [noguard] | snap status | snap verify | snap discard | snap protected")
-				}
-				switch args[0] {
-				case "start":
-					o, err := parseStart(args[1:])
-					if err != nil {
-						return err
-					}
-					r, err := ctl.Start(o)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "snap: started dma=%s instant=%d pause=%.1fus pause-ticks=%d eager=%d entries-touched=%d dma-ranges=%d share=%d%% mark=%#x\n",
-						r.Mode, r.Instant, ctl.Micros(r.PauseTicks), r.PauseTicks, r.EagerPages, r.EntriesTouched, len(r.DMARanges), r.Share, kernel.MarkAtInstant())
-					return nil
-				case "status":
-					s, err := ctl.Status()
-					if err != nil {
-						return err
-					}
-					fmt.Fprintln(out, s)
-					return nil
-				case "verify":
-					s, err := ctl.Verify()
-					if err != nil {
-						return err
-					}
-					fmt.Fprintln(out, s)
-					return nil
-				case "discard":
-					if err := ctl.Discard(); err != nil {
-						return err
-					}
-					fmt.Fprintln(out, "snap: discarded: the storage is writable again")
-					return nil
-				case "protected":
-					c, st, err := ctl.Protected()
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "snap: read-only pages: captured=%d storage=%d/%d kept=%v\n", c, st, ctl.M.Storage.Size/4096, ctl.Kept())
-					return nil
-				}
-				return fmt.Errorf("snap: unknown subcommand %q (start, status, verify, discard, protected)", args[0])
-			},
-		},
+		"snap": console.Snap(snap, func() string { return fmt.Sprintf("mark=%#x", kernel.MarkAtInstant()) }),
 		"work": {
 			Usage: "work start [cpu]|stop|stats",
 			Help:  "control the write-heavy workload (GC churn, array mutation; it sleeps 1 ms per batch, or with cpu never blocks: two spinning writers and churn without pauses); stats prints cumulative counters",
@@ -290,36 +225,6 @@ func commands(ctl *kernel.Controller, work *kernel.Workload) map[string]*kernel.
 			},
 		},
 	}
-}
-
-// parseStart parses the words after "snap start".
-func parseStart(args []string) (kernel.StartOptions, error) {
-	var o kernel.StartOptions
-	modeSet := false
-	for _, a := range args {
-		switch {
-		case a == "inuse" || a == "whole" || a == "none":
-			if modeSet {
-				return o, fmt.Errorf("snap start: DMA mode given twice (%q)", a)
-			}
-			modeSet = true
-			o.Mode = map[string]kernel.DMAMode{"inuse": kernel.DMAInUse, "whole": kernel.DMAWhole, "none": kernel.DMANone}[a]
-		case a == "overwrite":
-			o.Overwrite = true
-		case a == "noguard":
-			o.NoGuard = true
-		case strings.HasPrefix(a, "share="):
-			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
-			n, err := strconv.Atoi(v)
-			if !ok || err != nil || n < 1 || n > kernel.MaxShare {
-				return o, fmt.Errorf("snap start: bad share %q: want share=N%% with N a whole number from 1 to %d", a, kernel.MaxShare)
-			}
-			o.Share = n
-		default:
-			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite, noguard)", a)
-		}
-	}
-	return o, nil
 }
 
 // crashTarget is nil: reading through it faults at address 0 (page 0 is

@@ -3,12 +3,18 @@
 // Usage:
 //
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
-//	pagesnap-live snapshot -kernel ELF [-ram 256M|1G|2G] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
+//	pagesnap-live app -kernel ELF [-ram SIZE] [-send LINE] [-timeout D]
+//	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
 // exit status, and prints the boot time (QEMU start to banner) and which
 // accelerator ran it: TCG unless a short KVM probe boot passes ("auto",
 // the default).
+//
+// app takes one snapshot of any application that embeds pagesnap (package
+// pagesnap) and verifies it bit for bit, reading only the lines pagesnap
+// prints (qemu/live.App); -send types a console line once the layout is
+// printed, for applications that snapshot on a command.
 //
 // snapshot is the main job (make qemu): boot the pagesnap kernel with a
 // virtio-rng device, start the write-heavy workload (by default the
@@ -39,7 +45,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: pagesnap-live selftest|snapshot [flags] ("pagesnap-live CMD -h" for flags)`
+const usage = `usage: pagesnap-live selftest|app|snapshot [flags] ("pagesnap-live CMD -h" for flags)`
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -53,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return selftest(ctx, args[1:], stdout, stderr)
 	case "snapshot":
 		return snap(ctx, args[1:], stdout, stderr)
+	case "app":
+		return app(ctx, args[1:], stdout, stderr)
 	case "-h", "help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -98,7 +106,7 @@ func snap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var o live.Options
 	fs.StringVar(&o.Kernel, "kernel", "", "pagesnap kernel `ELF` (kernel/cmd/pagesnap)")
-	fs.StringVar(&o.RAM, "ram", "256M", "the kernel's RAM `size` (256M, 1G, 2G: as built)")
+	fs.StringVar(&o.RAM, "ram", "256M", "the kernel's RAM `size` as built (make kernel RAM=SIZE: 256M, 768M, 2G ...)")
 	fs.StringVar(&o.DMA, "dma", "inuse", "DMA eager `mode`: inuse, whole, or none (negative control)")
 	fs.DurationVar(&o.Work, "work", 2*time.Second, "guest time the workload's throughput is measured before and after the snapshot (it runs until the image is complete)")
 	fs.StringVar(&o.Workload, "workload", "cpu", "the kernel's workload `mode`: cpu (never blocks) or sleep (1 ms pause per batch)")
@@ -157,4 +165,34 @@ func (p prefixWriter) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return p.w.Write(b)
+}
+
+func app(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pagesnap-live app", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o live.AppOptions
+	fs.StringVar(&o.Kernel, "kernel", "", "the application's ELF (embeds package pagesnap)")
+	fs.StringVar(&o.RAM, "ram", "256M", "its RAM `size` as built")
+	send := fs.String("send", "", "console `line` that triggers the snapshot (default: the application triggers it)")
+	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "bound on the whole run")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.Kernel == "" {
+		fmt.Fprintln(stderr, "pagesnap-live app: -kernel is required")
+		return 2
+	}
+	if *send != "" {
+		o.Trigger = func(vm *qemu.VM) error { return vm.Send(*send) }
+	}
+	o.Log = prefixWriter{stderr, "guest| "}
+	rep, err := live.App(ctx, o)
+	if rep != nil && rep.Verify != nil {
+		fmt.Fprintf(stdout, "%s\n%v\n", rep.Complete, rep.Verify)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesnap-live app: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,160 @@
+//go:build !tamago
+
+package tamago
+
+import (
+	"context"
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pagesnap/pagesnap/board/layout"
+	"github.com/pagesnap/pagesnap/qemu"
+)
+
+// tamagoGo returns the GOOS=tamago toolchain's go command: $TAMAGO_GO or
+// the one `make toolchain` recorded. Without one the test skips, except
+// under CI=true, where it fails.
+func tamagoGo(t *testing.T) string {
+	t.Helper()
+	if g := os.Getenv("TAMAGO_GO"); g != "" {
+		return g
+	}
+	if b, err := os.ReadFile("../../build/toolchain.goroot"); err == nil {
+		return filepath.Join(strings.TrimSpace(string(b)), "bin", "go")
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no GOOS=tamago toolchain: make test sets TAMAGO_GO")
+	}
+	t.Skip("no GOOS=tamago toolchain: set TAMAGO_GO or run make toolchain")
+	return ""
+}
+
+// buildBootcheck builds internal/bootcheck for a tamago board and RAM size
+// exactly as make kernel BOARD= RAM= builds a kernel: board/layout's
+// mem_size.go through -overlay, its tags and linker flags.
+func buildBootcheck(t *testing.T, goBin string, b layout.Board, ram uint64) string {
+	t.Helper()
+	dir := t.TempDir()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, src := layout.MemSizeFile(b, ram)
+	gen := filepath.Join(dir, "mem_size.go")
+	ov := filepath.Join(dir, "overlay.json")
+	js, err := layout.Overlay(root, file, gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gen, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ov, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "bootcheck-"+b.Name+".elf")
+	cmd := exec.Command(goBin, "build", "-overlay", ov, "-tags", b.BuildTags(), "-ldflags", b.LinkerFlags(), "-o", out,
+		"github.com/pagesnap/pagesnap/board/tamago/internal/bootcheck")
+	var env []string
+	for _, e := range os.Environ() {
+		switch strings.SplitN(e, "=", 2)[0] {
+		case "GOROOT", "GOOS", "GOARCH", "GOTOOLCHAIN", "CGO_ENABLED", "GOFLAGS", "GOOSPKG":
+			continue
+		}
+		env = append(env, e)
+	}
+	cmd.Env = append(env, "GOOS=tamago", "GOARCH=amd64", "GOTOOLCHAIN=local", "GOOSPKG=github.com/usbarmory/tamago")
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, o)
+	}
+	return out
+}
+
+// ramSizeOf reads goos.RamSize's initial value from the ELF.
+func ramSizeOf(t *testing.T, path string) uint64 {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range syms {
+		if s.Name != "runtime/goos.RamSize" {
+			continue
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_LOAD && s.Value >= p.Vaddr && s.Value+8 <= p.Vaddr+p.Filesz {
+				var b [8]byte
+				if _, err := p.ReadAt(b[:], int64(s.Value-p.Vaddr)); err != nil {
+					t.Fatal(err)
+				}
+				return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+					uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+			}
+		}
+	}
+	t.Fatalf("%s: no initialized runtime/goos.RamSize", path)
+	return 0
+}
+
+// TestBuildBoards builds the boot check on each of tamago's amd64 boards
+// at RAM=768M, as make kernel BOARD= RAM=768M does, and checks the linked
+// goos.RamSize is the size asked for: the board package, pagesnap's glue
+// (board/tamago) and the generated mem_size.go link together.
+func TestBuildBoards(t *testing.T) {
+	goBin := tamagoGo(t)
+	for _, name := range []string{"tamago-microvm", "firecracker", "cloud-hypervisor", "gcp"} {
+		t.Run(name, func(t *testing.T) {
+			b := layout.Boards[name]
+			elf := buildBootcheck(t, goBin, b, 768*layout.MiB)
+			if got := ramSizeOf(t, elf); got != 768*layout.MiB {
+				t.Errorf("goos.RamSize = %#x, want %#x", got, 768*layout.MiB)
+			}
+		})
+	}
+}
+
+// TestMicrovmTCG boots tamago's own microvm board under TCG. It does not
+// get to main: the board's init calls kvm/pvclock.Init, which panics when
+// the TSC is not invariant and there is no kvmclock, and TCG offers
+// neither (QEMU: "TCG doesn't support requested feature:
+// CPUID.80000007H:EDX.invtsc"). The test pins that down: if the board or
+// QEMU changes, it fails and the documentation (docs/boards.md) must
+// change with it.
+func TestMicrovmTCG(t *testing.T) {
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Fatal("qemu-system-x86_64 is not installed (make deps installs it)")
+	}
+	goBin := tamagoGo(t)
+	k := buildBootcheck(t, goBin, layout.Boards["tamago-microvm"], 768*layout.MiB)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	vm, err := qemu.Start(ctx, qemu.Config{Arch: qemu.AMD64, Board: "microvm", MachineOpts: []string{"x-option-roms=on"},
+		MemoryMiB: 1200, Kernel: k, ExtraArgs: []string{"-no-reboot"}, ConsoleLog: logWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString("panic: could not set system timer", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.Console.ExpectString("github.com/usbarmory/tamago/kvm/pvclock.Init", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
