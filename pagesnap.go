@@ -13,6 +13,7 @@
 //	s, err := pagesnap.Open(pagesnap.Board{
 //		DMA:            pagesnap.Range{Base: microvm.DMAStart, Size: microvm.DMASize},
 //		TicksPerSecond: microvm.TSCFrequency(),
+//		Platform:       pagesnap.Platform{LAPIC: microvm.LAPIC},
 //	})
 //	...
 //	started, err := s.Start(pagesnap.Options{})   // the instant
@@ -104,6 +105,9 @@ type Board struct {
 	Log func(format string, args ...any)
 	// TickHz is the timer tick's rate; 0: the default (100 Hz).
 	TickHz uint32
+	// Platform is the architecture's devices pagesnap drives (amd64: the
+	// local APIC whose timer runs the tick).
+	Platform Platform
 }
 
 // Snapshotter takes the snapshots of one machine, one at a time.
@@ -158,6 +162,7 @@ func Open(b Board) (*Snapshotter, error) {
 		Quiesce: b.Quiesce,
 		Resume:  b.Resume,
 	}
+	b.Platform.install()
 	goos.Idle = ctl.Idle(kernel.TickIdle(goos.Idle))
 	ctl.InstallIRQ()
 	if err := kernel.StartTick(b.TickHz); err != nil {

@@ -153,6 +153,12 @@ func doubleFault() {
 	exitNoSplit(FaultExitCode)
 }
 
+// leafSizeFn is (*mmu.Tables).LeafSize called through a function value:
+// the walker below it is nosplit but deeper than the linker's nosplit
+// budget counts from pageFaultEntry (the fault stack is large enough: see
+// handleWriteFault).
+var leafSizeFn = (*mmu.Tables).LeafSize
+
 // mapped reports whether the 8 bytes at va are mapped by pagesnap's
 // tables (nosplit, no allocation: LeafSize fails with a preallocated
 // error).
@@ -162,10 +168,10 @@ func mapped(va uint64) bool {
 	if faultTables == nil {
 		return false
 	}
-	if _, err := faultTables.LeafSize(mmu.VA(va)); err != nil {
+	if _, err := leafSizeFn(faultTables, mmu.VA(va)); err != nil {
 		return false
 	}
-	_, err := faultTables.LeafSize(mmu.VA(va + 7))
+	_, err := leafSizeFn(faultTables, mmu.VA(va+7))
 	return err == nil
 }
 

@@ -25,6 +25,7 @@ func main() {
 	s, err := pagesnap.Open(pagesnap.Board{
 		DMA:            pagesnap.Range{Base: microvm.DMAStart, Size: microvm.DMASize},
 		TicksPerSecond: microvm.TSCFrequency(),
+		Platform:       pagesnap.Platform{LAPIC: microvm.LAPIC},
 	})
 	if err != nil {
 		fail(err)

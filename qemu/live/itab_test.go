@@ -19,7 +19,7 @@ import (
 // morestack and preempts the goroutine inside the handler.
 var faultInterfaces = []string{
 	"github.com/pagesnap/pagesnap/snapshot.PhysMem",
-	"github.com/pagesnap/pagesnap/snapshot.TLB",
+	"github.com/pagesnap/pagesnap/mmu.Invalidator", // snapshot.TLB is an alias of it
 	"github.com/pagesnap/pagesnap/mmu.PhysMem",
 }
 
