@@ -397,7 +397,9 @@ func rngInterrupt() {
 		r.t.write(VIRTIO_MMIO_INTERRUPT_ACK, s)
 	}
 	r.irqs.Add(1)
-	irq.WakeG(uint(r.waiter.Load()))
+	if wakeFromIRQ {
+		irq.WakeG(uint(r.waiter.Load()))
+	}
 }
 
 // complete consumes the buffer of descriptor id, of which the device wrote

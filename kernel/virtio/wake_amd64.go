@@ -1,0 +1,6 @@
+//go:build tamago
+
+package virtio
+
+// wakeFromIRQ: the completion interrupt wakes the pump (irq.WakeG).
+const wakeFromIRQ = true
