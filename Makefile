@@ -101,10 +101,14 @@ kernel: toolchain boardtool
 image: kernel
 	$(BOARDTOOL) image -board $(BOARD) $(if $(RAM),-ram $(RAM)) -kernel $(KERNEL) -o $(BUILD)/image-$(BOARD)$(if $(RAM),-$(RAM))
 
-# Every tamago board's kernel and image.
+# Every tamago board's kernel and image, and the boards' host tests
+# (memory layouts, eager/DMA sets, image files). Builds only: make test
+# runs it.
+IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm
 boards: toolchain boardtool
 	@for b in $(TAMAGO_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
-	@for b in firecracker cloud-hypervisor tamago-microvm; do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
+	@for b in $(IMAGE_BOARDS); do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
+	$(CHECKED) $(GO) test -count=1 ./board/layout ./cmd/pagesnap-board
 
 selftest-kernel: toolchain
 	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -ldflags "$(LDFLAGS_$(ARCH))" -o $(SELFTEST) ./kernel/cmd/selftest
@@ -166,7 +170,7 @@ TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 # The engine's concurrency tests also run under the race detector.
 RACE_PKGS := ./snapshot/... ./mmu/... ./dma/...
 
-test: deps kernels
+test: deps kernels boards
 	$(GO) vet $(HOST_PKGS)
 	$(CHECKED) $(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(TEST_ENV) $(CHECKED) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)
