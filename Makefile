@@ -60,7 +60,8 @@ help:
 	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) imx8mpevk  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
-# architecture, gdb-multiarch arm64) from Debian packages; installed when
+# architecture, gdb-multiarch arm64) and binutils (as, ld: the GCE boot
+# sector) from Debian packages; installed when
 # missing and we may (root + apt).
 deps:
 	@missing=; \
@@ -68,6 +69,7 @@ deps:
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v gdb >/dev/null || missing="$$missing gdb"; \
 	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
+	command -v as >/dev/null && command -v ld >/dev/null || missing="$$missing binutils"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
@@ -104,7 +106,7 @@ image: kernel
 # Every tamago board's kernel and image, and the boards' host tests
 # (memory layouts, eager/DMA sets, image files). Builds only: make test
 # runs it.
-IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm
+IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm gcp
 boards: toolchain boardtool
 	@for b in $(TAMAGO_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
 	@for b in $(IMAGE_BOARDS); do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
