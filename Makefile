@@ -57,6 +57,7 @@ help:
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "make image BOARD=B   what board B's platform boots (docs/boards.md)"
+	@echo "make boards          every tamago board's kernel and image, and the boards' host tests"
 	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) imx8mpevk  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
