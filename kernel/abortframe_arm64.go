@@ -2,11 +2,9 @@
 
 package kernel
 
-//go:generate go run gen_fault_arm64.go
-
 // abortFrame is the frame abortEntry (fault_arm64.s) saves on the fault
 // stack. Its field offsets are the F_* constants and FRAME of
-// fault_arm64.h, generated from this type (go generate: gen_fault_arm64.go
+// fault_arm64.h, generated from this type (go generate ./kernel: gen_fault_arm64.go
 // type-checks this file with the arm64 sizes); the assembly never spells
 // an offset itself.
 type abortFrame struct {

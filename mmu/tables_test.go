@@ -421,3 +421,134 @@ func FuzzWalk(f *testing.F) {
 		}
 	})
 }
+
+// strayMem is mem that counts accesses outside the tables it holds: a walk
+// must never read or write a page's contents as if it were a table.
+type strayMem struct {
+	*mem
+	stray int
+}
+
+func (m *strayMem) Load64(pa uint64) uint64 {
+	if pa/8 >= uint64(len(m.w)) {
+		m.stray++
+		return 0
+	}
+	return m.mem.Load64(pa)
+}
+
+func (m *strayMem) Store64(pa uint64, v uint64) {
+	if pa/8 >= uint64(len(m.w)) {
+		m.stray++
+		return
+	}
+	m.mem.Store64(pa, v)
+}
+
+// TestWalkerCounts pins the entries each range operation reports written:
+// a split counts its 512 children and the new table entry, a push-down
+// its 512 children.
+func TestWalkerCounts(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		// One 4 KiB page inside a 2 MiB leaf: split (513) + the page (1).
+		if n, _, err := tb.Protect(1<<30+4<<20+4096, 4096); err != nil || n != 514 {
+			t.Fatalf("%v: Protect of a page in a 2 MiB leaf touched %d, %v; want 514", arch, n, err)
+		}
+		tb = newTables(t, arch, 64)
+		if _, _, err := tb.Protect(1<<30, 1<<30); err != nil { // one level-1 table entry
+			t.Fatal(err)
+		}
+		// Under the protected table entry: push-down (512) + the entry (1)
+		// + two 2 MiB leaves.
+		if n, _, err := tb.UnprotectRange(1<<30+4<<20, 4<<20); err != nil || n != 515 {
+			t.Fatalf("%v: UnprotectRange under a protected table touched %d, %v; want 515", arch, n, err)
+		}
+	}
+}
+
+// TestUnprotectStrict: Unprotect fails on an unmapped page, and on a large
+// page the kernel made read-only without splitting it.
+func TestUnprotectStrict(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		if _, err := tb.Unprotect(5 << 30); !errors.Is(err, ErrNotMapped) {
+			t.Fatalf("%v: Unprotect of an unmapped page: %v", arch, err)
+		}
+		if _, err := tb.Unprotect(1<<30 + 64<<20); !errors.Is(err, ErrNotMapped) {
+			t.Fatalf("%v: Unprotect past the mapped 2 MiB pages: %v", arch, err)
+		}
+		used := tb.Pool.Used()
+		if _, err := tb.Unprotect(1<<30 + 32<<20 + 4096); !errors.Is(err, ErrReadOnly) || tb.Pool.Used() != used {
+			t.Fatalf("%v: Unprotect of a read-only 2 MiB page: %v, %d pool pages", arch, err, tb.Pool.Used()-used)
+		}
+	}
+}
+
+// TestUnprotectLeafWhole: UnprotectLeaf makes the whole large page
+// writable without a split, and nothing else.
+func TestUnprotectLeafWhole(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		if _, _, err := tb.Protect(1<<30, 64<<20); err != nil {
+			t.Fatal(err)
+		}
+		used := tb.Pool.Used()
+		f, err := tb.UnprotectLeaf(1<<30 + 2<<20 + 4096)
+		if err != nil || f.Kind() != InvalPage {
+			t.Fatalf("%v: UnprotectLeaf: %v %v", arch, f.Kind(), err)
+		}
+		if tb.Pool.Used() != used {
+			t.Fatalf("%v: UnprotectLeaf split", arch)
+		}
+		for va, want := range map[VA]bool{1<<30 + 2<<20: true, 1<<30 + 4<<20 - 8: true, 1<<30 + 4<<20: false, 1<<30 + 2<<20 - 8: false} {
+			if w, _ := tb.Walk(va); w.Writable != want || w.Size != 2<<20 {
+				t.Fatalf("%v: Walk(%#x) = %+v, want writable %v", arch, va, w, want)
+			}
+		}
+	}
+}
+
+// TestNoStrayAccess: range operations that only partly cover large leaves
+// (read-only or writable) never treat a page as a table.
+func TestNoStrayAccess(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		sm := &strayMem{mem: tb.Mem.(*mem)}
+		tb.Mem = sm
+		// Partly over the kernel's read-only 2 MiB page at 1G+32M.
+		if _, _, err := tb.Protect(1<<30+33<<20, 2<<20); err != nil {
+			t.Fatal(err)
+		}
+		// Partly over writable 2 MiB pages and the 1 GiB page.
+		if _, _, err := tb.UnprotectRange(1<<30+5<<20, 2<<20); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tb.UnprotectRange(1<<29, 4096); err != nil {
+			t.Fatal(err)
+		}
+		if sm.stray != 0 {
+			t.Fatalf("%v: %d accesses outside the tables", arch, sm.stray)
+		}
+	}
+}
+
+// TestHighAddresses: the walk starts at the range's own level-0 entry.
+func TestHighAddresses(t *testing.T) {
+	const hi = 513 << 30 // in the second level-0 entry
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		if err := tb.Map(hi, hi, 4<<20, 2<<20, 0); err != nil {
+			t.Fatal(err)
+		}
+		n, _, err := tb.Protect(hi+2<<20, 2<<20)
+		if err != nil || n != 1 {
+			t.Fatalf("%v: Protect at 513 GiB touched %d, %v", arch, n, err)
+		}
+		for va, want := range map[VA]bool{hi: true, hi + 2<<20: false, 0: true, 2 << 20: true} {
+			if w, err := tb.Walk(va); err != nil || w.Writable != want {
+				t.Fatalf("%v: Walk(%#x) = %+v, %v; want writable %v", arch, va, w, err, want)
+			}
+		}
+	}
+}

@@ -99,8 +99,16 @@ func (r Run) String() string {
 }
 
 // Execute runs r on kernel (the 256M pagesnap kernel of r.Arch) and fails
-// unless every snapshot verified bit for bit against its reference.
-func Execute(ctx context.Context, r Run, kernel string, log io.Writer) error {
+// unless every snapshot verified bit for bit against its reference. The
+// guest console goes to log (nil: nowhere) and, when console is not nil,
+// into console too.
+func Execute(ctx context.Context, r Run, kernel string, log io.Writer, console io.Writer) error {
+	if log == nil {
+		log = io.Discard
+	}
+	if console != nil {
+		log = io.MultiWriter(log, console)
+	}
 	reps, err := live.RunScenario(ctx, live.Options{Kernel: kernel, Arch: r.Arch, RAM: "256M", Log: log, Timeout: 45 * time.Minute}, r.Scenario)
 	if err != nil {
 		return err

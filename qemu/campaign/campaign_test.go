@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,9 +62,30 @@ func TestCampaign(t *testing.T) {
 				qemu.Missing(t, "%s is not set: `make test` builds the kernels and sets it", env)
 			}
 			t.Logf("run %s (replay: make campaign N=1 SEED=%d)", r, s)
-			if err := Execute(context.Background(), r, k, nil); err != nil {
-				t.Fatalf("seed %d: %v\nreplay script:\n%s", s, err, r.Script())
+			var console lockedBuffer
+			if err := Execute(context.Background(), r, k, nil, &console); err != nil {
+				t.Fatalf("seed %d: %v\nreplay script:\n%s\nconsole:\n%s", s, err, r.Script(), console.tail(100))
 			}
 		})
 	}
+}
+
+// lockedBuffer collects the console (written from several goroutines).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// tail returns the last n lines.
+func (l *lockedBuffer) tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := strings.Split(l.b.String(), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

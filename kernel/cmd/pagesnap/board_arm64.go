@@ -8,6 +8,7 @@ import (
 
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/kernel/probe"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
@@ -64,7 +65,7 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 				if _, err := ctl.Start(kernel.StartOptions{Mode: kernel.DMAInUse}); err != nil {
 					return err
 				}
-				r, err := ctl.WriteProbe()
+				r, err := probe.Run(ctl)
 				if err != nil {
 					return err
 				}

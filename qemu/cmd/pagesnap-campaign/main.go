@@ -3,7 +3,8 @@
 // line per run, then "N passed, N failed". Run i uses seed SEED+i; with
 // -arch both even seeds run on amd64 and odd seeds on arm64, so any run
 // is replayed alone with -n 1 -seed S. A failing run's scenario is saved
-// as a fault-injection script in -out (campaign-seed-S.yaml).
+// as a fault-injection script in -out (campaign-seed-S.yaml), its guest
+// console beside it (campaign-seed-S.console).
 //
 //	pagesnap-campaign -n 20 -seed 1234 [-arch both|amd64|arm64] [-out build] [-v]
 //
@@ -12,12 +13,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
@@ -52,8 +56,9 @@ func main() {
 		}
 		t0 := time.Now()
 		err := fmt.Errorf("%s is not set: the 256M kernel of %s is needed", env, a)
+		var console lockedBuffer
 		if k != "" {
-			err = campaign.Execute(context.Background(), r, k, log)
+			err = campaign.Execute(context.Background(), r, k, log, &console)
 		}
 		if err == nil {
 			passed++
@@ -62,11 +67,15 @@ func main() {
 		}
 		failed++
 		path := filepath.Join(*out, fmt.Sprintf("campaign-seed-%d.yaml", s))
-		if werr := os.MkdirAll(*out, 0o755); werr == nil {
+		werr := os.MkdirAll(*out, 0o755)
+		if werr == nil {
 			werr = os.WriteFile(path, r.Script(), 0o644)
-			if werr != nil {
-				path = "not saved: " + werr.Error()
-			}
+		}
+		if werr == nil {
+			werr = os.WriteFile(strings.TrimSuffix(path, ".yaml")+".console", console.bytes(), 0o644)
+		}
+		if werr != nil {
+			path = "not saved: " + werr.Error()
 		}
 		fmt.Printf("run %d/%d FAIL %s (%v): %v\n    replay: make campaign N=1 SEED=%d ARCH_SET=%s (or the script %s)\n",
 			i+1, *n, r, time.Since(t0).Round(time.Second), err, s, *arch, path)
@@ -75,4 +84,23 @@ func main() {
 	if failed > 0 {
 		os.Exit(1)
 	}
+}
+
+// lockedBuffer collects a run's guest console (written from several
+// goroutines), saved beside the replay script when the run fails.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }

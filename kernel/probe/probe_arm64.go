@@ -1,11 +1,12 @@
 //go:build tamago && arm64
 
-package kernel
+package probe
 
 import (
 	"errors"
 	"unsafe"
 
+	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -17,12 +18,12 @@ import (
 //go:noescape
 func writeProbe(addr, v uint64) (changed uint64)
 
-// probePage holds the page WriteProbe stores to: nothing else touches it,
+// probePage holds the page Run stores to: nothing else touches it,
 // so a snapshot's Start leaves it write-protected until the probe.
 var probePage [2 << 12]byte
 
-// ProbeResult is what WriteProbe observed.
-type ProbeResult struct {
+// Result is what Run observed.
+type Result struct {
 	// Protected: the page was write-protected before the store;
 	// Writable: it was writable after it (the fault handler copied and
 	// released it: nothing else runs in between).
@@ -38,21 +39,20 @@ type ProbeResult struct {
 	Faults uint64
 }
 
-// ErrProbeNotCapturing means WriteProbe needs a snapshot in its capture
-// phase.
-var ErrProbeNotCapturing = errors.New("probe: no snapshot is capturing")
+// ErrNotCapturing means Run needs a snapshot in its capture phase.
+var ErrNotCapturing = errors.New("probe: no snapshot is capturing")
 
-// WriteProbe tests the write fault path of the snapshot being captured:
+// Run tests the write fault path of the snapshot c is capturing:
 // one store to a write-protected page, with every register the store's
 // code may use holding a known value. Call it right after Start, before
 // the drain can reach the probe page.
-func (c *Controller) WriteProbe() (ProbeResult, error) {
-	var r ProbeResult
+func Run(c *kernel.Controller) (Result, error) {
+	var r Result
 	s := c.Snapshot()
 	if s == nil || s.Phase() != snapshot.PhaseCapturing {
-		return r, ErrProbeNotCapturing
+		return r, ErrNotCapturing
 	}
-	addr := alignUp(uint64(uintptr(unsafe.Pointer(&probePage[0]))), 4096)
+	addr := (uint64(uintptr(unsafe.Pointer(&probePage[0]))) + 4095) &^ 4095
 	v := 0x0123456789abcdef ^ s.Instant()
 	w, err := c.M.Tables.Walk(mmu.VA(addr))
 	if err != nil {
@@ -66,6 +66,6 @@ func (c *Controller) WriteProbe() (ProbeResult, error) {
 		return r, err
 	}
 	r.Writable = w.Writable
-	r.Stored = PhysMem{}.Load64(addr) == v
+	r.Stored = kernel.PhysMem{}.Load64(addr) == v
 	return r, nil
 }
