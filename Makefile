@@ -57,10 +57,12 @@ help:
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "make image BOARD=B   what board B's platform boots (docs/boards.md)"
+	@echo "make boards          every tamago board's kernel and image, and the boards' host tests"
 	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) imx8mpevk  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
-# architecture, gdb-multiarch arm64) from Debian packages; installed when
+# architecture, gdb-multiarch arm64) and binutils (as, ld: the GCE boot
+# sector) from Debian packages; installed when
 # missing and we may (root + apt).
 deps:
 	@missing=; \
@@ -68,6 +70,7 @@ deps:
 	command -v qemu-system-aarch64 >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v gdb >/dev/null || missing="$$missing gdb"; \
 	command -v gdb-multiarch >/dev/null || missing="$$missing gdb-multiarch"; \
+	command -v as >/dev/null && command -v ld >/dev/null || missing="$$missing binutils"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "deps: installing$$missing"; \
@@ -101,10 +104,14 @@ kernel: toolchain boardtool
 image: kernel
 	$(BOARDTOOL) image -board $(BOARD) $(if $(RAM),-ram $(RAM)) -kernel $(KERNEL) -o $(BUILD)/image-$(BOARD)$(if $(RAM),-$(RAM))
 
-# Every tamago board's kernel and image.
+# Every tamago board's kernel and image, and the boards' host tests
+# (memory layouts, eager/DMA sets, image files). Builds only: make test
+# runs it.
+IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm gcp
 boards: toolchain boardtool
 	@for b in $(TAMAGO_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
-	@for b in firecracker cloud-hypervisor tamago-microvm; do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
+	@for b in $(IMAGE_BOARDS); do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
+	$(CHECKED) $(GO) test -count=1 ./board/layout ./cmd/pagesnap-board
 
 selftest-kernel: toolchain
 	GOOS=tamago GOARCH=$(ARCH) $(TGO) build -ldflags "$(LDFLAGS_$(ARCH))" -o $(SELFTEST) ./kernel/cmd/selftest
@@ -166,7 +173,7 @@ TEST_ENV = PAGESNAP_SELFTEST_AMD64=$(abspath $(BUILD)/selftest-amd64.elf) \
 # The engine's concurrency tests also run under the race detector.
 RACE_PKGS := ./snapshot/... ./mmu/... ./dma/...
 
-test: deps kernels
+test: deps kernels boards
 	$(GO) vet $(HOST_PKGS)
 	$(CHECKED) $(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(TEST_ENV) $(CHECKED) $(GO) test -p 1 -timeout 80m $(HOST_PKGS)

@@ -413,12 +413,10 @@ func (c *Controller) finish(r *run) {
 			}
 			keepErr := c.keepStorage()
 			st := s.Stats()
-			drain, tick, idle, gor := c.shares(r)
 			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
 				Drained: st.DrainedPages, Discards: st.DrainDiscards, PoolUsed: st.PoolUsed,
-				Total:      time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
-				DrainShare: drain, TickShare: tick, IdleShare: idle, GoroutineShare: gor,
-				ShareSetting: r.share, Ticks: r.ticks, TickBusy: r.tickBusy, Hz: int(irq.Hz)})
+				Total:  time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
+				Shares: c.shareFigures(r)})
 			if keepErr != nil {
 				c.log("snap: warning: the image could not be write-protected: %v", keepErr)
 			}
@@ -440,10 +438,10 @@ func (c *Controller) finish(r *run) {
 
 // shareFigures describes the CPU the drain got so far: its share of the
 // time since Start (tick, idle hook, goroutine), the setting and the ticks.
-func (c *Controller) shareFigures(r *run) string {
+func (c *Controller) shareFigures(r *run) lines.Shares {
 	drain, tick, idle, gor := c.shares(r)
-	return fmt.Sprintf("drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
-		drain, tick, idle, gor, r.share, r.ticks, r.tickBusy, irq.Hz)
+	return lines.Shares{DrainShare: drain, TickShare: tick, IdleShare: idle, GoroutineShare: gor,
+		ShareSetting: r.share, Ticks: r.ticks, TickBusy: r.tickBusy, Hz: int(irq.Hz)}
 }
 
 // shares returns the drain's shares of the capture's time so far, in
@@ -582,9 +580,10 @@ func (c *Controller) Status() (string, error) {
 		return "", ErrNone
 	}
 	p, st := r.s.Progress(), r.s.Stats()
-	return fmt.Sprintf("snap: phase=%s dma=%s copied=%d/%d (%d%%) hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d/%d entries-touched=%d pause=%.1fus kept=%v %s",
-		p.Phase, r.mode, p.Copied, p.Pages, p.Copied*100/max(p.Pages, 1), p.Hashed, st.EagerPages, st.Faults,
-		st.FaultCopies, st.DrainedPages, r.idleCalls, c.idleCalls, st.EntriesTouched, c.Micros(r.pause), c.kept.Load(), c.shareFigures(r)), nil
+	return lines.Status{Phase: p.Phase.String(), Mode: r.mode.String(), Copied: p.Copied, Pages: p.Pages, Hashed: p.Hashed,
+		Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies, Drained: st.DrainedPages,
+		IdleDrains: r.idleCalls, IdleCalls: c.idleCalls, EntriesTouched: st.EntriesTouched, PauseMicros: c.Micros(r.pause),
+		Kept: c.kept.Load(), Shares: c.shareFigures(r)}.String(), nil
 }
 
 // Verify checks the finished image in storage: header, copy map and every
@@ -609,7 +608,7 @@ func (c *Controller) Verify() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("snap: verify ok pages=%d root=%x", img.NumPages, root), nil
+	return lines.Verified{Pages: uint64(img.NumPages), Root: fmt.Sprintf("%x", root)}.String(), nil
 }
 
 // physReaderAt reads physical memory from base as an io.ReaderAt.

@@ -5,6 +5,9 @@
 //	layout: captured=LO-HI[,LO-HI...] dma=LO-HI reserved=LO-HI storage=BASE+SIZE
 //	snap: started dma=MODE instant=N pause=Fus pause-ticks=N eager=N entries-touched=N dma-ranges=N share=N% [key=value...]
 //	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
+//	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-share=F% ... hz=N
+//	snap: verify ok pages=N root=HEX
+//	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N
 package lines
 
 import (
@@ -211,6 +214,64 @@ func ParseStarted(line string) (Started, error) {
 	return s, nil
 }
 
+// Shares are the drain's shares of a capture's time so far (percent):
+// the whole drain, and the timer tick's, the idle hook's and the fallback
+// goroutine's parts; the share asked for; the ticks taken and those that
+// found the drain busy; the tick rate. They end the snap: complete and
+// snap: status lines.
+type Shares struct {
+	DrainShare, TickShare, IdleShare, GoroutineShare float64
+	ShareSetting                                     int // the share asked for, percent
+	Ticks, TickBusy                                  uint64
+	Hz                                               int
+}
+
+var sharesKeys = []string{"drain-share", "tick-share", "idle-share", "goroutine-share", "share-setting", "ticks", "tick-busy", "hz"}
+
+// String formats the shares' key=value fields.
+func (s Shares) String() string {
+	return fmt.Sprintf("drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
+		s.DrainShare, s.TickShare, s.IdleShare, s.GoroutineShare, s.ShareSetting, s.Ticks, s.TickBusy, s.Hz)
+}
+
+// fieldParser reads typed values out of a line's fields; the first error
+// sticks.
+type fieldParser struct {
+	m   map[string]string
+	err error
+}
+
+func (f *fieldParser) u(k string) uint64 {
+	if f.err != nil {
+		return 0
+	}
+	v, err := strconv.ParseUint(f.m[k], 10, 64)
+	if err != nil {
+		f.err = fmt.Errorf("%s=%q: %w", k, f.m[k], err)
+	}
+	return v
+}
+
+func (f *fieldParser) pct(k string) float64 {
+	if f.err != nil {
+		return 0
+	}
+	p, ok := strings.CutSuffix(f.m[k], "%")
+	v, err := strconv.ParseFloat(p, 64)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s=%q: not a percentage", k, f.m[k])
+	}
+	f.err = err
+	return v
+}
+
+func (f *fieldParser) shares() Shares {
+	s := Shares{DrainShare: f.pct("drain-share"), TickShare: f.pct("tick-share"), IdleShare: f.pct("idle-share"), GoroutineShare: f.pct("goroutine-share")}
+	s.ShareSetting = int(f.pct("share-setting"))
+	s.Ticks, s.TickBusy, s.Hz = f.u("ticks"), f.u("tick-busy"), int(f.u("hz"))
+	return s
+}
+
 // CompletePrefix starts the line a snapshot logs when its image is
 // complete.
 const CompletePrefix = "snap: complete"
@@ -220,56 +281,25 @@ const CompletePrefix = "snap: complete"
 type Complete struct {
 	Pages, Eager, Faults, FaultCopies, Drained, Discards, PoolUsed uint64
 	Total                                                          time.Duration
-	// Shares of the capture's time (percent): the whole drain, and the
-	// timer tick's, the idle hook's and the fallback goroutine's parts.
-	DrainShare, TickShare, IdleShare, GoroutineShare float64
-	ShareSetting                                     int // the share asked for, percent
-	Ticks, TickBusy                                  uint64
-	Hz                                               int
+	Shares
 }
 
 // String formats the snap: complete line.
 func (c Complete) String() string {
-	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v "+
-		"drain-share=%.1f%% tick-share=%.1f%% idle-share=%.1f%% goroutine-share=%.1f%% share-setting=%d%% ticks=%d tick-busy=%d hz=%d",
-		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.Total,
-		c.DrainShare, c.TickShare, c.IdleShare, c.GoroutineShare, c.ShareSetting, c.Ticks, c.TickBusy, c.Hz)
+	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v %v",
+		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.Total, c.Shares)
 }
 
 // ParseComplete parses a snap: complete line.
 func ParseComplete(line string) (Complete, error) {
-	m, err := fieldMap(line, CompletePrefix, "pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "total",
-		"drain-share", "tick-share", "idle-share", "goroutine-share", "share-setting", "ticks", "tick-busy", "hz")
+	m, err := fieldMap(line, CompletePrefix, append([]string{"pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "total"}, sharesKeys...)...)
 	if err != nil {
 		return Complete{}, err
 	}
-	var c Complete
-	u := func(k string) uint64 {
-		if err != nil {
-			return 0
-		}
-		var v uint64
-		if v, err = strconv.ParseUint(m[k], 10, 64); err != nil {
-			err = fmt.Errorf("%s=%q: %w", k, m[k], err)
-		}
-		return v
-	}
-	pct := func(k string) float64 {
-		if err != nil {
-			return 0
-		}
-		p, ok := strings.CutSuffix(m[k], "%")
-		var v float64
-		if v, err = strconv.ParseFloat(p, 64); err == nil && !ok {
-			err = fmt.Errorf("%s=%q: not a percentage", k, m[k])
-		}
-		return v
-	}
-	c.Pages, c.Eager, c.Faults, c.FaultCopies = u("pages"), u("eager"), u("faults"), u("fault-copies")
-	c.Drained, c.Discards, c.PoolUsed = u("drained"), u("discards"), u("pool-used")
-	c.DrainShare, c.TickShare, c.IdleShare, c.GoroutineShare = pct("drain-share"), pct("tick-share"), pct("idle-share"), pct("goroutine-share")
-	c.ShareSetting = int(pct("share-setting"))
-	c.Ticks, c.TickBusy, c.Hz = u("ticks"), u("tick-busy"), int(u("hz"))
+	f := &fieldParser{m: m}
+	c := Complete{Pages: f.u("pages"), Eager: f.u("eager"), Faults: f.u("faults"), FaultCopies: f.u("fault-copies"),
+		Drained: f.u("drained"), Discards: f.u("discards"), PoolUsed: f.u("pool-used"), Shares: f.shares()}
+	err = f.err
 	if err == nil {
 		c.Total, err = time.ParseDuration(m["total"])
 	}
@@ -277,4 +307,135 @@ func ParseComplete(line string) (Complete, error) {
 		return Complete{}, fmt.Errorf("lines: %q: %w", line, err)
 	}
 	return c, nil
+}
+
+// StatusPrefix starts the snap status answer.
+const StatusPrefix = "snap: status"
+
+// Status is the snap status answer: the current or last snapshot's phase,
+// DMA mode, progress (pages copied of all, hashed), the engine's counters,
+// the idle hook's drains (this snapshot's, all), the pause, whether a
+// complete image is kept, and the drain's shares so far.
+type Status struct {
+	Phase, Mode                                                string
+	Copied, Pages, Hashed, Eager, Faults, FaultCopies, Drained uint64
+	IdleDrains, IdleCalls, EntriesTouched                      uint64
+	PauseMicros                                                float64
+	Kept                                                       bool
+	Shares
+}
+
+var statusKeys = []string{"phase", "dma", "copied", "pages", "hashed", "eager", "faults", "fault-copies", "drained", "idle-drains", "idle-calls", "entries-touched", "pause", "kept"}
+
+// String formats the snap status line.
+func (s Status) String() string {
+	return fmt.Sprintf("%s phase=%s dma=%s copied=%d pages=%d hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d idle-calls=%d entries-touched=%d pause=%.1fus kept=%v %v",
+		StatusPrefix, s.Phase, s.Mode, s.Copied, s.Pages, s.Hashed, s.Eager, s.Faults, s.FaultCopies, s.Drained,
+		s.IdleDrains, s.IdleCalls, s.EntriesTouched, s.PauseMicros, s.Kept, s.Shares)
+}
+
+// ParseStatus parses a snap status line.
+func ParseStatus(line string) (Status, error) {
+	m, err := fieldMap(line, StatusPrefix, append(statusKeys, sharesKeys...)...)
+	if err != nil {
+		return Status{}, err
+	}
+	f := &fieldParser{m: m}
+	s := Status{Phase: m["phase"], Mode: m["dma"], Copied: f.u("copied"), Pages: f.u("pages"), Hashed: f.u("hashed"), Eager: f.u("eager"),
+		Faults: f.u("faults"), FaultCopies: f.u("fault-copies"), Drained: f.u("drained"), IdleDrains: f.u("idle-drains"),
+		IdleCalls: f.u("idle-calls"), EntriesTouched: f.u("entries-touched"), Shares: f.shares()}
+	err = f.err
+	if err == nil {
+		p, ok := strings.CutSuffix(m["pause"], "us")
+		if s.PauseMicros, err = strconv.ParseFloat(p, 64); !ok && err == nil {
+			err = fmt.Errorf("pause=%q: not in us", m["pause"])
+		}
+	}
+	if err == nil {
+		s.Kept, err = strconv.ParseBool(m["kept"])
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("lines: %q: %w", line, err)
+	}
+	return s, nil
+}
+
+// VerifiedPrefix starts the snap verify answer when the image checks.
+const VerifiedPrefix = "snap: verify ok"
+
+// Verified is the snap verify answer: the image's page count and the root
+// of its manifest's hash tree (hex).
+type Verified struct {
+	Pages uint64
+	Root  string
+}
+
+// String formats the snap verify line.
+func (v Verified) String() string {
+	return fmt.Sprintf("%s pages=%d root=%s", VerifiedPrefix, v.Pages, v.Root)
+}
+
+// ParseVerified parses a snap verify ok line.
+func ParseVerified(line string) (Verified, error) {
+	m, err := fieldMap(line, VerifiedPrefix, "pages", "root")
+	if err != nil {
+		return Verified{}, err
+	}
+	f := &fieldParser{m: m}
+	v := Verified{Pages: f.u("pages"), Root: m["root"]}
+	if f.err == nil && (v.Root == "" || strings.Trim(v.Root, "0123456789abcdef") != "") {
+		f.err = fmt.Errorf("root=%q: not hex", v.Root)
+	}
+	if f.err != nil {
+		return Verified{}, fmt.Errorf("lines: %q: %w", line, f.err)
+	}
+	return v, nil
+}
+
+// WorkPrefix starts the work stats line of the pagesnap kernel's workload
+// (kernel/cmd/pagesnap; an application's own workload prints its own).
+const WorkPrefix = "work:"
+
+// Work is the pagesnap kernel's work stats line: whether the workload
+// runs, its allocation and write counters, the guest clock (nanoseconds),
+// the bytes its DMA job moved, its array, its mode, and the interrupts the
+// DMA device raised.
+type Work struct {
+	Running        bool
+	Allocs, Writes uint64
+	T              int64
+	DMABytes       uint64
+	Array          Range
+	Mode           string
+	DMAIRQs        uint64
+}
+
+// String formats the work stats line.
+func (w Work) String() string {
+	return fmt.Sprintf("%s running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s dma-irqs=%d",
+		WorkPrefix, w.Running, w.Allocs, w.Writes, w.T, w.DMABytes, w.Array.Base, w.Array.Size, w.Mode, w.DMAIRQs)
+}
+
+// ParseWork parses a work stats line.
+func ParseWork(line string) (Work, error) {
+	m, err := fieldMap(line, WorkPrefix, "running", "allocs", "writes", "t", "dma-bytes", "array", "mode", "dma-irqs")
+	if err != nil {
+		return Work{}, err
+	}
+	f := &fieldParser{m: m}
+	w := Work{Allocs: f.u("allocs"), Writes: f.u("writes"), DMABytes: f.u("dma-bytes"), Mode: m["mode"], DMAIRQs: f.u("dma-irqs")}
+	err = f.err
+	if err == nil {
+		w.Running, err = strconv.ParseBool(m["running"])
+	}
+	if err == nil {
+		w.T, err = strconv.ParseInt(m["t"], 10, 64)
+	}
+	if err == nil {
+		w.Array, err = span(m["array"], true)
+	}
+	if err != nil {
+		return Work{}, fmt.Errorf("lines: %q: %w", line, err)
+	}
+	return w, nil
 }

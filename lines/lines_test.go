@@ -62,8 +62,8 @@ func TestStartedRoundTrip(t *testing.T) {
 
 func TestCompleteRoundTrip(t *testing.T) {
 	c := Complete{Pages: 135167, Eager: 1544, Faults: 30211, FaultCopies: 30100, Drained: 103523, Discards: 2, PoolUsed: 17,
-		Total: 41234 * time.Millisecond, DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
-		ShareSetting: 50, Ticks: 4123, TickBusy: 3, Hz: 100}
+		Total: 41234 * time.Millisecond, Shares: Shares{DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
+			ShareSetting: 50, Ticks: 4123, TickBusy: 3, Hz: 100}}
 	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
 	if got := c.String(); got != want {
 		t.Fatalf("String() = %q\nwant %q", got, want)
@@ -80,6 +80,75 @@ func TestCompleteRoundTrip(t *testing.T) {
 	} {
 		if _, err := ParseComplete(bad); err == nil {
 			t.Errorf("ParseComplete(%q) accepted", bad)
+		}
+	}
+}
+
+func TestStatusRoundTrip(t *testing.T) {
+	s := Status{Phase: "drain", Mode: "inuse", Copied: 5000, Pages: 135167, Hashed: 4000, Eager: 1544, Faults: 200, FaultCopies: 190,
+		Drained: 3266, IdleDrains: 12, IdleCalls: 40, EntriesTouched: 13, PauseMicros: 2612.5, Kept: false,
+		Shares: Shares{DrainShare: 20.5, TickShare: 19.0, IdleShare: 1.5, ShareSetting: 20, Ticks: 31, TickBusy: 0, Hz: 100}}
+	const want = "snap: status phase=drain dma=inuse copied=5000 pages=135167 hashed=4000 eager=1544 faults=200 fault-copies=190 drained=3266 idle-drains=12 idle-calls=40 entries-touched=13 pause=2612.5us kept=false drain-share=20.5% tick-share=19.0% idle-share=1.5% goroutine-share=0.0% share-setting=20% ticks=31 tick-busy=0 hz=100"
+	if got := s.String(); got != want {
+		t.Fatalf("String() = %q\nwant %q", got, want)
+	}
+	back, err := ParseStatus("> " + want)
+	if err != nil || !reflect.DeepEqual(back, s) {
+		t.Fatalf("ParseStatus = %+v, %v; want %+v", back, err, s)
+	}
+	for _, bad := range []string{
+		strings.Replace(want, " kept=false", "", 1),
+		strings.Replace(want, "kept=false", "kept=maybe", 1),
+		strings.Replace(want, "pause=2612.5us", "pause=2612.5", 1),
+		strings.Replace(want, "copied=5000", "copied=5000/135167", 1),
+		strings.Replace(want, "hz=100", "hz=x", 1),
+	} {
+		if _, err := ParseStatus(bad); err == nil {
+			t.Errorf("ParseStatus(%q) accepted", bad)
+		}
+	}
+}
+
+func TestVerifiedRoundTrip(t *testing.T) {
+	v := Verified{Pages: 135167, Root: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
+	want := "snap: verify ok pages=135167 root=" + v.Root
+	if got := v.String(); got != want {
+		t.Fatalf("String() = %q\nwant %q", got, want)
+	}
+	back, err := ParseVerified(want)
+	if err != nil || back != v {
+		t.Fatalf("ParseVerified = %+v, %v; want %+v", back, err, v)
+	}
+	for _, bad := range []string{
+		"error: snap: image not complete (phase drain)",
+		"snap: verify ok pages=12",
+		"snap: verify ok pages=12 root=XYZ",
+		"snap: verify ok pages=x root=00",
+	} {
+		if _, err := ParseVerified(bad); err == nil {
+			t.Errorf("ParseVerified(%q) accepted", bad)
+		}
+	}
+}
+
+func TestWorkRoundTrip(t *testing.T) {
+	w := Work{Running: true, Allocs: 1234, Writes: 99999, T: 1733540000123456789, DMABytes: 4096, Array: Range{Base: 0x12340000, Size: 0x100000}, Mode: "cpu", DMAIRQs: 7}
+	const want = "work: running=true allocs=1234 writes=99999 t=1733540000123456789 dma-bytes=4096 array=0x12340000+0x100000 mode=cpu dma-irqs=7"
+	if got := w.String(); got != want {
+		t.Fatalf("String() = %q\nwant %q", got, want)
+	}
+	back, err := ParseWork(want)
+	if err != nil || back != w {
+		t.Fatalf("ParseWork = %+v, %v; want %+v", back, err, w)
+	}
+	for _, bad := range []string{
+		strings.Replace(want, "running=true", "running=yes", 1),
+		strings.Replace(want, "array=0x12340000+0x100000", "array=0x12340000", 1),
+		strings.Replace(want, " dma-irqs=7", "", 1),
+		strings.Replace(want, "t=1733540000123456789", "t=soon", 1),
+	} {
+		if _, err := ParseWork(bad); err == nil {
+			t.Errorf("ParseWork(%q) accepted", bad)
 		}
 	}
 }

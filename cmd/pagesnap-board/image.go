@@ -13,10 +13,6 @@ import (
 // imageRefused says why make image cannot produce a board's boot image
 // here.
 var imageRefused = map[string]string{
-	"gcp": "a GCE boot disk needs a boot loader that GCE's firmware starts and that loads a PVH ELF kernel " +
-		"(tamago's gcp board points to the boot disk tool of tamago-example and to go-boot's uefi/x64); " +
-		"neither is part of this module or of this machine, and no GCE VM is reachable to check a disk on: " +
-		"make kernel BOARD=gcp builds the kernel, docs/boards.md lists the steps that remain",
 	"qemu-microvm": "pagesnap's own QEMU boards boot the kernel ELF directly: make qemu, or qemu-system-* -kernel (README)",
 	"qemu-virt":    "pagesnap's own QEMU boards boot the kernel ELF directly: make qemu ARCH=arm64, or qemu-system-aarch64 -kernel (README)",
 }
@@ -61,6 +57,12 @@ func writeImage(l *layout.Layout, kernel, dir string) ([]string, error) {
 		}
 	case "cloud-hypervisor":
 		err = write("run.sh", []byte(script(CloudHypervisorCommand("pagesnap.elf", mem))), 0o755)
+	case "gcp":
+		var disk, tgz string
+		if disk, tgz, err = GCEImage(kernel, dir); err == nil {
+			files = append(files, disk, tgz)
+			err = write("run-qemu.sh", []byte(script(GCEQEMUCommand("disk.raw", mem))), 0o755)
+		}
 	case "tamago-microvm":
 		err = write("run.sh", []byte(script(MicrovmKVMCommand("pagesnap.elf", mem))), 0o755)
 	default:
@@ -105,6 +107,13 @@ func CloudHypervisorCommand(path string, mem uint64) string {
 // board under KVM (kvmclock gives its clock; one CPU).
 func MicrovmKVMCommand(path string, mem uint64) string {
 	return fmt.Sprintf("qemu-system-x86_64 -machine microvm,x-option-roms=on,pit=off,pic=off,rtc=on -enable-kvm -cpu host,invtsc=on,kvmclock=on -smp 1 -m %dM -no-reboot -nographic -monitor none -serial stdio -kernel %s", mem, path)
+}
+
+// GCEQEMUCommand returns the QEMU command line that boots disk.raw on a
+// PC (SeaBIOS, legacy boot) as GCE does, the console on the serial port;
+// -cpu max for RDRAND, which tamago's runtime uses and GCE's CPUs have.
+func GCEQEMUCommand(disk string, mem uint64) string {
+	return fmt.Sprintf("qemu-system-x86_64 -M pc -cpu max -smp 1 -m %dM -no-reboot -nographic -monitor none -serial stdio -drive file=%s,format=raw,if=ide", mem, disk)
 }
 
 func copyFile(from, to string) error {

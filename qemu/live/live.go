@@ -213,7 +213,8 @@ func symbol(path, name string) (uint64, error) {
 	return 0, fmt.Errorf("live: %s has no symbol %s", path, name)
 }
 
-var workRE = regexp.MustCompile(`work: running=\S+ allocs=(\d+) writes=(\d+) t=(\d+)(?:.* dma-irqs=(\d+))?`)
+// workRE finds the pagesnap kernel's work stats line (lines.Work).
+var workRE = regexp.MustCompile(regexp.QuoteMeta(lines.WorkPrefix) + " ")
 
 type workSample struct {
 	allocs, writes uint64
@@ -229,14 +230,11 @@ func sampleWork(vm *qemu.VM) (workSample, error) {
 	if err != nil {
 		return workSample{}, err
 	}
-	a, _ := strconv.ParseUint(m.Groups[1], 10, 64)
-	w, _ := strconv.ParseUint(m.Groups[2], 10, 64)
-	t, _ := strconv.ParseInt(m.Groups[3], 10, 64)
-	var irqs uint64
-	if len(m.Groups) > 4 {
-		irqs, _ = strconv.ParseUint(m.Groups[4], 10, 64)
+	w, err := lines.ParseWork(m.Line)
+	if err != nil {
+		return workSample{}, err
 	}
-	return workSample{a, w, t, irqs}, nil
+	return workSample{w.Allocs, w.Writes, w.T, w.DMAIRQs}, nil
 }
 
 func rate(a, b workSample) Rate {
@@ -266,7 +264,7 @@ func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
 var (
 	startedRE  = regexp.MustCompile(regexp.QuoteMeta(lines.StartedPrefix) + " ")
 	completeRE = regexp.MustCompile(regexp.QuoteMeta(lines.CompletePrefix) + " ")
-	verifyRE   = regexp.MustCompile(`snap: verify ok .*|error: .*`)
+	verifyRE   = regexp.MustCompile(regexp.QuoteMeta(lines.VerifiedPrefix) + " |error: ")
 	errorRE    = regexp.MustCompile(`error: (.*)`)
 )
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pagesnap/pagesnap/lines"
 	"github.com/pagesnap/pagesnap/qemu"
 	"github.com/pagesnap/pagesnap/qemu/disasm"
 	"github.com/pagesnap/pagesnap/snapshot"
@@ -142,7 +143,7 @@ func requireBitExact(t *testing.T, rep *Report, err error, arch qemu.Arch) {
 	if rep.Verify.Pages != want || rep.Verify.Matched != want {
 		t.Fatalf("verified %d pages (%d matched), captured %d", rep.Verify.Pages, rep.Verify.Matched, want)
 	}
-	if !strings.Contains(rep.GuestVerify, "snap: verify ok") {
+	if _, err := lines.ParseVerified(rep.GuestVerify); err != nil {
 		t.Fatalf("guest verification: %s", rep.GuestVerify)
 	}
 	if rep.Faults == 0 || rep.Drained == 0 {

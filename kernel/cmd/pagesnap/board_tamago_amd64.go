@@ -9,12 +9,28 @@ import (
 	"github.com/pagesnap/pagesnap/board/layout"
 	"github.com/pagesnap/pagesnap/board/tamago"
 	"github.com/pagesnap/pagesnap/kernel"
+	"github.com/pagesnap/pagesnap/kernel/virtio"
+	"github.com/pagesnap/pagesnap/lapic"
 )
 
 // One of tamago's own amd64 boards (make kernel BOARD=...; package
 // board/tamago): the board's console (COM1) and clock (AMD64.GetTime:
 // kvmclock under KVM, nanoseconds), the DMA window after the runtime's
 // memory, and the board's exit (a reset or shutdown: no status).
+
+// The tick runs on the local APIC at its reset base (tamago's boards
+// leave it there).
+func init() { kernel.LAPIC = &lapic.LAPIC{Base: lapic.LAPIC_BASE} }
+
+// virtioTransports is empty: tamago's x86 boards have no virtio-mmio
+// transports (Firecracker's and Cloud Hypervisor's devices are not
+// driven; GCE's are PCI), so the kernel runs without virtio-rng.
+func virtioTransports() virtio.Transports { return virtio.Transports{} }
+
+// routeDeviceIRQ is never reached without a transport; it reports that.
+func routeDeviceIRQ(n int) error {
+	return fmt.Errorf("board %s: no virtio-mmio transport %d to route", tamago.Name, n)
+}
 
 func clockBanner() string {
 	return fmt.Sprintf("board %s, core %d MHz", tamago.Name, tamago.CPU.Freq()/1e6)

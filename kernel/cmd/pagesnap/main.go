@@ -19,6 +19,7 @@ import (
 	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
+	"github.com/pagesnap/pagesnap/lines"
 )
 
 // dmaIRQs returns how many interrupts the DMA device raised.
@@ -126,7 +127,8 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 				}
 				c := work.Counters()
 				a := work.ArrayRange()
-				fmt.Fprintf(out, "work: running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s dma-irqs=%d\n", work.Running(), c.Allocs, c.Writes, time.Now().UnixNano(), c.DMABytes, a.Base, a.Size, work.Mode(), dmaIRQs())
+				fmt.Fprintln(out, lines.Work{Running: work.Running(), Allocs: c.Allocs, Writes: c.Writes, T: time.Now().UnixNano(), DMABytes: c.DMABytes,
+					Array: lines.Range{Base: a.Base, Size: a.Size}, Mode: work.Mode(), DMAIRQs: dmaIRQs()})
 				return nil
 			},
 		},
