@@ -74,8 +74,9 @@ func TestCampaign(t *testing.T) {
 // snapshot. Every snapshot still verifies; the live kernel's heap is
 // corrupt soon after ("fatal error: mspan.sweep: bad span state", a span's
 // sweepgen exactly one GC cycle behind, or "arena already initialized"
-// during the second snapshot): 4 of 6 runs on main at 6e9c584, 1 of 2 with
-// the guard change of this branch.
+// during the second snapshot): 4 of 6 runs on main at 6e9c584, 2 of 4 with
+// dmaGuard copying with interrupts off. The same commands without the
+// first snapshot (hog, free, then a snapshot) did not fail in 2 runs.
 const heapSeed = 1796611263
 
 // heapRuns is how many times TestDMAGuardHeapARM64 repeats the run: with a
