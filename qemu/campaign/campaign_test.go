@@ -74,7 +74,7 @@ func TestCampaign(t *testing.T) {
 // snapshot. Every snapshot still verifies; the live kernel's heap is
 // corrupt soon after ("fatal error: mspan.sweep: bad span state", a span's
 // sweepgen exactly one GC cycle behind, or "arena already initialized"
-// during the second snapshot): 4 of 6 runs on main at 6e9c584, 2 of 4 with
+// during the second snapshot, or a hang): 4 of 6 runs on main at 6e9c584, 3 of 6 with
 // dmaGuard copying with interrupts off. The same commands without the
 // first snapshot (hog, free, then a snapshot) did not fail in 2 runs.
 const heapSeed = 1796611263
