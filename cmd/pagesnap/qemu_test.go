@@ -125,10 +125,13 @@ func snapshotsInGDB(t *testing.T, arch qemu.Arch, kernelEnv, gdbName string) {
 		t.Fatal(err)
 	}
 	qemu.QMPTimeout = 5 * time.Minute // pmemsave of 530 MiB on a loaded host
-	snap := func(name string) (path string, mark uint64) {
+	// start is the command of each snapshot: a complete image is kept
+	// write-protected, so the second replaces the first (already saved to
+	// the host) with overwrite.
+	snap := func(name, start string) (path string, mark uint64) {
 		t.Helper()
 		time.Sleep(2 * time.Second) // the workload runs (wall time: TCG guests run slower)
-		if err := vm.Send("snap start share=50%"); err != nil {
+		if err := vm.Send(start); err != nil {
 			t.Fatal(err)
 		}
 		m, err := vm.Console.Expect(startedMarkRE, 5*time.Minute)
@@ -160,8 +163,8 @@ func snapshotsInGDB(t *testing.T, arch qemu.Arch, kernelEnv, gdbName string) {
 		}
 		return path, h(m.Groups[1])
 	}
-	imgA, markA := snap("a.img")
-	imgB, markB := snap("b.img")
+	imgA, markA := snap("a.img", "snap start share=50%")
+	imgB, markB := snap("b.img", "snap start share=50% overwrite")
 	if err := q.Stop(); err != nil { // the RAM file holds image B now
 		t.Fatal(err)
 	}
