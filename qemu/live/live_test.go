@@ -504,7 +504,14 @@ func TestDMAGuard(t *testing.T) {
 	if len(reps) != 2 || err == nil {
 		t.Fatalf("without the guard the image verified (%d reports, %v): the guard is not exercised", len(reps), err)
 	}
-	l, lerr := ParseLayout(layoutRE.FindString(out.String()))
+	var layoutLine string
+	for _, ln := range strings.Split(out.String(), "\n") {
+		if i := strings.Index(ln, lines.LayoutPrefix+" "); i >= 0 {
+			layoutLine = ln[i:]
+			break
+		}
+	}
+	l, lerr := ParseLayout(layoutLine)
 	if lerr != nil {
 		t.Fatal(lerr)
 	}
