@@ -54,11 +54,21 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	// count the adjustment against a goroutine stack guard, but this
 	// runs on the SP_EL1 stack. X0 and X1 move from the top of the
 	// frame, where the entry saved them, to ExceptionFrame.X[0:2].
+	//
+	// No instruction here may make the assembler use its temporary,
+	// R27 (REGTMP), before R27 is saved or after it is restored: LDP and
+	// STP reach only 504 bytes, so the entry slot (F_ENTRY) is moved
+	// with single loads and stores, whose reach is 32 KiB. Go code keeps
+	// values in R27 between instructions (the LSE compare-and-swap the
+	// compiler emits for sync/atomic holds the expected value there), so
+	// an interrupt that changed it made a CAS report success without
+	// storing. TestExceptionEntryKeepsREGTMP checks the assembled code.
 	MOVD	RSP, R1
 	SUB	$FRAME, R1
 	MOVD	R1, RSP
 	STP	(R2, R3), 16(RSP)
-	LDP	F_ENTRY(RSP), (R2, R3)
+	MOVD	F_ENTRY(RSP), R2
+	MOVD	(F_ENTRY+8)(RSP), R3
 	STP	(R2, R3), 0(RSP)
 	STP	(R4, R5), 32(RSP)
 	STP	(R6, R7), 48(RSP)
@@ -140,6 +150,11 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	MSR	R1, ELR_EL1
 	MOVD	F_SPSR(RSP), R1
 	MSR	R1, SPSR_EL1
+	// X0 and X1 go back to the entry slot while R0 and R1 are still
+	// scratch (single stores: see above).
+	LDP	0(RSP), (R0, R1)
+	MOVD	R0, F_ENTRY(RSP)
+	MOVD	R1, (F_ENTRY+8)(RSP)
 	LDP	16(RSP), (R2, R3)
 	LDP	32(RSP), (R4, R5)
 	LDP	48(RSP), (R6, R7)
@@ -157,8 +172,6 @@ TEXT ·exceptionEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVD	240(RSP), R30
 	// Pop the frame through a register (as above); X0 and X1 then sit
 	// just below SP, where nothing else runs with exceptions masked.
-	LDP	0(RSP), (R0, R1)
-	STP	(R0, R1), F_ENTRY(RSP)
 	MOVD	RSP, R0
 	ADD	$FRAME, R0
 	MOVD	R0, RSP
