@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/pagesnap/pagesnap/qemu"
 )
 
 // fdtBuilder writes a flattened device tree (Devicetree Specification
@@ -244,7 +246,7 @@ func TestRuntimeRamSize(t *testing.T) {
 // (qemu-system-aarch64 -M virt,dumpdtb=...) for several RAM sizes.
 func TestFDTQEMU(t *testing.T) {
 	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
-		t.Skip("qemu-system-aarch64 is not installed (make deps installs it)")
+		qemu.Missing(t, "qemu-system-aarch64 is not installed (make deps installs it)")
 	}
 	for _, tc := range []struct {
 		machine string
