@@ -72,8 +72,9 @@ func dtU32(n *dt.Node, name string, def uint32) (uint32, error) {
 	return p.AsU32()
 }
 
-// dtStrings splits a <stringlist> (pkg/dt's AsStringList loops past the
-// last string).
+// dtStrings splits a <stringlist> (2.2.4). pkg/dt v0.16.0's
+// Property.AsStringList panics on every non-empty list (slice bounds out of
+// range [:-1] past the last string).
 func dtStrings(n *dt.Node, name string) []string {
 	p, ok := n.LookProperty(name)
 	if !ok || len(p.Value) == 0 {
