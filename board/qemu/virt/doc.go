@@ -8,7 +8,9 @@
 // FP/SIMD, installs exception vectors, turns on the MMU with identity boot
 // tables, sizes the runtime's memory from the device tree that QEMU places
 // at the start of RAM, and enters the runtime.
-// Importing the package is all a kernel needs to do.
+// Importing the package is all a kernel needs to do. The same
+// allocation-free device tree reader gives the CPU count (CPUCount) and
+// the virtio-mmio transports with their SPIs (VirtioMMIOTransports).
 //
 // Devices used: the PL011 UART (console), the Arm generic timer (clock
 // and idle), semihosting or PSCI (exit). No interrupt controller is
