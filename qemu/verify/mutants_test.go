@@ -200,6 +200,12 @@ func TestLookupSizes(t *testing.T) {
 			t.Errorf("Lookup(%#x) = %q+%#x %v, want %q+%#x %v", c.addr, s.Name, off, ok, c.name, c.off, c.ok)
 		}
 	}
+	if s, _, _ := o.Lookup(0x100066); !s.Func {
+		t.Error("tick is not a function")
+	}
+	if s, _, _ := o.Lookup(0x101010); s.Func {
+		t.Error("counter is a function")
+	}
 	var nilOwners *Owners
 	if _, _, ok := nilOwners.Lookup(0x100000); ok {
 		t.Error("nil Owners found a symbol")
