@@ -1,0 +1,78 @@
+package snapshot_test
+
+// Engine tests added for the survivors of the mutation run (MUTANTS.md).
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pagesnap/pagesnap/mmu"
+	"github.com/pagesnap/pagesnap/snapshot"
+	"github.com/pagesnap/pagesnap/snapshot/sim"
+)
+
+// storeLog records every store the engine makes through its PhysMem.
+type storeLog struct {
+	*sim.Memory
+	on     bool
+	stores []storeAt
+}
+
+type storeAt struct{ pa, v uint64 }
+
+func (l *storeLog) Store64(pa, v uint64) {
+	if l.on {
+		l.stores = append(l.stores, storeAt{pa, v})
+	}
+	l.Memory.Store64(pa, v)
+}
+
+// TestStartStateStoreFirst: Start over a complete image first rewrites the
+// header word holding the range count and the state with one 64-bit store
+// that keeps the range count and sets the state to capturing.
+func TestStartStateStoreFirst(t *testing.T) {
+	skipUnderRace(t)
+	l := &storeLog{}
+	f := newFixture(t, mmu.AMD64, 9, opts{mem: func(m *sim.Memory) snapshot.PhysMem { l.Memory = m; return l }})
+	f.start(t)
+	f.drain(t, 1000)
+	cfg := f.cfg
+	cfg.Overwrite = true
+	s, err := snapshot.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.s, f.m.Fault = s, s.HandleWriteFault
+	l.on = true
+	f.start(t)
+	l.on = false
+	want := storeAt{storageR.Base + 24, uint64(len(ramRanges)) | uint64(snapshot.StateCapturing)<<32}
+	if len(l.stores) == 0 || l.stores[0] != want {
+		t.Fatalf("first store of Start %+v, want %+v", l.stores[:min(len(l.stores), 1)], want)
+	}
+	for _, st := range l.stores {
+		if !storageR.Contains(st.pa) {
+			t.Fatalf("Start stored %#x at %#x, outside the storage %v", st.v, st.pa, storageR)
+		}
+	}
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatal(bad)
+	}
+}
+
+// TestExcludedAtStorageBase: an excluded range the caller declares at the
+// storage's base overlaps the storage's own exclusion, which New places
+// before it (ordered by base; the caller's range comes after on a tie).
+func TestExcludedAtStorageBase(t *testing.T) {
+	f := newFixture(t, mmu.AMD64, 9, opts{})
+	cfg := f.cfg
+	own := snapshot.Range{Base: storageR.Base, Size: 4096}
+	cfg.Excluded = []snapshot.Exclusion{{Range: own, Reason: snapshot.ReasonReserved}}
+	_, err := snapshot.New(cfg)
+	want := fmt.Sprintf("%v: %v: excluded range 1 %v overlaps or precedes range 0 %v (ranges must be sorted, disjoint)",
+		snapshot.ErrConfig, snapshot.ErrRanges, own, storageR)
+	if err == nil || err.Error() != want {
+		t.Fatalf("New: %v\nwant %s", err, want)
+	}
+}
