@@ -76,3 +76,29 @@ func TestExcludedAtStorageBase(t *testing.T) {
 		t.Fatalf("New: %v\nwant %s", err, want)
 	}
 }
+
+// TestFaultAtRangeEdges: a write to the first byte of a captured range
+// faults and is the engine's (the page is copied first); the address one
+// past a range's end is not captured: HandleWriteFault declines it and the
+// image is unchanged.
+func TestFaultAtRangeEdges(t *testing.T) {
+	skipUnderRace(t)
+	f := newFixture(t, mmu.AMD64, 10, opts{})
+	c := f.m.NewCPU()
+	f.start(t)
+	for _, r := range ramRanges {
+		if err := c.Store64(r.Base, 0x5a5a); err != nil {
+			t.Fatalf("store at %#x: %v", r.Base, err)
+		}
+		if ok := f.s.HandleWriteFault(r.End()); ok {
+			t.Errorf("HandleWriteFault(%#x), one past a captured range: true", r.End())
+		}
+	}
+	if st := f.s.Stats(); st.Faults != 2 || st.FaultCopies != 2 {
+		t.Errorf("faults %d, fault copies %d, want 2, 2", st.Faults, st.FaultCopies)
+	}
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatalf("mismatch %#x", bad)
+	}
+}
