@@ -102,3 +102,42 @@ func TestFaultAtRangeEdges(t *testing.T) {
 		t.Fatalf("mismatch %#x", bad)
 	}
 }
+
+// TestDrainBudget: DrainStep(n) copies exactly n pages (pages already
+// copied cost nothing), DrainStep(0) none, and hashes exactly n pages
+// once the capture ended.
+func TestDrainBudget(t *testing.T) {
+	skipUnderRace(t)
+	f := newFixture(t, mmu.AMD64, 11, opts{})
+	f.start(t)
+	step := func(budget int) snapshot.Stats {
+		t.Helper()
+		if _, err := f.s.DrainStep(budget); err != nil {
+			t.Fatal(err)
+		}
+		return f.s.Stats()
+	}
+	if st := step(0); st.DrainedPages != 0 {
+		t.Fatalf("DrainStep(0) copied %d pages", st.DrainedPages)
+	}
+	if st := step(1); st.DrainedPages != 1 {
+		t.Fatalf("DrainStep(1) copied %d pages", st.DrainedPages)
+	}
+	// Pages [64, 144) of the first range are eager (page tables, stack):
+	// 70 pages more from page 1 are 63 drained, 80 skipped, 7 drained.
+	if st := step(70); st.DrainedPages != 71 {
+		t.Fatalf("DrainStep(70) copied %d pages, want 70 more than 1", st.DrainedPages-1)
+	}
+	step(1 << 20) // the rest of the capture: the call that ends it hashes nothing
+	p := f.s.Progress()
+	if p.Hashed != 0 || p.Phase != snapshot.PhaseHashing || p.Copied != p.Pages {
+		t.Fatalf("after the capture: %+v", p)
+	}
+	if st := step(5); st.HashedPages != 5 {
+		t.Fatalf("DrainStep(5) hashed %d pages", st.HashedPages)
+	}
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatalf("mismatch %#x", bad)
+	}
+}
