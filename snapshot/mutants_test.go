@@ -5,11 +5,15 @@ package snapshot
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"reflect"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // TestReadImageMaxRanges: a header with MaxRanges captured ranges fills
@@ -91,8 +95,90 @@ func TestReadImageReadsHeaderAndMap(t *testing.T) {
 		if want := int64(l.MapOff + (pages+31)/32*8); r.end != want {
 			t.Errorf("%d pages: read up to %d, want %d (the map's %d words)", pages, r.end, want, (pages+31)/32)
 		}
-		if im.CopiedPages() != pages {
-			t.Errorf("%d pages: %d copied", pages, im.CopiedPages())
+		if im.CopiedPages() != pages || !im.Complete() {
+			t.Errorf("%d pages: %d copied, complete %v", pages, im.CopiedPages(), im.Complete())
+		}
+		binary.LittleEndian.PutUint32(img[hdrState:], uint32(StateCapturing))
+		// First map word: page 0 copied, page 1 being drained (C and B set),
+		// pages 2-31 uncopied; the second word (pages 32-63) unchanged.
+		binary.LittleEndian.PutUint64(img[l.MapOff:], 1|1<<1|1<<(32+1))
+		want := 1 + max(pages, 32) - 32
+		if im, err = ReadImage(r, int64(len(img))); err != nil || im.Complete() || im.CopiedPages() != want {
+			t.Errorf("%d pages, capturing: %v, complete %v, %d copied", pages, err, im.Complete(), im.CopiedPages())
+		}
+	}
+}
+
+// TestPagesOf: the 4 KiB pages covering n bytes at p, for every alignment
+// of the first and last byte.
+func TestPagesOf(t *testing.T) {
+	b := make([]byte, 4*4096)
+	first := (uint64(uintptr(unsafe.Pointer(&b[0]))) + 4095) &^ 4095
+	k := int(first - uint64(uintptr(unsafe.Pointer(&b[0]))))
+	for _, c := range []struct {
+		off, n     int
+		base, size uint64
+	}{
+		{0, 4096, 0, 4096}, {0, 1, 0, 4096}, {1, 4095, 0, 4096}, {1, 4096, 0, 8192},
+		{4095, 2, 0, 8192}, {4096, 4096, 4096, 4096}, {0, 0, 0, 0}, {100, 8000, 0, 8192},
+	} {
+		got := pagesOf(unsafe.Pointer(&b[k+c.off]), uintptr(c.n))
+		if want := (Range{Base: first + c.base, Size: c.size}); got != want {
+			t.Errorf("pagesOf(page+%d, %d) = %v, want %v", c.off, c.n, got, want)
+		}
+	}
+}
+
+// bigHash is a hash state of 64 KiB.
+type bigHash struct {
+	hash.Hash
+	pad [64 << 10]byte
+}
+
+// TestOwned: Owned covers every byte of the Snapshot value, its buffers
+// and its two hash states, with whole pages, and no page holding none of
+// them.
+func TestOwned(t *testing.T) {
+	// The root hash state is a large object (its own pages, away from the
+	// others), so that leaving the hash states out shows.
+	s := &Snapshot{root: &bigHash{Hash: sha256.New()}, page: sha256.New(), buf: make([]byte, 4096), sum: make([]byte, HashSize), hdr: make([]byte, MinPageSize)}
+	type obj struct{ p, n uint64 }
+	objs := []obj{
+		{uint64(uintptr(unsafe.Pointer(s))), uint64(unsafe.Sizeof(*s))},
+		{uint64(uintptr(unsafe.Pointer(&s.buf[0]))), 4096},
+		{uint64(uintptr(unsafe.Pointer(&s.sum[0]))), HashSize},
+		{uint64(uintptr(unsafe.Pointer(&s.hdr[0]))), MinPageSize},
+	}
+	for _, h := range []any{s.root, s.page} {
+		v := reflect.ValueOf(h)
+		objs = append(objs, obj{uint64(uintptr(v.UnsafePointer())), uint64(v.Type().Elem().Size())})
+	}
+	rs := s.Owned()
+	in := func(a uint64) bool {
+		for _, r := range rs {
+			if r.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, o := range objs {
+		if !in(o.p) || !in(o.p+o.n-1) {
+			t.Errorf("object %d [%#x, %#x) not covered by %v", i, o.p, o.p+o.n, rs)
+		}
+	}
+	for _, r := range rs {
+		if r.Base%4096 != 0 || r.Size%4096 != 0 || r.Size == 0 {
+			t.Errorf("range %v not whole pages", r)
+		}
+		for pg := r.Base; pg < r.End(); pg += 4096 {
+			used := false
+			for _, o := range objs {
+				used = used || o.p < pg+4096 && pg < o.p+o.n
+			}
+			if !used {
+				t.Errorf("page %#x of %v holds none of the objects", pg, r)
+			}
 		}
 	}
 }
