@@ -141,3 +141,43 @@ func TestDrainBudget(t *testing.T) {
 		t.Fatalf("mismatch %#x", bad)
 	}
 }
+
+// TestDrainUnprotectsByChunk: the drain makes the pages it copied
+// writable a 2 MiB chunk at a time, when it finishes the chunk: a drained
+// page of an unfinished chunk still faults (once); a finished chunk's
+// pages do not, the next chunk's still do.
+func TestDrainUnprotectsByChunk(t *testing.T) {
+	skipUnderRace(t)
+	f := newFixture(t, mmu.AMD64, 12, opts{})
+	c := f.m.NewCPU()
+	f.start(t)
+	faults := func() uint64 { return f.s.Stats().Faults }
+	store := func(pa uint64, wantFault bool) {
+		t.Helper()
+		before := faults()
+		if err := c.Store64(pa, 0x77); err != nil {
+			t.Fatal(err)
+		}
+		if got := faults() - before; got != map[bool]uint64{false: 0, true: 1}[wantFault] {
+			t.Errorf("store at %#x: %d faults, want fault %v", pa, got, wantFault)
+		}
+	}
+	if _, err := f.s.DrainStep(1); err != nil { // page 0
+		t.Fatal(err)
+	}
+	store(8, true) // drained, its chunk unfinished: still protected
+	// The rest of [0, 2M): 512 pages, 80 eager (page tables, stack), page 0 done.
+	if _, err := f.s.DrainStep(512 - 80 - 1); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.s.Stats(); st.DrainedPages != 512-80 || st.DrainDiscards != 0 {
+		t.Fatalf("drained %d pages (%d discarded)", st.DrainedPages, st.DrainDiscards)
+	}
+	store(300*4096, false)    // finished chunk: writable
+	store(2*MiB-8, false)     // its last page too
+	store(2*MiB+5*4096, true) // the next chunk: protected
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatalf("mismatch %#x", bad)
+	}
+}
