@@ -5,6 +5,7 @@ package snapshot_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
@@ -176,6 +177,65 @@ func TestDrainUnprotectsByChunk(t *testing.T) {
 	store(300*4096, false)    // finished chunk: writable
 	store(2*MiB-8, false)     // its last page too
 	store(2*MiB+5*4096, true) // the next chunk: protected
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatalf("mismatch %#x", bad)
+	}
+}
+
+// TestFlushSkipsFaultCopy: the drain finishes a 2 MiB chunk while a fault
+// on another CPU is still copying one of its pages: the drain skips that
+// page (no budget spent), makes the rest of the chunk writable and leaves
+// the page to the fault, which completes it.
+func TestFlushSkipsFaultCopy(t *testing.T) {
+	skipUnderRace(t)
+	const page = 300 * 4096 // in [0, 2M), mapped with 4 KiB pages
+	l, _ := snapshot.NewLayout(4096, ramRanges)
+	h := &hookMem{match: func(dst, src uint64) bool {
+		return src == page && dst == storageR.Base+l.DataOff+pageIndex(page)*4096 // the fault's copy
+	}}
+	f := newFixture(t, mmu.AMD64, 13, opts{mem: func(m *sim.Memory) snapshot.PhysMem { h.Memory = m; return h }})
+	faulting, other := f.m.NewCPU(), f.m.NewCPU()
+	var during snapshot.Stats
+	h.hook = func() {
+		done := make(chan error, 1)
+		go func() {
+			// The whole chunk: 512 pages, 80 eager, the faulting one skipped.
+			_, err := f.s.DrainStep(512 - 80 - 1)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("DrainStep does not return while a fault copies a page of its chunk")
+			return
+		}
+		for _, pa := range []uint64{page - 4096, page + 4096, 0, 2*MiB - 4096} {
+			if err := other.Store64(pa+16, 1); err != nil {
+				t.Error(err)
+			}
+		}
+		during = f.s.Stats()
+	}
+	f.start(t)
+	if err := faulting.Store64(page+8, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !h.fired || t.Failed() {
+		t.Fatalf("hook fired %v", h.fired)
+	}
+	if during.DrainedPages != 512-80-1 || during.Faults != 1 || during.FaultCopies != 0 {
+		t.Fatalf("during the fault's copy: %+v (want 431 drained, 1 fault, its copy unfinished)", during)
+	}
+	if st := f.s.Stats(); st.Faults != 1 || st.FaultCopies != 1 {
+		t.Fatalf("after: %+v", st)
+	}
+	if err := faulting.Store64(page+8, 3); err != nil || f.s.Stats().Faults != 1 {
+		t.Fatalf("the faulted page is not writable: %v, %d faults", err, f.s.Stats().Faults)
+	}
 	f.drain(t, 1000)
 	if bad := f.check(t); len(bad) != 0 {
 		t.Fatalf("mismatch %#x", bad)
