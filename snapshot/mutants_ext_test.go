@@ -146,7 +146,8 @@ func TestDrainBudget(t *testing.T) {
 // TestDrainUnprotectsByChunk: the drain makes the pages it copied
 // writable a 2 MiB chunk at a time, when it finishes the chunk: a drained
 // page of an unfinished chunk still faults (once); a finished chunk's
-// pages do not, the next chunk's still do.
+// pages do not, the next chunk's still do. A chunk mapped by one 2 MiB
+// page is made writable whole, without splitting it.
 func TestDrainUnprotectsByChunk(t *testing.T) {
 	skipUnderRace(t)
 	f := newFixture(t, mmu.AMD64, 12, opts{})
@@ -163,20 +164,31 @@ func TestDrainUnprotectsByChunk(t *testing.T) {
 			t.Errorf("store at %#x: %d faults, want fault %v", pa, got, wantFault)
 		}
 	}
-	if _, err := f.s.DrainStep(1); err != nil { // page 0
-		t.Fatal(err)
+	drain := func(pages uint64) {
+		t.Helper()
+		before := f.s.Stats().DrainedPages
+		if err := drainStepWithin(f.s, int(pages), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if st := f.s.Stats(); st.DrainedPages-before != pages || st.DrainDiscards != 0 {
+			t.Fatalf("drained %d pages (%d discarded), want %d", st.DrainedPages-before, st.DrainDiscards, pages)
+		}
 	}
+	drain(1)       // page 0
 	store(8, true) // drained, its chunk unfinished: still protected
 	// The rest of [0, 2M): 512 pages, 80 eager (page tables, stack), page 0 done.
-	if _, err := f.s.DrainStep(512 - 80 - 1); err != nil {
-		t.Fatal(err)
+	drain(512 - 80 - 1)
+	store(300*4096, false) // finished chunk: writable
+	store(2*MiB-8, false)  // its last page too
+	drain(512 - 16)        // [2M, 4M), 16 pages of DMA (eager)
+	pool := f.s.Stats().PoolUsed
+	drain(512) // [4M, 6M): one 2 MiB page, protected whole
+	if used := f.s.Stats().PoolUsed; used != pool {
+		t.Errorf("unprotecting a drained 2 MiB page took %d table pages", used-pool)
 	}
-	if st := f.s.Stats(); st.DrainedPages != 512-80 || st.DrainDiscards != 0 {
-		t.Fatalf("drained %d pages (%d discarded)", st.DrainedPages, st.DrainDiscards)
-	}
-	store(300*4096, false)    // finished chunk: writable
-	store(2*MiB-8, false)     // its last page too
-	store(2*MiB+5*4096, true) // the next chunk: protected
+	store(2*MiB+8, false)
+	store(5*MiB, false)
+	store(6*MiB+5*4096, true) // the next chunk: protected
 	f.drain(t, 1000)
 	if bad := f.check(t); len(bad) != 0 {
 		t.Fatalf("mismatch %#x", bad)
@@ -198,19 +210,9 @@ func TestFlushSkipsFaultCopy(t *testing.T) {
 	faulting, other := f.m.NewCPU(), f.m.NewCPU()
 	var during snapshot.Stats
 	h.hook = func() {
-		done := make(chan error, 1)
-		go func() {
-			// The whole chunk: 512 pages, 80 eager, the faulting one skipped.
-			_, err := f.s.DrainStep(512 - 80 - 1)
-			done <- err
-		}()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Error(err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("DrainStep does not return while a fault copies a page of its chunk")
+		// The whole chunk: 512 pages, 80 eager, the faulting one skipped.
+		if err := drainStepWithin(f.s, 512-80-1, 5*time.Second); err != nil {
+			t.Error(err)
 			return
 		}
 		for _, pa := range []uint64{page - 4096, page + 4096, 0, 2*MiB - 4096} {
@@ -239,5 +241,22 @@ func TestFlushSkipsFaultCopy(t *testing.T) {
 	f.drain(t, 1000)
 	if bad := f.check(t); len(bad) != 0 {
 		t.Fatalf("mismatch %#x", bad)
+	}
+}
+
+// drainStepWithin runs s.DrainStep(budget) and fails if it does not return
+// within d (a drain that loops forever fails the test instead of hanging
+// it; its goroutine is left spinning).
+func drainStepWithin(s *snapshot.Snapshot, budget int, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.DrainStep(budget)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("DrainStep(%d) does not return within %v", budget, d)
 	}
 }
