@@ -192,6 +192,28 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 				return fmt.Errorf("crash: survived %d", crashTarget.v)
 			},
 		},
+		"bench": {
+			Usage: "bench copy [N]",
+			Help:  "time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop): the unit of the benchmark's pause and fault costs",
+			Run: func(out io.Writer, args []string) error {
+				n := 1000
+				if len(args) == 2 {
+					v, err := strconv.Atoi(args[1])
+					if err != nil || v < 1 || v > 1000000 {
+						return fmt.Errorf("bench copy: bad count %q: want 1 to 1000000", args[1])
+					}
+					n = v
+				}
+				if len(args) < 1 || len(args) > 2 || args[0] != "copy" {
+					return fmt.Errorf("usage: bench copy [N]")
+				}
+				c := kernel.MeasureCopy(n)
+				ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
+				fmt.Fprintln(out, lines.Copy{N: uint64(n), MemmoveNs: ns(c.MemmoveMedian), MemmoveMinNs: ns(c.MemmoveMin),
+					LoopNs: ns(c.LoopMedian), LoopMinNs: ns(c.LoopMin)})
+				return nil
+			},
+		},
 		"stacks": {
 			Usage: "stacks",
 			Help:  "print every goroutine's stack (debugging)",
