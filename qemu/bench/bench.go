@@ -43,15 +43,17 @@ type Result struct {
 
 // Pagesnap is pagesnap's side of the run.
 type Pagesnap struct {
-	PauseUs        float64 // interrupts off at the instant (guest)
-	Entries        uint64  // page-table entries touched at the instant
-	Pages          uint64  // pages captured
-	Faults         uint64  // write faults taken
-	FaultCopies    uint64  // of which copied a page
-	Drained        uint64  // pages copied by the drain
-	Share          int     // drain share setting, percent
-	DrainShare     float64 // CPU the drain got, percent
-	Capture, Total time.Duration
+	PauseUs     float64 // interrupts off at the instant (guest)
+	Entries     uint64  // page-table entries touched at the instant
+	Pages       uint64  // pages captured
+	Faults      uint64  // write faults taken
+	FaultCopies uint64  // of which copied a page
+	Drained     uint64  // pages copied by the drain
+	Share       int     // drain share setting, percent
+	DrainShare  float64 // CPU the drain got, percent
+	// Capture is the time until every page is copied (found by polling:
+	// within ±CaptureErr), Total until the image is complete.
+	Capture, CaptureErr, Total time.Duration
 	// During and After are the workload's throughput (writes/s, guest
 	// time) over the whole capture and after the image is complete.
 	During, After float64
@@ -87,13 +89,13 @@ func (r *Result) Rows() []Row {
 		return fmt.Sprintf("%.0f bare 4 KiB copies", us*1e3/r.CopyNs)
 	}
 	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's copy loop %.0f ns", r.CopyLoopNs))
-	add("guest", "workload before", fmt.Sprintf("%.3g writes/s", r.Before), "guest time")
+	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
 	const ps = "pagesnap"
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
 	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), "at the instant")
 	add(ps, "write faults", fmt.Sprintf("%d (%d copies)", p.Faults, p.FaultCopies), fmt.Sprintf("%d pages drained of %d", p.Drained, p.Pages))
 	add(ps, "write-fault cost", "missing", "the kernel does not time its write faults yet")
-	add(ps, "capture (all pages copied)", dur(p.Capture), rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
+	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
 	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" (SHA-256, same share)")
 	add(ps, "drain vs guest memcpy", "missing", "the kernel does not report the drain's own CPU time")
 	add(ps, "total to a complete image", dur(p.Total), "guest")
