@@ -161,6 +161,9 @@ func ratio(a, b float64) string {
 	if b == 0 || math.IsNaN(a/b) {
 		return "-"
 	}
+	if v := math.Abs(a / b); v < 0.1 {
+		return fmt.Sprintf("%.2gx", a/b)
+	}
 	return fmt.Sprintf("%.2fx", a/b)
 }
 

@@ -79,3 +79,4 @@ func TestPlot(t *testing.T) {
 		t.Fatalf("not a PNG plot: %d bytes", len(b))
 	}
 }
+

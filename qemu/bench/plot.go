@@ -53,7 +53,7 @@ func (r *Result) panels() []panel {
 
 // Plot writes the result as a PNG: one bar chart per figure (pause, time
 // to a complete image, workload throughput during and after), one bar
-// per method; a method that failed has no bar.
+// per method; a method that failed has a zero bar (the table says why).
 func (r *Result) Plot(path string) error {
 	ps := r.panels()
 	plots := make([][]*plot.Plot, 1)
@@ -62,7 +62,7 @@ func (r *Result) Plot(path string) error {
 		p.Title.Text = pn.title
 		p.Y.Label.Text = pn.ylabel
 		p.Y.Min = 0
-		w := vg.Points(28)
+		w := vg.Points(40)
 		for i, val := range pn.values {
 			b, err := plotter.NewBarChart(plotter.Values{val}, w)
 			if err != nil {
@@ -70,25 +70,29 @@ func (r *Result) Plot(path string) error {
 			}
 			b.Color = colors[i]
 			b.LineStyle.Width = 0
-			b.Offset = w * vg.Length(2*i-len(pn.values)+1) / 2
+			b.XMin = float64(i)
 			p.Add(b)
-			p.Legend.Add(pn.names[i], b)
 		}
-		p.Legend.Top = true
-		p.NominalX("")
+		p.NominalX(pn.names...)
+		top := 0.0
+		for _, v := range pn.values {
+			top = max(top, v)
+		}
+		p.Y.Max = 1.15 * top
 		plots[0] = append(plots[0], p)
 	}
-	const width, height = 14 * vg.Inch, 4.5 * vg.Inch
+	const width, height = 16 * vg.Inch, 4.5 * vg.Inch
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
 	title := vg.Points(14)
 	top := draw.Canvas{Canvas: dc, Rectangle: dc.Rectangle}
-	top.Min.Y = top.Max.Y - 1.5*title
+	top.Min.Y = top.Max.Y - 2.5*title
 	font := plot.New().Title.TextStyle
 	font.Font.Size = vg.Points(10)
+	font.XAlign = draw.XLeft
 	top.FillText(font, vg.Point{X: top.Min.X + vg.Points(8), Y: top.Min.Y + vg.Points(4)}, r.Title())
 	body := draw.Canvas{Canvas: dc, Rectangle: dc.Rectangle}
-	body.Max.Y -= 1.5 * title
+	body.Max.Y -= 2.5 * title
 	t := draw.Tiles{Rows: 1, Cols: len(ps), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	canvases := plot.Align(plots, t, body)
 	for i, p := range plots[0] {
