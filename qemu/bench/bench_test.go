@@ -79,4 +79,3 @@ func TestPlot(t *testing.T) {
 		t.Fatalf("not a PNG plot: %d bytes", len(b))
 	}
 }
-
