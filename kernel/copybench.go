@@ -53,3 +53,66 @@ func medianMin(v []uint64) (median, min uint64) {
 	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
 	return v[len(v)/2], v[0]
 }
+
+// FaultCost is what a store to a write-protected page costs the
+// goroutine that makes it, during a snapshot: the write fault, the page's
+// copy and the return.
+type FaultCost struct {
+	N      int // pages stored to
+	Faults int // stores slower than 10 plain stores: they faulted
+	// Median, P99 and Max are over the faulted stores; Store is the
+	// median of a second store to each page (now writable). Ticks of the
+	// cycle counter.
+	Median, P99, Max, Store uint64
+}
+
+// faultProbe is the buffer MeasureFaults stores to: allocated and written
+// before the snapshot starts (PrepareFaultProbe), so that its pages are
+// captured and write-protected at the instant.
+var faultProbe []byte
+
+// PrepareFaultProbe allocates and writes n pages for MeasureFaults.
+func PrepareFaultProbe(n int) {
+	const page = 4096
+	b := make([]byte, (n+1)*page)
+	off := int(-uintptr(unsafe.Pointer(&b[0])) & (page - 1))
+	b = b[off : off+n*page]
+	for i := 0; i < len(b); i += page {
+		b[i] = 1
+	}
+	faultProbe = b
+}
+
+// MeasureFaults stores one word to each page of the probe buffer, timing
+// each store, then once more (the pages are writable by then): run it
+// right after the snapshot starts, before the drain reaches the buffer.
+func MeasureFaults() FaultCost {
+	const page = 4096
+	n := len(faultProbe) / page
+	if n == 0 {
+		return FaultCost{}
+	}
+	first, second := make([]uint64, n), make([]uint64, n)
+	for pass, t := range [][]uint64{first, second} {
+		for i := 0; i < n; i++ {
+			p := (*uint64)(unsafe.Pointer(&faultProbe[i*page]))
+			t0 := cycles()
+			*p = uint64(i + pass)
+			t[i] = cycles() - t0
+		}
+	}
+	c := FaultCost{N: n}
+	c.Store, _ = medianMin(second)
+	var faulted []uint64
+	for _, t := range first {
+		if t > 10*max(c.Store, 1) {
+			faulted = append(faulted, t)
+		}
+	}
+	c.Faults = len(faulted)
+	if len(faulted) > 0 {
+		c.Median, _ = medianMin(faulted) // sorts faulted
+		c.P99, c.Max = faulted[len(faulted)*99/100], faulted[len(faulted)-1]
+	}
+	return c
+}

@@ -47,3 +47,43 @@ func ParseCopy(line string) (Copy, error) {
 	}
 	return c, nil
 }
+
+// FaultPrefix starts the pagesnap kernel's bench fault answer.
+const FaultPrefix = "bench: fault"
+
+// Fault is the bench fault line: n stores, one to each page of a buffer
+// captured and write-protected by a running snapshot, timed one by one
+// (nanoseconds of guest time); faults of them were slow enough to have
+// faulted (more than 10 plain stores), and their median, 99th percentile
+// and maximum; store is the median of a second, plain store to each page.
+type Fault struct {
+	N, Faults                       uint64
+	MedianNs, P99Ns, MaxNs, StoreNs float64
+}
+
+// String formats the bench fault line.
+func (f Fault) String() string {
+	return fmt.Sprintf("%s n=%d faults=%d median-ns=%.1f p99-ns=%.1f max-ns=%.1f store-ns=%.1f",
+		FaultPrefix, f.N, f.Faults, f.MedianNs, f.P99Ns, f.MaxNs, f.StoreNs)
+}
+
+// ParseFault parses a bench fault line.
+func ParseFault(line string) (Fault, error) {
+	keys := []string{"n", "faults", "median-ns", "p99-ns", "max-ns", "store-ns"}
+	m, err := fieldMap(line, FaultPrefix, keys...)
+	if err != nil {
+		return Fault{}, err
+	}
+	f := &fieldParser{m: m}
+	r := Fault{N: f.u("n"), Faults: f.u("faults")}
+	for i, p := range []*float64{&r.MedianNs, &r.P99Ns, &r.MaxNs, &r.StoreNs} {
+		if f.err != nil {
+			break
+		}
+		*p, f.err = strconv.ParseFloat(m[keys[i+2]], 64)
+	}
+	if f.err != nil {
+		return Fault{}, fmt.Errorf("lines: %q: %w", strings.TrimSpace(line), f.err)
+	}
+	return r, nil
+}

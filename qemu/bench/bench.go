@@ -13,6 +13,8 @@ package bench
 
 import (
 	"fmt"
+
+	"github.com/pagesnap/pagesnap/lines"
 	"math"
 	"strings"
 	"time"
@@ -43,6 +45,9 @@ type Result struct {
 
 // Pagesnap is pagesnap's side of the run.
 type Pagesnap struct {
+	// Fault is the write-fault probe: stores to protected pages right
+	// after the instant, timed in the guest.
+	Fault       lines.Fault
 	PauseUs     float64 // interrupts off at the instant (guest)
 	Entries     uint64  // page-table entries touched at the instant
 	Pages       uint64  // pages captured
@@ -82,6 +87,12 @@ func (r *Result) Rows() []Row {
 	var rows []Row
 	add := func(m, f, v, n string) { rows = append(rows, Row{m, f, v, n}) }
 	p := r.Pagesnap
+	units := func(us float64) string {
+		if r.CopyNs <= 0 {
+			return "no copy unit"
+		}
+		return fmt.Sprintf("%.3g copies", us*1e3/r.CopyNs)
+	}
 	unit := func(us float64) string {
 		if r.CopyNs <= 0 {
 			return "no copy unit"
@@ -94,7 +105,12 @@ func (r *Result) Rows() []Row {
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
 	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), "at the instant")
 	add(ps, "write faults", fmt.Sprintf("%d (%d copies)", p.Faults, p.FaultCopies), fmt.Sprintf("%d pages drained of %d", p.Drained, p.Pages))
-	add(ps, "write-fault cost", "missing", "the kernel does not time its write faults yet")
+	if f := p.Fault; f.Faults == 0 {
+		add(ps, "write-fault cost", "missing", fmt.Sprintf("none of the probe's %d stores faulted (the drain had copied its pages)", f.N))
+	} else {
+		add(ps, "write-fault cost (median)", fmt.Sprintf("%.0f ns", f.MedianNs), fmt.Sprintf("%s; %d of %d probe stores faulted; a plain store %.0f ns", units(f.MedianNs/1e3), f.Faults, f.N, f.StoreNs))
+		add(ps, "write-fault cost (p99, max)", fmt.Sprintf("%.0f ns, %.0f ns", f.P99Ns, f.MaxNs), units(f.P99Ns/1e3)+", "+units(f.MaxNs/1e3))
+	}
 	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
 	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" (SHA-256, same share)")
 	add(ps, "drain vs guest memcpy", "missing", "the kernel does not report the drain's own CPU time")

@@ -18,6 +18,9 @@ import (
 	"github.com/pagesnap/pagesnap/qemu/bench"
 )
 
+// faultProbePages is how many pages the write-fault probe stores to.
+const faultProbePages = 256
+
 // BenchOptions configure one benchmark run (Bench).
 type BenchOptions struct {
 	Kernel string    // kernel ELF (kernel/cmd/pagesnap)
@@ -39,8 +42,10 @@ type BenchOptions struct {
 }
 
 var (
-	copyRE   = regexp.MustCompile(regexp.QuoteMeta(lines.CopyPrefix) + " |error: ")
-	statusRE = regexp.MustCompile(regexp.QuoteMeta(lines.StatusPrefix) + " |" + regexp.QuoteMeta(lines.CompletePrefix) + " ")
+	copyRE     = regexp.MustCompile(regexp.QuoteMeta(lines.CopyPrefix) + " |error: ")
+	faultRE    = regexp.MustCompile(regexp.QuoteMeta(lines.FaultPrefix) + " n=")
+	preparedRE = regexp.MustCompile(regexp.QuoteMeta(lines.FaultPrefix) + " prepared ")
+	statusRE   = regexp.MustCompile(regexp.QuoteMeta(lines.StatusPrefix) + " |" + regexp.QuoteMeta(lines.CompletePrefix) + " ")
 )
 
 // Bench boots the pagesnap kernel once with a virtio-rng device, starts the
@@ -180,6 +185,14 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 // the midpoint of the two polls around it (Pagesnap.CaptureErr: half
 // their distance).
 func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func(string, ...any)) error {
+	// The write-fault probe: pages written before the instant, stored to
+	// right after it (kernel.MeasureFaults).
+	if err := vm.Send(fmt.Sprintf("bench fault prepare %d", faultProbePages)); err != nil {
+		return err
+	}
+	if _, err := vm.Console.Expect(preparedRE, 5*time.Minute); err != nil {
+		return err
+	}
 	if err := vm.Send(snapStart("inuse", o.Share, false)); err != nil {
 		return err
 	}
@@ -192,6 +205,16 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 		return err
 	}
 	p.PauseUs, p.Entries, p.Share = st.PauseMicros, st.EntriesTouched, st.Share
+	if err := vm.Send("bench fault run"); err != nil {
+		return err
+	}
+	fm, err := vm.Console.Expect(faultRE, 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	if p.Fault, err = lines.ParseFault(fm.Line[strings.Index(fm.Line, "bench: "):]); err != nil {
+		return err
+	}
 	d0, err := sampleWork(vm)
 	if err != nil {
 		return err

@@ -193,9 +193,31 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 			},
 		},
 		"bench": {
-			Usage: "bench copy [N]",
-			Help:  "time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop): the unit of the benchmark's pause and fault costs",
+			Usage: "bench copy [N]|fault prepare N|fault run",
+			Help:  "copy: time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop), the unit of the benchmark's pause and fault costs; fault prepare: allocate and write N pages (before snap start); fault run: time one store to each (right after snap start: the write faults) and a second one",
 			Run: func(out io.Writer, args []string) error {
+				ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
+				if len(args) >= 1 && args[0] == "fault" {
+					switch {
+					case len(args) == 3 && args[1] == "prepare":
+						v, err := strconv.Atoi(args[2])
+						if err != nil || v < 1 || v > 16384 {
+							return fmt.Errorf("bench fault prepare: bad count %q: want 1 to 16384 pages", args[2])
+						}
+						kernel.PrepareFaultProbe(v)
+						fmt.Fprintf(out, "bench: fault prepared %d pages\n", v)
+					case len(args) == 2 && args[1] == "run":
+						c := kernel.MeasureFaults()
+						if c.N == 0 {
+							return fmt.Errorf("bench fault run: no pages: bench fault prepare N first")
+						}
+						fmt.Fprintln(out, lines.Fault{N: uint64(c.N), Faults: uint64(c.Faults), MedianNs: ns(c.Median), P99Ns: ns(c.P99),
+							MaxNs: ns(c.Max), StoreNs: ns(c.Store)})
+					default:
+						return fmt.Errorf("usage: bench fault prepare N|run")
+					}
+					return nil
+				}
 				n := 1000
 				if len(args) == 2 {
 					v, err := strconv.Atoi(args[1])
@@ -205,10 +227,9 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 					n = v
 				}
 				if len(args) < 1 || len(args) > 2 || args[0] != "copy" {
-					return fmt.Errorf("usage: bench copy [N]")
+					return fmt.Errorf("usage: bench copy [N]|fault prepare N|fault run")
 				}
 				c := kernel.MeasureCopy(n)
-				ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
 				fmt.Fprintln(out, lines.Copy{N: uint64(n), MemmoveNs: ns(c.MemmoveMedian), MemmoveMinNs: ns(c.MemmoveMin),
 					LoopNs: ns(c.LoopMedian), LoopMinNs: ns(c.LoopMin)})
 				return nil
