@@ -186,7 +186,7 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 // their distance).
 func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func(string, ...any)) error {
 	// The write-fault probe: pages written before the instant, stored to
-	// right after it (kernel.MeasureFaults).
+	// right after it, in snap start's own call (kernel.MeasureFaults).
 	if err := vm.Send(fmt.Sprintf("bench fault prepare %d", faultProbePages)); err != nil {
 		return err
 	}
@@ -205,9 +205,6 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 		return err
 	}
 	p.PauseUs, p.Entries, p.Share = st.PauseMicros, st.EntriesTouched, st.Share
-	if err := vm.Send("bench fault run"); err != nil {
-		return err
-	}
 	fm, err := vm.Console.Expect(faultRE, 5*time.Minute)
 	if err != nil {
 		return err
