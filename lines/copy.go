@@ -54,7 +54,7 @@ const FaultPrefix = "bench: fault"
 // Fault is the bench fault line: n stores, one to each page of a buffer
 // captured and write-protected by a running snapshot, timed one by one
 // (nanoseconds of guest time); faults of them were slow enough to have
-// faulted (more than 10 plain stores), and their median, 99th percentile
+// faulted (more than a plain store and a page copy), and their median, 99th percentile
 // and maximum; store is the median of a second, plain store to each page.
 type Fault struct {
 	N, Faults                       uint64

@@ -106,9 +106,9 @@ func (r *Result) Rows() []Row {
 	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), "at the instant")
 	add(ps, "write faults", fmt.Sprintf("%d (%d copies)", p.Faults, p.FaultCopies), fmt.Sprintf("%d pages drained of %d", p.Drained, p.Pages))
 	if f := p.Fault; f.Faults == 0 {
-		add(ps, "write-fault cost", "missing", fmt.Sprintf("none of the probe's %d stores faulted (the drain had copied its pages)", f.N))
+		add(ps, "write-fault cost", "missing", fmt.Sprintf("none of the probe's %d stores right after the instant faulted: the drain had copied their pages first", f.N))
 	} else {
-		add(ps, "write-fault cost (median)", fmt.Sprintf("%.0f ns", f.MedianNs), fmt.Sprintf("%s; %d of %d probe stores faulted; a plain store %.0f ns", units(f.MedianNs/1e3), f.Faults, f.N, f.StoreNs))
+		add(ps, "write-fault cost (median)", fmt.Sprintf("%.0f ns", f.MedianNs), fmt.Sprintf("%s; %d of %d probe stores right after the instant faulted (the drain copied the others first); a plain store %.0f ns", units(f.MedianNs/1e3), f.Faults, f.N, f.StoreNs))
 		add(ps, "write-fault cost (p99, max)", fmt.Sprintf("%.0f ns, %.0f ns", f.P99Ns, f.MaxNs), units(f.P99Ns/1e3)+", "+units(f.MaxNs/1e3))
 	}
 	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))

@@ -32,7 +32,7 @@ func TestMarkdown(t *testing.T) {
 		"| guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's copy loop 2000 ns |\n",
 		"| pagesnap | pause | 2500 us | 2500 bare 4 KiB copies (guest) |\n",
 		"| pagesnap | page-table entries touched | 2176 | at the instant |\n",
-		"| pagesnap | write-fault cost (median) | 1500 ns | 1.5 copies; 250 of 256 probe stores faulted; a plain store 5 ns |\n",
+		"| pagesnap | write-fault cost (median) | 1500 ns | 1.5 copies; 250 of 256 probe stores right after the instant faulted (the drain copied the others first); a plain store 5 ns |\n",
 		"| pagesnap | write-fault cost (p99, max) | 4000 ns, 90000 ns | 4 copies, 90 copies |\n",
 		"| pagesnap | capture (all pages copied) | 4.00 s | ±0.05 s; 33792 pages/s at drain share 50% (got 49.5% of the CPU until complete) |\n",
 		"| pagesnap | hashing | 16.00 s | 8448 pages/s (SHA-256, same share) |\n",
