@@ -25,6 +25,9 @@ func TestBench(t *testing.T) {
 	if p.PauseUs <= 0 || p.Entries == 0 || p.Pages == 0 || p.Capture <= 0 || p.Total < p.Capture || p.During <= 0 || p.After <= 0 {
 		t.Errorf("pagesnap figures missing: %+v", p)
 	}
+	if p.Fault.N != faultProbePages || p.Fault.StoreNs <= 0 || p.Fault.Faults > p.Fault.N {
+		t.Errorf("write-fault probe: %+v", p.Fault)
+	}
 	if p.Drained+p.FaultCopies > p.Pages {
 		t.Errorf("pagesnap: %d drained + %d fault copies > %d pages", p.Drained, p.FaultCopies, p.Pages)
 	}
