@@ -113,7 +113,18 @@ func (r *Result) Rows() []Row {
 	}
 	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
 	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" (SHA-256, same share)")
-	add(ps, "drain vs guest memcpy", "missing", "the kernel does not report the drain's own CPU time")
+	if cpu := p.Capture.Seconds() * p.DrainShare / 100; cpu > 0 && r.CopyNs > 0 {
+		d := float64(p.Drained) / cpu
+		add(ps, "drain vs guest memcpy (estimate)", fmt.Sprintf("%.2g%%", 100*d/(1e9/r.CopyNs)),
+			fmt.Sprintf("%.0f pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's %.0f; the kernel does not time the drain itself", d, 1e9/r.CopyNs))
+	} else {
+		add(ps, "drain vs guest memcpy", "missing", "no capture time or drain share")
+	}
+	if cpu := (p.Total - p.Capture).Seconds() * p.DrainShare / 100; cpu > 0 {
+		add(ps, "hashing throughput (estimate)", fmt.Sprintf("%.0f pages/s", float64(p.Pages)/cpu), "of drain CPU (pages / (hashing time x drain share))")
+	} else {
+		add(ps, "hashing throughput", "missing", "hashing too short to time")
+	}
 	add(ps, "total to a complete image", dur(p.Total), "guest")
 	add(ps, "workload during / before", ratio(p.During, r.Before), "over the whole capture")
 	add(ps, "workload after / before", ratio(p.After, r.Before), "")
