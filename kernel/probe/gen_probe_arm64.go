@@ -75,7 +75,9 @@ func main() {
 			ins("MOVD\t$%#x, R%d", xK+uint64(n), n)
 		}
 	}
-	dump := func(regsArg string) {
+	// dump runs NOFRAME on the caller's RSP: the dump area is in the
+	// caller's frame.
+	dump := func() {
 		ins("MOVD\tR0, %d(RSP)", dumpOff)
 		for _, n := range xRegs {
 			ins("MOVD\tR%d, %d(RSP)", n, dumpOff+8*n)
@@ -83,7 +85,8 @@ func main() {
 		for v := 0; v < 32; v++ {
 			ins("FMOVQ\tF%d, %d(RSP)", v, dumpOff+8*(dumpV+2*v))
 		}
-		ins("MOVD\t%s, R0", regsArg)
+	}
+	copyOut := func() {
 		ins("MOVD\tRSP, R1")
 		ins("ADD\t$%d, R1", dumpOff)
 		ins("MOVD\t$%d, R2", dumpWords)
@@ -92,28 +95,51 @@ func main() {
 		ins("MOVD.P\tR3, 8(R0)")
 		ins("SUB\t$1, R2")
 		ins("CBNZ\tR2, copy")
-		ins("RET")
 	}
+
+	// The probes share fill (known values in), dump (registers to the
+	// caller's frame: it runs on the caller's RSP, NOFRAME) and copy (the
+	// frame to *regs, R0 = regs): only the exception differs. The BLs
+	// change LR, which the probes do not check.
+	p("// probeFill loads the known values.\n")
+	p("TEXT probeFill<>(SB),NOSPLIT|NOFRAME,$0-0\n")
+	fill()
+	ins("RET")
+	p("\n// probeDump stores X0-X27 and V0-V31 at %d(RSP) of the caller's frame.\n", dumpOff)
+	p("TEXT probeDump<>(SB),NOSPLIT|NOFRAME,$0-0\n")
+	dump()
+	ins("RET")
+	p("\n// probeCopy copies the caller's dump to R0.\n")
+	p("TEXT probeCopy<>(SB),NOSPLIT|NOFRAME,$0-0\n")
+	copyOut()
+	ins("RET")
+	p("\n")
 
 	p("// func writeProbe(addr, v uint64, regs *[Regs]uint64)\n")
 	p("// It stores v (from X27) to addr (X0).\n")
 	p("TEXT ·writeProbe(SB),0,$%d-24\n", frame)
-	fill()
+	ins("BL\tprobeFill<>(SB)")
 	ins("MOVD\tv+8(FP), R27")
 	ins("MOVD\taddr+0(FP), R0")
 	ins("MOVD\tR27, (R0)\t// faults when the page is write-protected")
-	dump("regs+16(FP)")
+	ins("BL\tprobeDump<>(SB)")
+	ins("MOVD\tregs+16(FP), R0")
+	ins("BL\tprobeCopy<>(SB)")
+	ins("RET")
 	p("\n")
 
 	p("// func irqProbe(n uint64, regs *[Regs]uint64)\n")
 	p("// It counts X0 down from n to 0 with interrupts as they come.\n")
 	p("TEXT ·irqProbe(SB),0,$%d-16\n", frame)
-	fill()
+	ins("BL\tprobeFill<>(SB)")
 	ins("MOVD\tn+0(FP), R0")
 	p("spin:\n")
 	ins("SUB\t$1, R0")
 	ins("CBNZ\tR0, spin")
-	dump("regs+8(FP)")
+	ins("BL\tprobeDump<>(SB)")
+	ins("MOVD\tregs+8(FP), R0")
+	ins("BL\tprobeCopy<>(SB)")
+	ins("RET")
 	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}

@@ -9,9 +9,8 @@
 // V0-V31 to its frame (single MOVD/FMOVQ stores, whose offsets need no
 // REGTMP) and copies the frame to *regs.
 
-// func writeProbe(addr, v uint64, regs *[Regs]uint64)
-// It stores v (from X27) to addr (X0).
-TEXT ·writeProbe(SB),0,$784-24
+// probeFill loads the known values.
+TEXT probeFill<>(SB),NOSPLIT|NOFRAME,$0-0
 	MOVD	$0xa5a5a5a500000000, R1
 	MOVD	$0xc3c3c3c300000000, R2
 	VMOV	R1, V0.D[0]
@@ -168,9 +167,10 @@ TEXT ·writeProbe(SB),0,$784-24
 	MOVD	$0x5a5a5a5a00000019, R25
 	MOVD	$0x5a5a5a5a0000001a, R26
 	MOVD	$0x5a5a5a5a0000001b, R27
-	MOVD	v+8(FP), R27
-	MOVD	addr+0(FP), R0
-	MOVD	R27, (R0)	// faults when the page is write-protected
+	RET
+
+// probeDump stores X0-X27 and V0-V31 at 16(RSP) of the caller's frame.
+TEXT probeDump<>(SB),NOSPLIT|NOFRAME,$0-0
 	MOVD	R0, 16(RSP)
 	MOVD	R1, 24(RSP)
 	MOVD	R2, 32(RSP)
@@ -230,7 +230,10 @@ TEXT ·writeProbe(SB),0,$784-24
 	FMOVQ	F29, 736(RSP)
 	FMOVQ	F30, 752(RSP)
 	FMOVQ	F31, 768(RSP)
-	MOVD	regs+16(FP), R0
+	RET
+
+// probeCopy copies the caller's dump to R0.
+TEXT probeCopy<>(SB),NOSPLIT|NOFRAME,$0-0
 	MOVD	RSP, R1
 	ADD	$16, R1
 	MOVD	$96, R2
@@ -241,235 +244,27 @@ copy:
 	CBNZ	R2, copy
 	RET
 
+// func writeProbe(addr, v uint64, regs *[Regs]uint64)
+// It stores v (from X27) to addr (X0).
+TEXT ·writeProbe(SB),0,$784-24
+	BL	probeFill<>(SB)
+	MOVD	v+8(FP), R27
+	MOVD	addr+0(FP), R0
+	MOVD	R27, (R0)	// faults when the page is write-protected
+	BL	probeDump<>(SB)
+	MOVD	regs+16(FP), R0
+	BL	probeCopy<>(SB)
+	RET
+
 // func irqProbe(n uint64, regs *[Regs]uint64)
 // It counts X0 down from n to 0 with interrupts as they come.
 TEXT ·irqProbe(SB),0,$784-16
-	MOVD	$0xa5a5a5a500000000, R1
-	MOVD	$0xc3c3c3c300000000, R2
-	VMOV	R1, V0.D[0]
-	VMOV	R2, V0.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V1.D[0]
-	VMOV	R2, V1.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V2.D[0]
-	VMOV	R2, V2.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V3.D[0]
-	VMOV	R2, V3.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V4.D[0]
-	VMOV	R2, V4.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V5.D[0]
-	VMOV	R2, V5.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V6.D[0]
-	VMOV	R2, V6.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V7.D[0]
-	VMOV	R2, V7.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V8.D[0]
-	VMOV	R2, V8.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V9.D[0]
-	VMOV	R2, V9.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V10.D[0]
-	VMOV	R2, V10.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V11.D[0]
-	VMOV	R2, V11.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V12.D[0]
-	VMOV	R2, V12.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V13.D[0]
-	VMOV	R2, V13.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V14.D[0]
-	VMOV	R2, V14.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V15.D[0]
-	VMOV	R2, V15.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V16.D[0]
-	VMOV	R2, V16.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V17.D[0]
-	VMOV	R2, V17.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V18.D[0]
-	VMOV	R2, V18.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V19.D[0]
-	VMOV	R2, V19.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V20.D[0]
-	VMOV	R2, V20.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V21.D[0]
-	VMOV	R2, V21.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V22.D[0]
-	VMOV	R2, V22.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V23.D[0]
-	VMOV	R2, V23.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V24.D[0]
-	VMOV	R2, V24.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V25.D[0]
-	VMOV	R2, V25.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V26.D[0]
-	VMOV	R2, V26.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V27.D[0]
-	VMOV	R2, V27.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V28.D[0]
-	VMOV	R2, V28.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V29.D[0]
-	VMOV	R2, V29.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V30.D[0]
-	VMOV	R2, V30.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	VMOV	R1, V31.D[0]
-	VMOV	R2, V31.D[1]
-	ADD	$1, R1
-	ADD	$1, R2
-	MOVD	$0x5a5a5a5a00000001, R1
-	MOVD	$0x5a5a5a5a00000002, R2
-	MOVD	$0x5a5a5a5a00000003, R3
-	MOVD	$0x5a5a5a5a00000004, R4
-	MOVD	$0x5a5a5a5a00000005, R5
-	MOVD	$0x5a5a5a5a00000006, R6
-	MOVD	$0x5a5a5a5a00000007, R7
-	MOVD	$0x5a5a5a5a00000008, R8
-	MOVD	$0x5a5a5a5a00000009, R9
-	MOVD	$0x5a5a5a5a0000000a, R10
-	MOVD	$0x5a5a5a5a0000000b, R11
-	MOVD	$0x5a5a5a5a0000000c, R12
-	MOVD	$0x5a5a5a5a0000000d, R13
-	MOVD	$0x5a5a5a5a0000000e, R14
-	MOVD	$0x5a5a5a5a0000000f, R15
-	MOVD	$0x5a5a5a5a00000010, R16
-	MOVD	$0x5a5a5a5a00000011, R17
-	MOVD	$0x5a5a5a5a00000013, R19
-	MOVD	$0x5a5a5a5a00000014, R20
-	MOVD	$0x5a5a5a5a00000015, R21
-	MOVD	$0x5a5a5a5a00000016, R22
-	MOVD	$0x5a5a5a5a00000017, R23
-	MOVD	$0x5a5a5a5a00000018, R24
-	MOVD	$0x5a5a5a5a00000019, R25
-	MOVD	$0x5a5a5a5a0000001a, R26
-	MOVD	$0x5a5a5a5a0000001b, R27
+	BL	probeFill<>(SB)
 	MOVD	n+0(FP), R0
 spin:
 	SUB	$1, R0
 	CBNZ	R0, spin
-	MOVD	R0, 16(RSP)
-	MOVD	R1, 24(RSP)
-	MOVD	R2, 32(RSP)
-	MOVD	R3, 40(RSP)
-	MOVD	R4, 48(RSP)
-	MOVD	R5, 56(RSP)
-	MOVD	R6, 64(RSP)
-	MOVD	R7, 72(RSP)
-	MOVD	R8, 80(RSP)
-	MOVD	R9, 88(RSP)
-	MOVD	R10, 96(RSP)
-	MOVD	R11, 104(RSP)
-	MOVD	R12, 112(RSP)
-	MOVD	R13, 120(RSP)
-	MOVD	R14, 128(RSP)
-	MOVD	R15, 136(RSP)
-	MOVD	R16, 144(RSP)
-	MOVD	R17, 152(RSP)
-	MOVD	R19, 168(RSP)
-	MOVD	R20, 176(RSP)
-	MOVD	R21, 184(RSP)
-	MOVD	R22, 192(RSP)
-	MOVD	R23, 200(RSP)
-	MOVD	R24, 208(RSP)
-	MOVD	R25, 216(RSP)
-	MOVD	R26, 224(RSP)
-	MOVD	R27, 232(RSP)
-	FMOVQ	F0, 272(RSP)
-	FMOVQ	F1, 288(RSP)
-	FMOVQ	F2, 304(RSP)
-	FMOVQ	F3, 320(RSP)
-	FMOVQ	F4, 336(RSP)
-	FMOVQ	F5, 352(RSP)
-	FMOVQ	F6, 368(RSP)
-	FMOVQ	F7, 384(RSP)
-	FMOVQ	F8, 400(RSP)
-	FMOVQ	F9, 416(RSP)
-	FMOVQ	F10, 432(RSP)
-	FMOVQ	F11, 448(RSP)
-	FMOVQ	F12, 464(RSP)
-	FMOVQ	F13, 480(RSP)
-	FMOVQ	F14, 496(RSP)
-	FMOVQ	F15, 512(RSP)
-	FMOVQ	F16, 528(RSP)
-	FMOVQ	F17, 544(RSP)
-	FMOVQ	F18, 560(RSP)
-	FMOVQ	F19, 576(RSP)
-	FMOVQ	F20, 592(RSP)
-	FMOVQ	F21, 608(RSP)
-	FMOVQ	F22, 624(RSP)
-	FMOVQ	F23, 640(RSP)
-	FMOVQ	F24, 656(RSP)
-	FMOVQ	F25, 672(RSP)
-	FMOVQ	F26, 688(RSP)
-	FMOVQ	F27, 704(RSP)
-	FMOVQ	F28, 720(RSP)
-	FMOVQ	F29, 736(RSP)
-	FMOVQ	F30, 752(RSP)
-	FMOVQ	F31, 768(RSP)
+	BL	probeDump<>(SB)
 	MOVD	regs+8(FP), R0
-	MOVD	RSP, R1
-	ADD	$16, R1
-	MOVD	$96, R2
-copy:
-	MOVD.P	8(R1), R3
-	MOVD.P	R3, 8(R0)
-	SUB	$1, R2
-	CBNZ	R2, copy
+	BL	probeCopy<>(SB)
 	RET

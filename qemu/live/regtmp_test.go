@@ -1,8 +1,6 @@
 package live
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,24 +33,15 @@ func checkREGTMP(listing []byte) []error {
 	var errs []error
 	refs := map[string][]string{}
 	seen := map[string]bool{}
-	var cur string
-	sc := bufio.NewScanner(bytes.NewReader(listing))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
-		if m := textRE.FindStringSubmatch(l); m != nil {
-			cur = strings.TrimPrefix(m[1], modPrefix)
-			if _, ok := exceptionPaths[cur]; ok {
-				seen[cur] = true
-			} else {
-				cur = ""
-			}
-			continue
+	eachInstruction(listing, func(fn, l string) {
+		if _, ok := exceptionPaths[fn]; !ok {
+			return
 		}
-		if cur != "" && r27RE.MatchString(l) {
-			refs[cur] = append(refs[cur], strings.Join(strings.Fields(l), " "))
+		seen[fn] = true
+		if r27RE.MatchString(l) {
+			refs[fn] = append(refs[fn], strings.Join(strings.Fields(l), " "))
 		}
-	}
+	})
 	for fn, want := range exceptionPaths {
 		if !seen[fn] {
 			errs = append(errs, fmt.Errorf("%s is not in the kernel", fn))
@@ -99,6 +88,7 @@ func TestCheckREGTMPDetects(t *testing.T) {
 	var b strings.Builder
 	for fn, n := range exceptionPaths {
 		fmt.Fprintf(&b, "TEXT %s%s(SB) x.s\n", modPrefix, fn)
+		b.WriteString("  x.s:0\t0x0\ta9bf07e0\tSTP (R0, R1), -16(RSP)\n")
 		if n == 2 {
 			if fn == "board/qemu/virt.exceptionEntry" {
 				b.WriteString("  vectors_arm64.s:61\t0x1\t910d03fb\tADD $832, RSP, R27\n")

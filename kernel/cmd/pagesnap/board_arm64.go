@@ -25,15 +25,46 @@ func boardDMA() kernel.Range {
 	return kernel.Range{Base: base, Size: size}
 }
 
-// virtioTransports are the board's virtio-mmio transports.
+// transports are the virtio-mmio transports of the device tree (read once,
+// by virtioTransports).
+var transports []virt.VirtioMMIO
+
+// virtioTransports are the virtio-mmio transports the device tree lists
+// (virt.VirtioMMIOTransports). virtio.Transports is a base and a stride:
+// the evenly spaced run from the first transport is used, and a device
+// tree that breaks it (QEMU's does not) is reported.
 func virtioTransports() virtio.Transports {
-	return virtio.Transports{Base: virt.VIRTIO_MMIO_BASE, Stride: virt.VIRTIO_MMIO_SIZE, Count: virt.VIRTIO_MMIO_COUNT}
+	ts, err := virt.VirtioMMIOTransports()
+	if err != nil {
+		fmt.Printf("pagesnap: no virtio-mmio transports: %v\n", err)
+		return virtio.Transports{}
+	}
+	if len(ts) == 0 || ts[0].Base+ts[0].Size > 1<<32 {
+		fmt.Printf("pagesnap: no virtio-mmio transport below 4 GiB in the device tree\n")
+		return virtio.Transports{}
+	}
+	stride := ts[0].Size
+	if len(ts) > 1 && ts[1].Base > ts[0].Base {
+		stride = ts[1].Base - ts[0].Base
+	}
+	n := 1
+	for n < len(ts) && ts[n].Base == ts[0].Base+uint64(n)*stride && ts[n].Base+stride <= 1<<32 {
+		n++
+	}
+	if n < len(ts) {
+		fmt.Printf("pagesnap: virtio-mmio transports from %#x are not evenly spaced below 4 GiB after the first %d; using those\n", ts[0].Base, n)
+	}
+	transports = ts[:n]
+	return virtio.Transports{Base: uint32(ts[0].Base), Stride: uint32(stride), Count: n}
 }
 
-// routeDeviceIRQ routes virtio-mmio transport n's interrupt (SPI
-// VIRTIO_MMIO_SPI+n) to irq.Device through the GIC.
+// routeDeviceIRQ routes virtio-mmio transport n's interrupt (its device
+// tree SPI) to irq.Device through the GIC.
 func routeDeviceIRQ(n int) error {
-	virt.EnableSPI(virt.VIRTIO_MMIO_SPI + uint32(n))
+	if n < 0 || n >= len(transports) {
+		return fmt.Errorf("no virtio-mmio transport %d in the device tree", n)
+	}
+	virt.EnableSPI(transports[n].SPI)
 	return nil
 }
 
