@@ -71,19 +71,14 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	arch := o.Arch
-	if arch == "" {
-		if arch, err = KernelArch(o.Kernel); err != nil {
-			return nil, err
-		}
-	}
 	if o.RAM == "" {
 		o.RAM = "256M"
 	}
-	mem, err := MemoryFor(arch, o.RAM)
+	t, err := resolveTarget(o.Kernel, o.Arch, o.RAM)
 	if err != nil {
 		return nil, err
 	}
+	arch, mem := t.arch, t.mem
 	dir := o.Dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "pagesnap-bench-"); err != nil {
@@ -95,18 +90,12 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	cfg, err := machine(arch, mem, o.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	cfg.ConsoleLog, cfg.ICount = o.Log, o.ICount
-	cfg.Devices = append(cfg.Devices, "virtio-rng-device")
-	cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
-	vm, err := qemu.Start(ctx, cfg)
+	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, rngDevices(false), func(c *qemu.Config) { c.ICount = o.ICount })
 	if err != nil {
 		return nil, err
 	}
 	defer vm.Kill()
+	g.Continue() // the gdbstub may hold the guest stopped
 	res = &bench.Result{Arch: string(arch), RAM: o.RAM, Date: time.Now(), Host: hostName(), GuestMiB: mem, Workload: "cpu (work start cpu: two spinning writers, GC churn, virtio-rng DMA)", Accel: "TCG"}
 	if o.ICount {
 		res.Accel = "TCG -icount shift=0,sleep=off (guest time = instructions)"
