@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 
 	"gonum.org/v1/plot"
@@ -29,7 +30,7 @@ func (r *Result) panels() []panel {
 	bg, st := r.QEMUBG, r.Stop
 	v := func(ok bool, x float64) float64 {
 		if !ok {
-			return 0
+			return math.NaN()
 		}
 		return x
 	}
@@ -53,7 +54,8 @@ func (r *Result) panels() []panel {
 
 // Plot writes the result as a PNG: one bar chart per figure (pause, time
 // to a complete image, workload throughput during and after), one bar
-// per method; a method that failed has a zero bar (the table says why).
+// per method, its value under its name; a method that failed reads
+// "failed" (the table says why).
 func (r *Result) Plot(path string) error {
 	ps := r.panels()
 	plots := make([][]*plot.Plot, 1)
@@ -64,6 +66,9 @@ func (r *Result) Plot(path string) error {
 		p.Y.Min = 0
 		w := vg.Points(40)
 		for i, val := range pn.values {
+			if math.IsNaN(val) {
+				val = 0
+			}
 			b, err := plotter.NewBarChart(plotter.Values{val}, w)
 			if err != nil {
 				return fmt.Errorf("bench: plot: %w", err)
@@ -73,10 +78,24 @@ func (r *Result) Plot(path string) error {
 			b.XMin = float64(i)
 			p.Add(b)
 		}
-		p.NominalX(pn.names...)
+		// Each bar's value under its name: bars of very different heights
+		// (a pause of 1 ms next to one of seconds) stay readable.
+		names := make([]string, len(pn.names))
+		for i, n := range pn.names {
+			names[i] = fmt.Sprintf("%s\n%.3g", n, pn.values[i])
+			if math.IsNaN(pn.values[i]) {
+				names[i] = n + "\nfailed"
+			}
+		}
+		p.NominalX(names...)
 		top := 0.0
 		for _, v := range pn.values {
-			top = max(top, v)
+			if !math.IsNaN(v) {
+				top = max(top, v)
+			}
+		}
+		if top == 0 {
+			top = 1
 		}
 		p.Y.Max = 1.15 * top
 		plots[0] = append(plots[0], p)
