@@ -197,12 +197,12 @@ campaign: deps
 	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(TEST_ENV) $(GO) run ./qemu/cmd/pagesnap-campaign -n $(N) -seed $(SEED) -arch $(ARCH_SET) -out $(BUILD)
 
-# The open arm64 heap corruption (README, Limits): replays campaign seed
-# 1796611263's first two snapshots 3 times (TestDMAGuardHeapARM64); fails
-# while the bug is open.
+# The fixed arm64 heap corruption (README, "The arm64 R27 bug"): replays
+# campaign seed 1796611263's first two snapshots 3 times
+# (TestDMAGuardHeapARM64, also in make test).
 heap-repro: deps
 	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
-	$(TEST_ENV) PAGESNAP_HEAP_REPRO=1 $(GO) test -v -count=1 -timeout 30m -run 'TestDMAGuardHeapARM64' ./qemu/campaign
+	$(TEST_ENV) $(GO) test -v -count=1 -timeout 30m -run 'TestDMAGuardHeapARM64' ./qemu/campaign
 
 # Mutation testing of the engine packages with gremlins (installed here if
 # missing), one package at a time (CPU-heavy: each mutant runs the

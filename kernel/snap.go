@@ -166,8 +166,8 @@ var guardRun atomic.Pointer[run]
 // snapshot stack, as Start does; the snapshot stack is free because the
 // guard runs under package dma's lock, which Start also holds (dma.Begin)
 // while it uses that stack. (This closes a hazard found while chasing the
-// arm64 heap corruption after snapshots with a DMA hog; it is not that
-// bug's fix: the corruption still happens, see TestDMAGuardHeapARM64.)
+// arm64 heap corruption after snapshots with a DMA hog; that bug was the
+// exception entry clobbering R27, see board/qemu/virt/vectors_arm64.s.)
 func dmaGuard(base, size uint64) {
 	r := guardRun.Load()
 	if r == nil {

@@ -55,18 +55,11 @@ func App(ctx context.Context, o AppOptions) (rep *AppReport, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	arch, err := KernelArch(o.Kernel)
+	t, err := resolveTarget(o.Kernel, "", o.RAM)
 	if err != nil {
 		return nil, err
 	}
-	mem, err := MemoryFor(arch, o.RAM)
-	if err != nil {
-		return nil, err
-	}
-	instant, err := symbol(o.Kernel, InstantSymbol)
-	if err != nil {
-		return nil, err
-	}
+	instant := t.instant
 	dir, err := os.MkdirTemp("", "pagesnap-app-")
 	if err != nil {
 		return nil, err
@@ -74,24 +67,11 @@ func App(ctx context.Context, o AppOptions) (rep *AppReport, err error) {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	cfg, err := machine(arch, mem, o.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	cfg.GDB, cfg.Paused, cfg.ConsoleLog = true, true, o.Log
-	if len(o.Devices) > 0 {
-		cfg.Devices = append(cfg.Devices, o.Devices...)
-		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
-	}
-	vm, err := qemu.Start(ctx, cfg)
+	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, o.Devices, func(c *qemu.Config) { c.Paused = true })
 	if err != nil {
 		return nil, err
 	}
 	defer vm.Kill()
-	g, err := vm.GDB()
-	if err != nil {
-		return nil, err
-	}
 	// The breakpoint is in place before the application runs: it cannot
 	// take its snapshot before the harness is ready.
 	if err := g.SetBreakpoint(gdb.Hardware, instant, 1); err != nil {

@@ -297,20 +297,11 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	arch := o.Arch
-	if arch == "" {
-		if arch, err = KernelArch(o.Kernel); err != nil {
-			return nil, err
-		}
-	}
-	mem, err := MemoryFor(arch, o.RAM)
+	t, err := resolveTarget(o.Kernel, o.Arch, o.RAM)
 	if err != nil {
 		return nil, err
 	}
-	instant, err := symbol(o.Kernel, InstantSymbol)
-	if err != nil {
-		return nil, err
-	}
+	arch, instant := t.arch, t.instant
 	dir := o.Dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "pagesnap-live-"); err != nil {
@@ -320,17 +311,8 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	cfg, err := machine(arch, mem, o.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	cfg.GDB, cfg.ConsoleLog, cfg.ICount = true, o.Log, o.ICount
-	if !o.NoRNG {
-		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
-		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
-	}
 	wall := time.Now()
-	vm, err := qemu.Start(ctx, cfg)
+	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, rngDevices(o.NoRNG), func(c *qemu.Config) { c.ICount = o.ICount })
 	if err != nil {
 		return nil, err
 	}
@@ -348,10 +330,6 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	rep = &Report{Arch: arch, Accel: "tcg"}
 	if o.ICount {
 		rep.Accel = "tcg -icount shift=0,sleep=off (guest time = instructions)"
-	}
-	g, err := vm.GDB()
-	if err != nil {
-		return nil, err
 	}
 	// The gdbstub may hold the guest stopped; make sure it runs.
 	g.Continue()
@@ -710,20 +688,11 @@ func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Re
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	arch := o.Arch
-	if arch == "" {
-		if arch, err = KernelArch(o.Kernel); err != nil {
-			return nil, err
-		}
-	}
-	mem, err := MemoryFor(arch, o.RAM)
+	t, err := resolveTarget(o.Kernel, o.Arch, o.RAM)
 	if err != nil {
 		return nil, err
 	}
-	instant, err := symbol(o.Kernel, InstantSymbol)
-	if err != nil {
-		return nil, err
-	}
+	instant := t.instant
 	dir, err := os.MkdirTemp(o.Dir, "pagesnap-b2b-")
 	if err != nil {
 		return nil, err
@@ -731,24 +700,11 @@ func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Re
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	cfg, err := machine(arch, mem, o.Kernel)
-	if err != nil {
-		return nil, err
-	}
-	cfg.GDB, cfg.ConsoleLog = true, o.Log
-	if !sc.NoRNG {
-		cfg.Devices = append(cfg.Devices, "virtio-rng-device")
-		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
-	}
-	vm, err := qemu.Start(ctx, cfg)
+	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, rngDevices(sc.NoRNG), nil)
 	if err != nil {
 		return nil, err
 	}
 	defer vm.Kill()
-	g, err := vm.GDB()
-	if err != nil {
-		return nil, err
-	}
 	g.Continue()
 	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
 	if err != nil {
@@ -828,4 +784,65 @@ func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Re
 	vm.Send("exit 0")
 	vm.Wait(time.Minute)
 	return reps, nil
+}
+
+// target is what every harness entry point derives from a kernel before it
+// boots it: its architecture (from the ELF when arch is empty), the QEMU
+// memory for its RAM size and the address of its snapshot instant.
+type target struct {
+	arch    qemu.Arch
+	mem     int
+	instant uint64
+}
+
+func resolveTarget(kernel string, arch qemu.Arch, ram string) (t target, err error) {
+	if arch == "" {
+		if arch, err = KernelArch(kernel); err != nil {
+			return t, err
+		}
+	}
+	t.arch = arch
+	if t.mem, err = MemoryFor(arch, ram); err != nil {
+		return t, err
+	}
+	t.instant, err = symbol(kernel, InstantSymbol)
+	return t, err
+}
+
+// startVM boots kernel on t's machine with the gdbstub on and the console
+// copied to log, plus devices (virtio-mmio devices in modern mode), after
+// set adjusts the configuration (nil: nothing more). It returns the VM and
+// its gdb connection; the caller kills the VM.
+func startVM(ctx context.Context, t target, kernel string, log io.Writer, devices []string, set func(*qemu.Config)) (*qemu.VM, *gdb.Client, error) {
+	cfg, err := machine(t.arch, t.mem, kernel)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.GDB, cfg.ConsoleLog = true, log
+	if len(devices) > 0 {
+		cfg.Devices = append(cfg.Devices, devices...)
+		cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false")
+	}
+	if set != nil {
+		set(&cfg)
+	}
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := vm.GDB()
+	if err != nil {
+		vm.Kill()
+		return nil, nil, err
+	}
+	return vm, g, nil
+}
+
+// rngDevices is the device list of a run with (noRNG false) or without the
+// virtio-rng device.
+func rngDevices(noRNG bool) []string {
+	if noRNG {
+		return nil
+	}
+	return []string{"virtio-rng-device"}
 }

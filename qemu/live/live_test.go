@@ -390,7 +390,7 @@ var probeRE = regexp.MustCompile(`probe: protected=(\w+) faults=(\d+) writable=(
 
 // TestWriteProbeARM64 runs the arm64 kernel's probe while the workload and
 // the virtio-rng device run: right after a snapshot's start, one store to
-// a write-protected page with known values in X0-X17, X19-X26 and V0-V31.
+// a write-protected page with known values in X0-X17, X19-X27 and V0-V31.
 // The data abort handler must take the fault (the page becomes writable
 // and holds the value) and give back every register unchanged.
 func TestWriteProbeARM64(t *testing.T) {
@@ -693,4 +693,72 @@ func bootReadySMP(t *testing.T, ctx context.Context, arch qemu.Arch, env string,
 		t.Fatal(err)
 	}
 	return vm
+}
+
+var (
+	probeIRQRE = regexp.MustCompile(`probe irq: ticks=(\d+) rounds=(\d+) changed-registers=(\d+)|error: .*`)
+	probeCASRE = regexp.MustCompile(`probe cas: pages=(\d+) protected=(\d+) lost=(\d+) lse=(\w+)|error: .*`)
+)
+
+// TestInterruptProbesARM64 checks the arm64 interrupt path against the
+// interrupted code's registers, under QEMU's "max" CPU (FEAT_LSE). probe
+// irq spins with known values in X0-X17, X19-X27 and V0-V31 while 20
+// timer interrupts come: none may change a register (the exception entry
+// once changed X27, the assembler's temporary, on every interrupt). probe
+// cas then does a sync/atomic compare-and-swap on each of 4096 pages a
+// snapshot has just write-protected, with the tick and the workload
+// running: every one must store (with X27 changed by an interrupt that
+// came right after a write fault, a CASAL compared against garbage and
+// reported success without storing: the Go heap then broke).
+func TestInterruptProbesARM64(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	vm := bootReady(t, ctx, qemu.ARM64, "PAGESNAP_KERNEL_ARM64", "virtio-rng-device")
+	if err := vm.Send("work start"); err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Send("probe irq"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := vm.Console.Expect(probeIRQRE, 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := probeIRQRE.FindStringSubmatch(m.Line)
+	if g[1] == "" {
+		t.Fatalf("probe irq failed: %s", m.Line)
+	}
+	if ticks, _ := strconv.Atoi(g[1]); ticks < 20 {
+		t.Errorf("%s: want at least 20 timer interrupts during the probe", m.Line)
+	}
+	if g[3] != "0" {
+		t.Errorf("%s: an interrupt changed registers of the interrupted code", m.Line)
+	}
+	if err := vm.Send("probe cas"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = vm.Console.Expect(probeCASRE, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	g = probeCASRE.FindStringSubmatch(m.Line)
+	if g[1] == "" {
+		t.Fatalf("probe cas failed: %s", m.Line)
+	}
+	if g[4] != "true" {
+		t.Errorf("%s: QEMU's max CPU should have FEAT_LSE (the case this probe is for)", m.Line)
+	}
+	if protected, _ := strconv.Atoi(g[2]); protected < 4000 {
+		t.Errorf("%s: want nearly every page still write-protected when its CAS ran", m.Line)
+	}
+	if g[3] != "0" {
+		t.Errorf("%s: compare-and-swaps reported success without storing", m.Line)
+	}
+	if _, err := vm.Console.Expect(completeRE, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	vm.Send("work stop")
+	vm.Send("exit 0")
+	if st, err := vm.Wait(time.Minute); err != nil || st.Code != 0 {
+		t.Fatalf("exit: %v %v", st, err)
+	}
 }

@@ -58,16 +58,8 @@ func TestFaultPathNoStackCheck(t *testing.T) {
 				t.Fatalf("objdump: %v", err)
 			}
 			calls, checks := map[string][]string{}, map[string]bool{}
-			var cur string
-			sc := bufio.NewScanner(bytes.NewReader(out))
-			sc.Buffer(make([]byte, 1<<20), 1<<20)
-			for sc.Scan() {
-				l := sc.Text()
-				if m := textRE.FindStringSubmatch(l); m != nil {
-					cur = strings.TrimPrefix(m[1], modPrefix)
-					continue
-				}
-				if m := callRE.FindStringSubmatch(l); m != nil && cur != "" {
+			eachInstruction(out, func(cur, l string) {
+				if m := callRE.FindStringSubmatch(l); m != nil {
 					callee := m[1]
 					if strings.HasPrefix(callee, "runtime.morestack") {
 						checks[cur] = true
@@ -75,7 +67,7 @@ func TestFaultPathNoStackCheck(t *testing.T) {
 						calls[cur] = append(calls[cur], strings.TrimPrefix(callee, modPrefix))
 					}
 				}
-			}
+			})
 			roots := append(faultPathRoots[tc.arch], faultPathRoots[""]...)
 			via := map[string]string{}
 			queue := []string{}
@@ -105,5 +97,23 @@ func TestFaultPathNoStackCheck(t *testing.T) {
 			}
 			t.Logf("%d functions reached from %d roots", len(via), len(roots))
 		})
+	}
+}
+
+// eachInstruction calls f with each instruction line of a go tool objdump
+// listing and the function it belongs to (without the module prefix).
+func eachInstruction(listing []byte, f func(fn, line string)) {
+	var cur string
+	sc := bufio.NewScanner(bytes.NewReader(listing))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if m := textRE.FindStringSubmatch(l); m != nil {
+			cur = strings.TrimPrefix(m[1], modPrefix)
+			continue
+		}
+		if cur != "" {
+			f(cur, l)
+		}
 	}
 }

@@ -8,13 +8,18 @@
 // FP/SIMD, installs exception vectors, turns on the MMU with identity boot
 // tables, sizes the runtime's memory from the device tree that QEMU places
 // at the start of RAM, and enters the runtime.
-// Importing the package is all a kernel needs to do.
+// Importing the package is all a kernel needs to do. The same
+// allocation-free device tree reader gives the CPU count (CPUCount) and
+// the virtio-mmio transports with their SPIs (VirtioMMIOTransports).
 //
-// Devices used: the PL011 UART (console), the Arm generic timer (clock
-// and idle), semihosting or PSCI (exit). No interrupt controller is
-// programmed: nothing here needs interrupts. Data and instruction aborts
-// in Go code (nil dereferences) become run-time panics, as on other
-// systems; other exceptions are reported with their syndrome.
+// Devices used: the PL011 UART (console), the Arm generic timer (clock,
+// idle and, with StartTick, the periodic tick through the GICv2, which
+// EnableSPI also opens to one device interrupt), semihosting or PSCI
+// (exit). The exception vectors save every register of the interrupted
+// code, R27 (the assembler's temporary) included: vectors_arm64.s says
+// why that needs care. Data and instruction aborts in Go code (nil
+// dereferences) become run-time panics, as on other systems; other
+// exceptions are reported with their syndrome.
 //
 // Exit statuses under QEMU with -semihosting-config enable=on,target=native:
 // the code passed to Exit (os.Exit), RuntimeFatalExitCode after a Go panic

@@ -2,6 +2,8 @@
 
 package virt
 
+import "errors"
+
 // early holds what earlyInit learnt before the runtime started.
 var early struct {
 	// err is why the device tree could not size memory ("" if it did).
@@ -49,4 +51,45 @@ func DeviceTree() []byte {
 		return nil
 	}
 	return f.blob
+}
+
+// deviceTree returns the validated blob QEMU passed.
+func deviceTree() (fdt, error) {
+	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
+	if err != fdtOK {
+		return f, errors.New("virt: " + err.String())
+	}
+	return f, nil
+}
+
+// VirtioMMIOTransports returns the virtio-mmio transports the device tree
+// lists (its virtio,mmio nodes), in device tree order: on QEMU virt 32
+// transports of 0x200 bytes from 0x0a000000 interrupting on SPI 16 up.
+// QEMU attaches -device virtio-*-device to the highest-numbered free
+// transport first.
+func VirtioMMIOTransports() ([]VirtioMMIO, error) {
+	f, err := deviceTree()
+	if err != nil {
+		return nil, err
+	}
+	var ts [MaxVirtioMMIO]VirtioMMIO
+	n, ferr := f.virtioMMIO(&ts)
+	if ferr != fdtOK {
+		return nil, errors.New("virt: " + ferr.String())
+	}
+	return append([]VirtioMMIO(nil), ts[:n]...), nil
+}
+
+// CPUCount returns the number of processors the device tree lists as
+// available (the cpu nodes under /cpus).
+func CPUCount() (int, error) {
+	f, err := deviceTree()
+	if err != nil {
+		return 0, err
+	}
+	n, ferr := f.cpuCount()
+	if ferr != fdtOK {
+		return 0, errors.New("virt: " + ferr.String())
+	}
+	return n, nil
 }

@@ -54,6 +54,7 @@ const (
 	fdtErrBounds
 	fdtErrStructure
 	fdtErrNoMemory
+	fdtErrInterrupt
 )
 
 var fdtErrors = [...]string{
@@ -63,6 +64,7 @@ var fdtErrors = [...]string{
 	fdtErrBounds:    "device tree header out of bounds",
 	fdtErrStructure: "malformed device tree structure block",
 	fdtErrNoMemory:  "device tree has no memory bank holding RamStart",
+	fdtErrInterrupt: "virtio,mmio node whose interrupt is not a GIC SPI",
 }
 
 func (e fdtError) String() string { return fdtErrors[e] }
@@ -266,6 +268,50 @@ func (f *fdt) memoryBanks(banks *[maxBanks]Range) (n int, err fdtError) {
 						n++
 					}
 				}
+			}
+		}
+	}
+}
+
+// cpuCount returns the number of processors: the children of the root's
+// cpus node named cpu or cpu@unit-address (3.7 /cpus, 3.8 /cpus/cpu*)
+// whose status is absent, "okay" or "ok" (2.3.4 status).
+//
+//go:nosplit
+func (f *fdt) cpuCount() (n int, err fdtError) {
+	inCpus, inCPU, available := false, false, false
+	off, depth := 0, 0
+	for {
+		t, err := f.next(&off, &depth)
+		if err != fdtOK {
+			return n, err
+		}
+		switch t.kind {
+		case FDT_END:
+			return n, fdtOK
+		case FDT_BEGIN_NODE:
+			switch t.depth {
+			case 2:
+				inCpus = equal(t.name, "cpus")
+			case 3:
+				inCPU, available = inCpus && isNode(t.name, "cpu"), true
+			}
+		case FDT_END_NODE:
+			switch t.depth {
+			case 1:
+				return n, fdtOK
+			case 2:
+				inCpus = false
+			case 3:
+				if inCPU && available {
+					n++
+				}
+				inCPU = false
+			}
+		case FDT_PROP:
+			if inCPU && t.depth == 3 && equal(t.name, "status") {
+				s := cstring(t.value)
+				available = equal(s, "okay") || equal(s, "ok")
 			}
 		}
 	}

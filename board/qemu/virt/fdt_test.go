@@ -11,6 +11,8 @@ import (
 	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/pagesnap/pagesnap/qemu"
 )
 
 // fdtBuilder writes a flattened device tree (Devicetree Specification
@@ -244,7 +246,7 @@ func TestRuntimeRamSize(t *testing.T) {
 // (qemu-system-aarch64 -M virt,dumpdtb=...) for several RAM sizes.
 func TestFDTQEMU(t *testing.T) {
 	if _, err := exec.LookPath("qemu-system-aarch64"); err != nil {
-		t.Skip("qemu-system-aarch64 is not installed (make deps installs it)")
+		qemu.Missing(t, "qemu-system-aarch64 is not installed (make deps installs it)")
 	}
 	for _, tc := range []struct {
 		machine string
@@ -288,5 +290,68 @@ func TestFDTQEMU(t *testing.T) {
 		if s, ok := f.property("chosen", "rng-seed"); !ok || len(s) == 0 {
 			t.Errorf("%s: no /chosen rng-seed", tc.machine)
 		}
+	}
+}
+
+// cpuTree is a virt-like tree with cpus cpu nodes, the last one disabled
+// if disabled is set, a cpu-map subnode and a node named cpu@ outside
+// /cpus that must not count.
+func cpuTree(cpus int, disabled bool) []byte {
+	b := &fdtBuilder{}
+	b.begin("")
+	b.propBytes("compatible", []byte("linux,dummy-virt\x00"))
+	b.begin("cpu@elsewhere")
+	b.end()
+	b.begin("cpus")
+	b.prop("#size-cells", 0)
+	b.begin("cpu-map")
+	b.begin("socket0")
+	b.begin("cluster0")
+	b.begin("core0")
+	b.prop("cpu", 0x8001)
+	b.end()
+	b.end()
+	b.end()
+	b.end()
+	for i := range cpus {
+		b.begin("cpu@" + string(rune('0'+i)))
+		b.propBytes("device_type", []byte("cpu\x00"))
+		if disabled && i == cpus-1 {
+			b.propBytes("status", []byte("disabled\x00"))
+		} else if i == 1 {
+			b.propBytes("status", []byte("okay\x00"))
+		}
+		b.end()
+	}
+	b.end()
+	b.end()
+	b.u32(FDT_END)
+	return b.blob()
+}
+
+func TestFDTCPUCount(t *testing.T) {
+	for _, tc := range []struct {
+		cpus     int
+		disabled bool
+		want     int
+	}{{1, false, 1}, {2, false, 2}, {4, false, 4}, {3, true, 2}} {
+		f, err := parse(cpuTree(tc.cpus, tc.disabled))
+		if err != fdtOK {
+			t.Fatal(err)
+		}
+		if got, err := f.cpuCount(); err != fdtOK || got != tc.want {
+			t.Errorf("%d cpus (last disabled %v): got %d, %q; want %d", tc.cpus, tc.disabled, got, err, tc.want)
+		}
+	}
+	b := cpuTree(2, false)
+	b = b[:len(b)-30] // into the structure block
+	binary.BigEndian.PutUint32(b[fdtTotalSize:], uint32(len(b)))
+	binary.BigEndian.PutUint32(b[fdtSizeStrings:], 0)
+	binary.BigEndian.PutUint32(b[fdtOffStrings:], uint32(len(b)))
+	binary.BigEndian.PutUint32(b[fdtSizeStruct:], uint32(len(b))-binary.BigEndian.Uint32(b[fdtOffStruct:]))
+	if f, err := parse(b); err != fdtOK {
+		t.Errorf("truncated: header rejected: %q", err)
+	} else if _, err := f.cpuCount(); err != fdtErrStructure {
+		t.Errorf("truncated: %q, want %q", err, fdtErrStructure)
 	}
 }

@@ -32,21 +32,3 @@ const (
 // PL011_BASE is the virt machine's UART (the device tree's
 // /pl011@9000000, also /chosen stdout-path).
 const PL011_BASE = 0x09000000
-
-// The virt machine's virtio-mmio transports (QEMU hw/arm/virt.c memory
-// map, VIRT_MMIO: 32 transports of 0x200 bytes from 0x0a000000; the device
-// tree lists them as /virtio_mmio@a000000 ... @a003e00). QEMU attaches
-// -device virtio-*-device to the highest-numbered free transport first.
-const (
-	// VIRTIO_MMIO_BASE is the first transport; transport n is at
-	// VIRTIO_MMIO_BASE + n*VIRTIO_MMIO_SIZE.
-	VIRTIO_MMIO_BASE = 0x0a000000
-	// VIRTIO_MMIO_SIZE is the stride between transports.
-	VIRTIO_MMIO_SIZE = 0x200
-	// VIRTIO_MMIO_COUNT is how many transports virt provides.
-	VIRTIO_MMIO_COUNT = 32
-	// VIRTIO_MMIO_SPI is the SPI of transport 0; transport n interrupts
-	// on SPI VIRTIO_MMIO_SPI+n (QEMU virt irqmap VIRT_MMIO; the device
-	// tree's interrupts = <0 16+n 1>).
-	VIRTIO_MMIO_SPI = 16
-)
