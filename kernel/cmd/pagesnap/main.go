@@ -26,8 +26,9 @@ import (
 // write-fault probe.
 var faultArmed bool
 
-// dmaIRQs returns how many interrupts the DMA device raised.
-var dmaIRQs = func() uint64 { return 0 }
+// dmaIRQs returns how many interrupts the DMA device raised and how many
+// of the driver's waits they ended early (virtio.RNGStats.Woken).
+var dmaIRQs = func() (irqs, wakes uint64) { return 0, 0 }
 
 func main() {
 	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
@@ -74,7 +75,7 @@ func main() {
 			fmt.Printf("pagesnap: virtio-rng interrupt: %v\n", err)
 			os.Exit(2)
 		}
-		dmaIRQs = func() uint64 { return rng.Stats().Interrupts }
+		dmaIRQs = func() (uint64, uint64) { s := rng.Stats(); return s.Interrupts, s.Woken }
 		// The device writes by DMA from boot on, as a network card would;
 		// snapshots quiesce it only for the eager copy.
 		if err := rng.Start(); err != nil {
@@ -146,9 +147,10 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
+				irqs, wakes := dmaIRQs()
 				a := work.ArrayRange()
 				fmt.Fprintln(out, lines.Work{Running: work.Running(), Allocs: c.Allocs, Writes: c.Writes, T: time.Now().UnixNano(), DMABytes: c.DMABytes,
-					Array: lines.Range{Base: a.Base, Size: a.Size}, Mode: work.Mode(), DMAIRQs: dmaIRQs()})
+					Array: lines.Range{Base: a.Base, Size: a.Size}, Mode: work.Mode(), DMAIRQs: irqs, DMAWakes: wakes})
 				return nil
 			},
 		},
