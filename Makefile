@@ -43,10 +43,11 @@ BOARDTOOL = $(BUILD)/pagesnap-board
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu test test-host kernels fault-injection back-to-back campaign heap-repro mutation clean
+.PHONY: help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back campaign heap-repro mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
+	@echo "make bench           pagesnap vs QEMU's background snapshot vs stop-and-copy, one run (ARCH= RAM=256M|1G|2G) -> docs/bench/"
 	@echo "make test            all tests (host packages, self-test boot, snapshot verification in QEMU)"
 	@echo "make toolchain       build (or reuse) the GOOS=tamago Go toolchain"
 	@echo "make kernel          build $(KERNEL)"
@@ -126,6 +127,15 @@ LIVE_FLAGS ?=
 qemu: deps
 	@$(MAKE) --no-print-directory kernel
 	$(RUNNER) snapshot -kernel $(KERNEL) -ram $(RAM) $(LIVE_FLAGS)
+
+# pagesnap, QEMU's own background snapshot and stop-and-copy on one guest
+# under the never-blocking workload, TCG with -icount (guest-time figures):
+# prints the table, writes docs/bench/ARCH-RAM.md and .png (qemu/bench).
+# BENCH_FLAGS: e.g. "-share 20" (pagesnap's drain share; default 50 %).
+BENCH_FLAGS ?= -share 50
+bench: deps
+	@$(MAKE) --no-print-directory kernel
+	$(GO) run ./qemu/cmd/pagesnap-live bench -kernel $(KERNEL) -ram $(RAM) -icount -out docs/bench $(BENCH_FLAGS)
 
 kernels: toolchain
 	$(MAKE) --no-print-directory selftest-kernel ARCH=amd64

@@ -68,8 +68,8 @@ func ExampleParseVerified() {
 // The pagesnap kernel's work stats line: the harness times guest sleeps
 // with its clock (t, nanoseconds) and reads the workload's rates.
 func ExampleParseWork() {
-	a, _ := lines.ParseWork("work: running=true allocs=1000 writes=50000 t=1000000000 dma-bytes=0 array=0x12340000+0x100000 mode=cpu dma-irqs=3")
-	b, _ := lines.ParseWork("work: running=true allocs=3000 writes=250000 t=3000000000 dma-bytes=4096 array=0x12340000+0x100000 mode=cpu dma-irqs=9")
+	a, _ := lines.ParseWork("work: running=true allocs=1000 writes=50000 t=1000000000 dma-bytes=0 array=0x12340000+0x100000 mode=cpu dma-irqs=3 dma-wakes=2")
+	b, _ := lines.ParseWork("work: running=true allocs=3000 writes=250000 t=3000000000 dma-bytes=4096 array=0x12340000+0x100000 mode=cpu dma-irqs=9 dma-wakes=4")
 	dt := float64(b.T-a.T) / 1e9
 	fmt.Printf("%.0f writes/s, %.0f allocs/s, array %d MiB\n", float64(b.Writes-a.Writes)/dt, float64(b.Allocs-a.Allocs)/dt, a.Array.Size>>20)
 	// Output: 100000 writes/s, 1000 allocs/s, array 1 MiB

@@ -7,7 +7,7 @@
 //	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
 //	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-share=F% ... hz=N
 //	snap: verify ok pages=N root=HEX
-//	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N
+//	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N dma-wakes=N
 package lines
 
 import (
@@ -398,8 +398,9 @@ const WorkPrefix = "work:"
 
 // Work is the pagesnap kernel's work stats line: whether the workload
 // runs, its allocation and write counters, the guest clock (nanoseconds),
-// the bytes its DMA job moved, its array, its mode, and the interrupts the
-// DMA device raised.
+// the bytes its DMA job moved, its array, its mode, the interrupts the
+// DMA device raised, and the driver's waits those interrupts ended early
+// (virtio.RNGStats.Woken).
 type Work struct {
 	Running        bool
 	Allocs, Writes uint64
@@ -408,22 +409,23 @@ type Work struct {
 	Array          Range
 	Mode           string
 	DMAIRQs        uint64
+	DMAWakes       uint64
 }
 
 // String formats the work stats line.
 func (w Work) String() string {
-	return fmt.Sprintf("%s running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s dma-irqs=%d",
-		WorkPrefix, w.Running, w.Allocs, w.Writes, w.T, w.DMABytes, w.Array.Base, w.Array.Size, w.Mode, w.DMAIRQs)
+	return fmt.Sprintf("%s running=%v allocs=%d writes=%d t=%d dma-bytes=%d array=%#x+%#x mode=%s dma-irqs=%d dma-wakes=%d",
+		WorkPrefix, w.Running, w.Allocs, w.Writes, w.T, w.DMABytes, w.Array.Base, w.Array.Size, w.Mode, w.DMAIRQs, w.DMAWakes)
 }
 
 // ParseWork parses a work stats line.
 func ParseWork(line string) (Work, error) {
-	m, err := fieldMap(line, WorkPrefix, "running", "allocs", "writes", "t", "dma-bytes", "array", "mode", "dma-irqs")
+	m, err := fieldMap(line, WorkPrefix, "running", "allocs", "writes", "t", "dma-bytes", "array", "mode", "dma-irqs", "dma-wakes")
 	if err != nil {
 		return Work{}, err
 	}
 	f := &fieldParser{m: m}
-	w := Work{Allocs: f.u("allocs"), Writes: f.u("writes"), DMABytes: f.u("dma-bytes"), Mode: m["mode"], DMAIRQs: f.u("dma-irqs")}
+	w := Work{Allocs: f.u("allocs"), Writes: f.u("writes"), DMABytes: f.u("dma-bytes"), Mode: m["mode"], DMAIRQs: f.u("dma-irqs"), DMAWakes: f.u("dma-wakes")}
 	err = f.err
 	if err == nil {
 		w.Running, err = strconv.ParseBool(m["running"])

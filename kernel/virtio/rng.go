@@ -91,6 +91,10 @@ type RNGStats struct {
 	Notifies uint64
 	// Interrupts is the number of device interrupts taken.
 	Interrupts uint64
+	// Woken is the number of the pump's waits for an interrupt that
+	// ended before RNGConfig.Wait: the interrupt's wake (irq.WakeG) ended
+	// them, since time.Sleep never returns before its duration.
+	Woken uint64
 }
 
 // rngBuffer is the buffer a descriptor points at.
@@ -132,6 +136,7 @@ type RNG struct {
 	// waiter, its g while it sleeps for an interrupt).
 	irqs   atomic.Uint64
 	waiter atomic.Uint64
+	woken  atomic.Uint64 // written by the pump
 }
 
 // OpenRNG finds the first entropy device on the board's virtio-mmio
@@ -362,7 +367,11 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 		g, _ := runtime.GetG()
 		r.waiter.Store(uint64(g))
 		if r.rg.pending() == 0 {
+			t0 := time.Now()
 			time.Sleep(r.cfg.Wait)
+			if time.Since(t0) < r.cfg.Wait {
+				r.woken.Add(1)
+			}
 		}
 		r.waiter.Store(0)
 	}
@@ -397,9 +406,7 @@ func rngInterrupt() {
 		r.t.write(VIRTIO_MMIO_INTERRUPT_ACK, s)
 	}
 	r.irqs.Add(1)
-	if wakeFromIRQ {
-		irq.WakeG(uint(r.waiter.Load()))
-	}
+	irq.WakeG(uint(r.waiter.Load()))
 }
 
 // complete consumes the buffer of descriptor id, of which the device wrote
@@ -473,7 +480,7 @@ func (r *RNG) Resume() {
 // Stats returns the counters.
 func (r *RNG) Stats() RNGStats {
 	return RNGStats{Bytes: r.bytes.Load(), Buffers: r.buffers.Load(), Rotations: r.rotations.Load(), Notifies: r.notifies.Load(),
-		Interrupts: r.irqs.Load()}
+		Interrupts: r.irqs.Load(), Woken: r.woken.Load()}
 }
 
 // Ranges returns the memory the device can write right now, byte-exact

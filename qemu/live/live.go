@@ -163,12 +163,17 @@ type Report struct {
 	Workload                         string
 	Before, During, After            Rate
 	// DMAIRQs is the number of completion interrupts the DMA device
-	// (virtio-rng) raised during the capture.
-	DMAIRQs uint64
-	Verify  *verify.Report
-	Arch    qemu.Arch
-	Accel   string
-	Wall    time.Duration
+	// (virtio-rng) raised during the capture, DMAWakes the number of the
+	// driver's waits they ended early (the interrupt woke the pump).
+	DMAIRQs, DMAWakes uint64
+	// IdleIRQs and IdleWakes are the same during the snapshot on the idle
+	// machine (workload stopped), where the processor idles and the
+	// interrupt's wake ends the pump's waits.
+	IdleIRQs, IdleWakes uint64
+	Verify              *verify.Report
+	Arch                qemu.Arch
+	Accel               string
+	Wall                time.Duration
 }
 
 // Rate is workload throughput in operations per second of guest time.
@@ -220,6 +225,7 @@ type workSample struct {
 	allocs, writes uint64
 	t              int64
 	dmaIRQs        uint64 // interrupts the DMA device raised so far
+	dmaWakes       uint64 // waits of its driver they ended early so far
 }
 
 func sampleWork(vm *qemu.VM) (workSample, error) {
@@ -230,11 +236,15 @@ func sampleWork(vm *qemu.VM) (workSample, error) {
 	if err != nil {
 		return workSample{}, err
 	}
-	w, err := lines.ParseWork(m.Line)
+	return parseWorkSample(m.Line)
+}
+
+func parseWorkSample(line string) (workSample, error) {
+	w, err := lines.ParseWork(line)
 	if err != nil {
 		return workSample{}, err
 	}
-	return workSample{w.Allocs, w.Writes, w.T, w.DMAIRQs}, nil
+	return workSample{w.Allocs, w.Writes, w.T, w.DMAIRQs, w.DMAWakes}, nil
 }
 
 func rate(a, b workSample) Rate {
@@ -384,7 +394,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 		return nil, err
 	}
 	rep.During = rate(d0, d1)
-	rep.DMAIRQs = d1.dmaIRQs - d0.dmaIRQs
+	rep.DMAIRQs, rep.DMAWakes = d1.dmaIRQs-d0.dmaIRQs, d1.dmaWakes-d0.dmaWakes
 	rep.Complete = cm.Line
 	cl, err := lines.ParseComplete(cm.Line)
 	if err != nil {
@@ -428,12 +438,22 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if err := vm.Send("work stop"); err != nil {
 		return nil, err
 	}
-	if _, err := vm.Console.Expect(workRE, time.Minute); err != nil {
+	wm, err := vm.Console.Expect(workRE, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	i0, err := parseWorkSample(wm.Line)
+	if err != nil {
 		return nil, err
 	}
 	if _, _, _, rep.TotalIdle, err = unobserved(vm, snapStart(o.DMA, o.Share, true), o.Timeout); err != nil {
 		return nil, err
 	}
+	i1, err := sampleWork(vm)
+	if err != nil {
+		return nil, err
+	}
+	rep.IdleIRQs, rep.IdleWakes = i1.dmaIRQs-i0.dmaIRQs, i1.dmaWakes-i0.dmaWakes
 	vm.Send("exit 0")
 	vm.Wait(time.Minute)
 	rep.Wall = time.Since(wall)
@@ -568,7 +588,8 @@ func (r *Report) String() string {
 		ratio(r.During.Allocs, r.Before.Allocs), ratio(r.During.Writes, r.Before.Writes))
 	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.After.Allocs, r.After.Writes,
 		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes))
-	fmt.Fprintf(&b, "DMA interrupts:    %d virtio-rng completion interrupts during the capture\n", r.DMAIRQs)
+	fmt.Fprintf(&b, "DMA interrupts:    %d virtio-rng completion interrupts during the capture, %d of the driver's waits ended early by them (%d and %d during the snapshot on the idle machine)\n",
+		r.DMAIRQs, r.DMAWakes, r.IdleIRQs, r.IdleWakes)
 	fmt.Fprintf(&b, "guest self-check:  %s\n", r.GuestVerify)
 	if r.Verify != nil {
 		fmt.Fprintf(&b, "host verification: %s\n", strings.TrimSpace(r.Verify.String()))

@@ -22,8 +22,13 @@ import (
 	"github.com/pagesnap/pagesnap/lines"
 )
 
-// dmaIRQs returns how many interrupts the DMA device raised.
-var dmaIRQs = func() uint64 { return 0 }
+// faultArmed: bench fault prepare ran; the next snap start runs the
+// write-fault probe.
+var faultArmed bool
+
+// dmaIRQs returns how many interrupts the DMA device raised and how many
+// of the driver's waits they ended early (virtio.RNGStats.Woken).
+var dmaIRQs = func() (irqs, wakes uint64) { return 0, 0 }
 
 func main() {
 	fmt.Printf("pagesnap kernel: %s/%s %s, %s, %s\n", runtime.GOOS, runtime.GOARCH,
@@ -70,7 +75,7 @@ func main() {
 			fmt.Printf("pagesnap: virtio-rng interrupt: %v\n", err)
 			os.Exit(2)
 		}
-		dmaIRQs = func() uint64 { return rng.Stats().Interrupts }
+		dmaIRQs = func() (uint64, uint64) { s := rng.Stats(); return s.Interrupts, s.Woken }
 		// The device writes by DMA from boot on, as a network card would;
 		// snapshots quiesce it only for the eager copy.
 		if err := rng.Start(); err != nil {
@@ -89,6 +94,22 @@ func main() {
 		return rng.Stats().Bytes
 	}
 	cmds := commands(snap, work)
+	// The write-fault probe (bench fault prepare) runs in snap start's
+	// own call, right after the started line: no console round trip
+	// between the instant and the stores, in which the drain would copy
+	// the probe's pages first.
+	snapStart := cmds["snap"].Run
+	cmds["snap"].Run = func(out io.Writer, args []string) error {
+		err := snapStart(out, args)
+		if err == nil && len(args) > 0 && args[0] == "start" && faultArmed {
+			faultArmed = false
+			c := kernel.MeasureFaults()
+			ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
+			fmt.Fprintln(out, lines.Fault{N: uint64(c.N), Faults: uint64(c.Faults), MedianNs: ns(c.Median), P99Ns: ns(c.P99),
+				MaxNs: ns(c.Max), StoreNs: ns(c.Store)})
+		}
+		return err
+	}
 	for name, cmd := range boardCommands(ctl) {
 		cmds[name] = cmd
 	}
@@ -126,9 +147,10 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 					return fmt.Errorf("work: unknown subcommand %q (start, stop, stats)", args[0])
 				}
 				c := work.Counters()
+				irqs, wakes := dmaIRQs()
 				a := work.ArrayRange()
 				fmt.Fprintln(out, lines.Work{Running: work.Running(), Allocs: c.Allocs, Writes: c.Writes, T: time.Now().UnixNano(), DMABytes: c.DMABytes,
-					Array: lines.Range{Base: a.Base, Size: a.Size}, Mode: work.Mode(), DMAIRQs: dmaIRQs()})
+					Array: lines.Range{Base: a.Base, Size: a.Size}, Mode: work.Mode(), DMAIRQs: irqs, DMAWakes: wakes})
 				return nil
 			},
 		},
@@ -190,6 +212,43 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 				}
 				fmt.Fprintln(out, "crash: dereferencing nil")
 				return fmt.Errorf("crash: survived %d", crashTarget.v)
+			},
+		},
+		"bench": {
+			Usage: "bench copy [N]|fault prepare N",
+			Help:  "copy: time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop), the unit of the benchmark's pause and fault costs; fault prepare: allocate and write N pages; the next snap start, as soon as it has started, times one store to each (the write faults) and a second one",
+			Run: func(out io.Writer, args []string) error {
+				ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
+				if len(args) >= 1 && args[0] == "fault" {
+					switch {
+					case len(args) == 3 && args[1] == "prepare":
+						v, err := strconv.Atoi(args[2])
+						if err != nil || v < 1 || v > 16384 {
+							return fmt.Errorf("bench fault prepare: bad count %q: want 1 to 16384 pages", args[2])
+						}
+						kernel.PrepareFaultProbe(v)
+						faultArmed = true
+						fmt.Fprintf(out, "bench: fault prepared %d pages: the next snap start stores to them\n", v)
+					default:
+						return fmt.Errorf("usage: bench fault prepare N")
+					}
+					return nil
+				}
+				n := 1000
+				if len(args) == 2 {
+					v, err := strconv.Atoi(args[1])
+					if err != nil || v < 1 || v > 1000000 {
+						return fmt.Errorf("bench copy: bad count %q: want 1 to 1000000", args[1])
+					}
+					n = v
+				}
+				if len(args) < 1 || len(args) > 2 || args[0] != "copy" {
+					return fmt.Errorf("usage: bench copy [N]|fault prepare N")
+				}
+				c := kernel.MeasureCopy(n)
+				fmt.Fprintln(out, lines.Copy{N: uint64(n), MemmoveNs: ns(c.MemmoveMedian), MemmoveMinNs: ns(c.MemmoveMin),
+					LoopNs: ns(c.LoopMedian), LoopMinNs: ns(c.LoopMin)})
+				return nil
 			},
 		},
 		"stacks": {

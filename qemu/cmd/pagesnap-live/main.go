@@ -4,6 +4,7 @@
 //
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
 //	pagesnap-live app -kernel ELF [-ram SIZE] [-send LINE] [-timeout D]
+//	pagesnap-live bench -kernel ELF [-ram SIZE] [-icount] [-share N] [-work D] [-out DIR]
 //	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
@@ -15,6 +16,11 @@
 // pagesnap) and verifies it bit for bit, reading only the lines pagesnap
 // prints (qemu/live.App); -send types a console line once the layout is
 // printed, for applications that snapshot on a command.
+//
+// bench is make bench: pagesnap, QEMU's own background snapshot and
+// stop-and-copy measured in one run on one guest under the never-blocking
+// workload (qemu/live.Bench); it prints the table and writes it as
+// markdown and a PNG plot into -out (ARCH-RAM.md, ARCH-RAM.png).
 //
 // snapshot is the main job (make qemu): boot the pagesnap kernel with a
 // virtio-rng device, start the write-heavy workload (by default the
@@ -35,9 +41,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
+	"github.com/pagesnap/pagesnap/qemu/bench"
 	"github.com/pagesnap/pagesnap/qemu/live"
 )
 
@@ -45,7 +53,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: pagesnap-live selftest|app|snapshot [flags] ("pagesnap-live CMD -h" for flags)`
+const usage = `usage: pagesnap-live selftest|app|snapshot|bench [flags] ("pagesnap-live CMD -h" for flags)`
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -61,6 +69,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return snap(ctx, args[1:], stdout, stderr)
 	case "app":
 		return app(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -195,4 +205,55 @@ func app(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pagesnap-live bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o live.BenchOptions
+	fs.StringVar(&o.Kernel, "kernel", "", "pagesnap kernel `ELF` (kernel/cmd/pagesnap)")
+	fs.StringVar(&o.RAM, "ram", "256M", "the kernel's RAM `size` as built (make kernel RAM=SIZE)")
+	fs.BoolVar(&o.ICount, "icount", false, "run TCG with -icount (guest time counts instructions)")
+	fs.IntVar(&o.Share, "share", 0, "pagesnap's drain share in `percent` (0: the kernel's default)")
+	fs.DurationVar(&o.Work, "work", 2*time.Second, "guest time each before/after throughput is measured over")
+	fs.DurationVar(&o.Timeout, "timeout", 3*time.Hour, "kill QEMU and fail after this long")
+	out := fs.String("out", "", "write ARCH-RAM.md and ARCH-RAM.png into `DIR` (empty: print only)")
+	quiet := fs.Bool("q", false, "do not copy the guest console")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.Kernel == "" {
+		fmt.Fprintln(stderr, "pagesnap-live bench: -kernel is required")
+		return 2
+	}
+	o.Log = prefixWriter{stderr, "guest| "}
+	if *quiet {
+		o.Log = nil
+	}
+	res, err := live.Bench(ctx, o)
+	if res != nil {
+		fmt.Fprint(stdout, res.Text())
+		if *out != "" {
+			if werr := writeBench(res, *out); werr != nil {
+				fmt.Fprintf(stderr, "pagesnap-live bench: %v\n", werr)
+				return 1
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesnap-live bench: FAIL: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func writeBench(res *bench.Result, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	name := filepath.Join(dir, res.Arch+"-"+res.RAM)
+	if err := os.WriteFile(name+".md", []byte(res.Markdown()), 0o644); err != nil {
+		return err
+	}
+	return res.Plot(name + ".png")
 }

@@ -1,0 +1,122 @@
+//go:build tamago
+
+package kernel
+
+import (
+	"sort"
+	"unsafe"
+)
+
+// CopyCost is the time of one bare 4 KiB page copy in this guest, the unit
+// the benchmark (qemu/bench) expresses pauses and fault costs in.
+type CopyCost struct {
+	N int // copies timed
+	// Memmove is the runtime's copy() (the guest's own memcpy); Loop the
+	// 8-byte load/store loop the snapshot engine copies pages with
+	// (mmu.Direct.Copy). Both are in ticks of the cycle counter
+	// (Controller.TicksPerSecond): median and minimum of N copies.
+	MemmoveMedian, MemmoveMin uint64
+	LoopMedian, LoopMin       uint64
+}
+
+// MeasureCopy times n copies of one 4 KiB page between two page-aligned
+// buffers, one at a time, with interrupts on (the median leaves out the
+// copies a timer tick landed in).
+func MeasureCopy(n int) CopyCost {
+	const page = 4096
+	buf := make([]byte, 3*page)
+	off := int(-uintptr(unsafe.Pointer(&buf[0])) & (page - 1))
+	src, dst := buf[off:off+page], buf[off+page:off+2*page]
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	srcPA, dstPA := uint64(uintptr(unsafe.Pointer(&src[0]))), uint64(uintptr(unsafe.Pointer(&dst[0])))
+	mm, loop := make([]uint64, n), make([]uint64, n)
+	for i := 0; i < n; i++ {
+		t0 := cycles()
+		copy(dst, src)
+		t1 := cycles()
+		PhysMem{}.Copy(dstPA, srcPA, page)
+		t2 := cycles()
+		mm[i], loop[i] = t1-t0, t2-t1
+	}
+	c := CopyCost{N: n}
+	c.MemmoveMedian, c.MemmoveMin = medianMin(mm)
+	c.LoopMedian, c.LoopMin = medianMin(loop)
+	return c
+}
+
+func medianMin(v []uint64) (median, min uint64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	sort.Slice(v, func(i, j int) bool { return v[i] < v[j] })
+	return v[len(v)/2], v[0]
+}
+
+// FaultCost is what a store to a write-protected page costs the
+// goroutine that makes it, during a snapshot: the write fault, the page's
+// copy and the return.
+type FaultCost struct {
+	N      int // pages stored to
+	Faults int // stores slower than a plain store plus a page copy: they faulted
+	// Median, P99 and Max are over the faulted stores; Store is the
+	// median of a second store to each page (now writable). Ticks of the
+	// cycle counter.
+	Median, P99, Max, Store uint64
+}
+
+// faultProbe is the buffer MeasureFaults stores to: allocated and written
+// before the snapshot starts (PrepareFaultProbe), so that its pages are
+// captured and write-protected at the instant.
+var faultProbe []byte
+
+// PrepareFaultProbe allocates and writes n pages for MeasureFaults.
+func PrepareFaultProbe(n int) {
+	const page = 4096
+	b := make([]byte, (n+1)*page)
+	off := int(-uintptr(unsafe.Pointer(&b[0])) & (page - 1))
+	b = b[off : off+n*page]
+	for i := 0; i < len(b); i += page {
+		b[i] = 1
+	}
+	faultProbe = b
+}
+
+// MeasureFaults stores one word to each page of the probe buffer, timing
+// each store, then once more (the pages are writable by then): run it
+// right after the snapshot starts, before the drain reaches the buffer.
+func MeasureFaults() FaultCost {
+	const page = 4096
+	n := len(faultProbe) / page
+	if n == 0 {
+		return FaultCost{}
+	}
+	first, second := make([]uint64, n), make([]uint64, n)
+	for pass, t := range [][]uint64{first, second} {
+		for i := 0; i < n; i++ {
+			p := (*uint64)(unsafe.Pointer(&faultProbe[i*page]))
+			t0 := cycles()
+			*p = uint64(i + pass)
+			t[i] = cycles() - t0
+		}
+	}
+	c := FaultCost{N: n}
+	c.Store, _ = medianMin(second)
+	// A write fault on an uncopied page copies the page: a store that
+	// took less than a plain store plus one page copy did not fault (its
+	// page was copied by the drain first).
+	threshold := c.Store + MeasureCopy(64).LoopMin
+	var faulted []uint64
+	for _, t := range first {
+		if t > threshold {
+			faulted = append(faulted, t)
+		}
+	}
+	c.Faults = len(faulted)
+	if len(faulted) > 0 {
+		c.Median, _ = medianMin(faulted) // sorts faulted
+		c.P99, c.Max = faulted[len(faulted)*99/100], faulted[len(faulted)-1]
+	}
+	return c
+}

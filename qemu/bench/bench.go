@@ -1,0 +1,228 @@
+// Package bench is the benchmark table of `make bench`: pagesnap side by
+// side with QEMU's own background snapshot and with stop-and-copy, all
+// measured in one run on the same guest under the same CPU-bound workload
+// (qemu/live.Bench fills a Result). It formats the result as a text table,
+// as markdown and as a PNG plot.
+//
+// Units: pagesnap's figures are guest time (with -icount, guest time counts
+// instructions: 1 ns each); QEMU's downtime and total time are QEMU's own
+// figures, host wall-clock time; the stop-and-copy pause is host time too.
+// A value that could not be measured is a Missing row with its reason: no
+// row is left out.
+package bench
+
+import (
+	"fmt"
+
+	"github.com/pagesnap/pagesnap/lines"
+	"math"
+	"strings"
+	"time"
+)
+
+// Result is one benchmark run.
+type Result struct {
+	Arch, RAM, Accel string
+	Date             time.Time
+	Host             string // the host machine (CPU model, cores)
+	QEMU             string // QEMU's version
+	CapturedMiB      uint64 // RAM pagesnap captures
+	GuestMiB         int    // the guest's memory (what QEMU snapshots)
+	Workload         string
+
+	// CopyNs is one bare 4 KiB copy in the guest (memmove, median), the
+	// unit; CopyLoopNs the engine's copy loop (median).
+	CopyNs, CopyLoopNs float64
+
+	// Before is the workload's throughput before any snapshot (writes per
+	// second of guest time).
+	Before float64
+
+	Pagesnap Pagesnap
+	QEMUBG   Peer // QEMU's background snapshot
+	Stop     Peer // stop + dump-guest-memory + cont
+}
+
+// Pagesnap is pagesnap's side of the run.
+type Pagesnap struct {
+	// Fault is the write-fault probe: stores to protected pages right
+	// after the instant, timed in the guest.
+	Fault       lines.Fault
+	PauseUs     float64 // interrupts off at the instant (guest)
+	Entries     uint64  // page-table entries touched at the instant
+	Pages       uint64  // pages captured
+	Faults      uint64  // write faults taken
+	FaultCopies uint64  // of which copied a page
+	Drained     uint64  // pages copied by the drain
+	Share       int     // drain share setting, percent
+	DrainShare  float64 // CPU the drain got, percent
+	// Capture is the time until every page is copied (found by polling:
+	// within ±CaptureErr), Total until the image is complete.
+	Capture, CaptureErr, Total time.Duration
+	// During and After are the workload's throughput (writes/s, guest
+	// time) over the whole capture and after the image is complete.
+	During, After float64
+}
+
+// Peer is one of the other methods.
+type Peer struct {
+	Err error // the method failed or was refused: the exact error
+	// Downtime and Total as the method reports them (host time): QEMU's
+	// query-migrate downtime and total-time; stop-and-copy's pause.
+	Downtime, Total time.Duration
+	// GuestTotal is the guest time that passed while it ran.
+	GuestTotal    time.Duration
+	During, After float64 // workload writes/s (guest time); 0: not measured
+	Bytes         int64   // size of the file written
+}
+
+// Row is one line of the table.
+type Row struct {
+	Method, Figure, Value, Note string
+}
+
+// Rows returns the table, every row always present (a figure not measured
+// reads "missing" or "failed" with the reason).
+func (r *Result) Rows() []Row {
+	var rows []Row
+	add := func(m, f, v, n string) { rows = append(rows, Row{m, f, v, n}) }
+	p := r.Pagesnap
+	units := func(us float64) string {
+		if r.CopyNs <= 0 {
+			return "no copy unit"
+		}
+		return fmt.Sprintf("%.3g copies", us*1e3/r.CopyNs)
+	}
+	unit := func(us float64) string {
+		if r.CopyNs <= 0 {
+			return "no copy unit"
+		}
+		return fmt.Sprintf("%.0f bare 4 KiB copies", us*1e3/r.CopyNs)
+	}
+	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's copy loop %.0f ns", r.CopyLoopNs))
+	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
+	const ps = "pagesnap"
+	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
+	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), "at the instant")
+	add(ps, "write faults", fmt.Sprintf("%d (%d copies)", p.Faults, p.FaultCopies), fmt.Sprintf("%d pages drained of %d", p.Drained, p.Pages))
+	if f := p.Fault; f.Faults == 0 {
+		add(ps, "write-fault cost", "missing", fmt.Sprintf("none of the probe's %d stores right after the instant faulted: the drain had copied their pages first", f.N))
+	} else {
+		add(ps, "write-fault cost (median)", fmt.Sprintf("%.0f ns", f.MedianNs), fmt.Sprintf("%s; %d of %d probe stores right after the instant faulted (the drain copied the others first); a plain store %.0f ns", units(f.MedianNs/1e3), f.Faults, f.N, f.StoreNs))
+		add(ps, "write-fault cost (p99, max)", fmt.Sprintf("%.0f ns, %.0f ns", f.P99Ns, f.MaxNs), units(f.P99Ns/1e3)+", "+units(f.MaxNs/1e3))
+	}
+	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
+	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" (SHA-256, same share)")
+	if cpu := p.Capture.Seconds() * p.DrainShare / 100; cpu > 0 && r.CopyNs > 0 {
+		d := float64(p.Drained) / cpu
+		add(ps, "drain vs guest memcpy (estimate)", fmt.Sprintf("%.2g%%", 100*d/(1e9/r.CopyNs)),
+			fmt.Sprintf("%.0f pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's %.0f; the kernel does not time the drain itself", d, 1e9/r.CopyNs))
+	} else {
+		add(ps, "drain vs guest memcpy", "missing", "no capture time or drain share")
+	}
+	if cpu := (p.Total - p.Capture).Seconds() * p.DrainShare / 100; cpu > 0 {
+		add(ps, "hashing throughput (estimate)", fmt.Sprintf("%.0f pages/s", float64(p.Pages)/cpu), "of drain CPU (pages / (hashing time x drain share))")
+	} else {
+		add(ps, "hashing throughput", "missing", "hashing too short to time")
+	}
+	add(ps, "total to a complete image", dur(p.Total), "guest")
+	add(ps, "workload during / before", ratio(p.During, r.Before), "over the whole capture")
+	add(ps, "workload after / before", ratio(p.After, r.Before), "")
+	peer := func(name string, q Peer, downtime string) {
+		if q.Err != nil {
+			add(name, "failed", "-", oneLine(q.Err.Error()))
+			return
+		}
+		add(name, downtime, ms(q.Downtime), "host time (QEMU's clock)")
+		if name == qbg {
+			add(name, "total to a complete image", ms(q.Total), fmt.Sprintf("host time; %s of guest time passed; %d MiB written", dur(q.GuestTotal), q.Bytes>>20))
+			add(name, "workload during / before", ratio(q.During, r.Before), "")
+			add(name, "workload after / before", ratio(q.After, r.Before), "")
+		} else {
+			add(name, "image size", fmt.Sprintf("%d MiB", q.Bytes>>20), "dump-guest-memory (ELF)")
+		}
+	}
+	peer(qbg, r.QEMUBG, "downtime")
+	peer(stopCopy, r.Stop, "pause")
+	const ra = "pagesnap / peer"
+	if r.QEMUBG.Err == nil {
+		add(ra, "pause / QEMU downtime", ratio(p.PauseUs, float64(r.QEMUBG.Downtime.Microseconds())), "guest us / host us")
+		add(ra, "total / QEMU total (guest time)", ratio(p.Total.Seconds(), r.QEMUBG.GuestTotal.Seconds()), "both guest time; QEMU copies on host threads, outside the guest's clock under -icount")
+		add(ra, "total / QEMU total (QEMU's host time)", ratio(p.Total.Seconds(), r.QEMUBG.Total.Seconds()), "pagesnap guest s / QEMU host s")
+		add(ra, "during ratio / QEMU's", ratio(p.During, r.QEMUBG.During), "")
+		add(ra, "after ratio / QEMU's", ratio(p.After, r.QEMUBG.After), "")
+	} else {
+		add(ra, "vs QEMU background snapshot", "-", "QEMU's run failed")
+	}
+	if r.Stop.Err == nil {
+		add(ra, "pause / stop-and-copy pause", ratio(p.PauseUs, float64(r.Stop.Downtime.Microseconds())), "guest us / host us")
+	} else {
+		add(ra, "vs stop-and-copy", "-", "stop-and-copy failed")
+	}
+	return rows
+}
+
+const (
+	qbg      = "QEMU background snapshot"
+	stopCopy = "stop-and-copy"
+)
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func dur(d time.Duration) string {
+	if d <= 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1e3) }
+
+func rate(pages uint64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f pages/s", float64(pages)/d.Seconds())
+}
+
+func ratio(a, b float64) string {
+	if b == 0 || math.IsNaN(a/b) {
+		return "-"
+	}
+	if v := math.Abs(a / b); v < 0.1 {
+		return fmt.Sprintf("%.2gx", a/b)
+	}
+	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// Title is the run's one-line description.
+func (r *Result) Title() string {
+	return fmt.Sprintf("%s, RAM=%s (%d MiB captured, %d MiB guest), %s, workload %s; %s; QEMU %s; %s",
+		r.Arch, r.RAM, r.CapturedMiB, r.GuestMiB, r.Accel, r.Workload, r.Host, r.QEMU, r.Date.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// Text returns the table for a terminal.
+func (r *Result) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "bench: %s\n", r.Title())
+	rows := r.Rows()
+	w := [3]int{}
+	for _, x := range rows {
+		w[0], w[1], w[2] = max(w[0], len(x.Method)), max(w[1], len(x.Figure)), max(w[2], len(x.Value))
+	}
+	for _, x := range rows {
+		fmt.Fprintf(&b, "%-*s  %-*s  %-*s  %s\n", w[0], x.Method, w[1], x.Figure, w[2], x.Value, x.Note)
+	}
+	return b.String()
+}
+
+// Markdown returns the table as a markdown document section.
+func (r *Result) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\n| method | figure | value | note |\n| --- | --- | --- | --- |\n", r.Title())
+	esc := strings.NewReplacer("|", `\|`)
+	for _, x := range r.Rows() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", esc.Replace(x.Method), esc.Replace(x.Figure), esc.Replace(x.Value), esc.Replace(x.Note))
+	}
+	return b.String()
+}
