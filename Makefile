@@ -236,7 +236,7 @@ mutation:
 	@fail=; for p in $(MUTATION_PKGS); do \
 		echo "mutation: $$p"; \
 		case $$p in snapshot) c=2;; *) c=10;; esac; \
-		GOFLAGS=-count=1 PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient $$c \
+		GOFLAGS="-count=1 -failfast" PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient $$c \
 			--exclude-files '^(snapshot/)?(sim|cmd)/' \
 			--threshold-efficacy 90 -S lt -o $(BUILD)/mutation-$$(echo $$p | tr / -).json || fail="$$fail $$p"; \
 	done; \
