@@ -3,6 +3,7 @@
 package kernel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -113,8 +114,35 @@ func pageFault(cr2, code, rip, rbp, rsp uint64) bool {
 			return true
 		}
 	}
+	if GoFaultPanic && code&(PF_ID|PF_RSVD) == 0 && goPanic(cr2, rsp) {
+		return true
+	}
 	fatalFault(cr2, code, rip, rbp, rsp)
 	return false
+}
+
+// GoFaultPanic makes a data page fault in Go code that is not the
+// snapshot's (a nil or invalid pointer dereference) a run-time panic that
+// recover can catch, as on other systems and on arm64
+// (runtime.FaultPanic); faults in runtime code that cannot panic,
+// instruction fetches from unmapped pages and faults in the handler stay
+// fatal with fatalFault's decoded report. Set before Setup; the pagesnap
+// kernel turns it off to keep "crash nil" a fatal-report check.
+var GoFaultPanic = true
+
+// goPanic makes the interrupted goroutine call runtime.sigpanic
+// (runtime.FaultPanic rewrites the processor's frame at the top of the
+// IST1 stack: RIP at faultStackTop-40, RSP at faultStackTop-16, Intel SDM
+// Vol. 3A 6.14.2). The return address is pushed below the interrupted
+// RSP: during a snapshot that stack page may be write-protected, so the
+// snapshot prepares it first (prepareWrite). Same rules as pageFault.
+//
+//go:nosplit
+func goPanic(cr2, rsp uint64) bool {
+	if !prepareWrite(rsp - 8) {
+		return false
+	}
+	return runtime.FaultPanic(uintptr(faultStackTop-40), cr2)
 }
 
 // nestedFault is called by pageFaultEntry for a page fault taken while the

@@ -32,3 +32,9 @@ var crashVariants = map[string]func(io.Writer) error{
 		return fmt.Errorf("crash: no nested fault")
 	},
 }
+
+// The pagesnap kernel keeps every page fault that is not the snapshot's
+// fatal, with the decoded report (CR2, RIP, instruction bytes, frames) that
+// "crash nil" checks (qemu/live TestFatalFault); other programs get
+// kernel.GoFaultPanic's default, a recoverable Go panic.
+func init() { kernel.GoFaultPanic = false }
