@@ -43,7 +43,7 @@ BOARDTOOL = $(BUILD)/pagesnap-board
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back campaign heap-repro mutation clean
+.PHONY: std-test help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back campaign heap-repro mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -55,6 +55,7 @@ help:
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
 	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
+	@echo "make std-test        the Go distribution's tests of 40+ standard packages on GOOS=tamago in QEMU (ARCH=; STD_PKGS=)"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "make image BOARD=B   what board B's platform boots (docs/boards.md)"
@@ -241,6 +242,17 @@ mutation:
 			--threshold-efficacy 90 -S lt -o $(BUILD)/mutation-$$(echo $$p | tr / -).json || fail="$$fail $$p"; \
 	done; \
 	if [ -n "$$fail" ]; then echo "mutation: efficacy under 90 % or run failed:$$fail" >&2; exit 1; fi
+
+# The Go distribution's own tests of standard packages on GOOS=tamago
+# (qemu/stdtest): each built with go test -c and the board linked in, its
+# testdata/ loaded into the in-memory file system, booted in QEMU with
+# -test.short. One line per package, then "N passed, N failed".
+# STD_PKGS: packages to run instead of the list, PKG or PKG@RAM (e.g.
+# "regexp@1G strings").
+STD_PKGS ?=
+std-test: deps toolchain
+	@mkdir -p $(BUILD)/std-test
+	$(GO) run ./qemu/cmd/pagesnap-stdtest -arch $(ARCH) -go $(TGO) -dir $(abspath $(BUILD)/std-test) $(STD_PKGS)
 
 include qemu/fault-injection.mk
 

@@ -1,0 +1,44 @@
+package stdtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/pagesnap/pagesnap/qemu"
+)
+
+// TestQuick runs make std-test's quick subset (Quick) on both arches:
+// each test binary must build with the board linked in, find its files in
+// the in-memory file system, pass its Examples (which capture standard
+// output through a temporary file) and end the machine with status 0.
+func TestQuick(t *testing.T) {
+	goBin := os.Getenv("TAMAGO_GO")
+	if goBin == "" {
+		qemu.Missing(t, "TAMAGO_GO is not set (make test sets it: the GOOS=tamago toolchain)")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	mod := filepath.Join(filepath.Dir(file), "..", "..")
+	for _, arch := range []string{"amd64", "arm64"} {
+		for _, p := range Quick {
+			r := Run(context.Background(), Options{Arch: arch, Go: goBin, Module: mod, Dir: t.TempDir()}, p)
+			t.Logf("%s: %s", arch, r.Line())
+			if !r.Pass {
+				t.Errorf("%s %s: %s\n%s", arch, p.Path, r.Why, r.Console)
+			}
+		}
+	}
+}
+
+func TestLine(t *testing.T) {
+	r := Result{Package: Package{Path: "sort"}, Pass: false, Why: "exit status 1: --- FAIL: TestX"}
+	if got, want := r.Line(), "FAIL sort             (0.0s): exit status 1: --- FAIL: TestX"; got != want {
+		t.Errorf("Line() = %q, want %q", got, want)
+	}
+	r.Pass = true
+	if got, want := r.Line(), "ok   sort             (0.0s)"; got != want {
+		t.Errorf("Line() = %q, want %q", got, want)
+	}
+}
