@@ -317,7 +317,7 @@ func ExampleTar() {
 	os.MkdirAll("/tmp/example", 0o755)
 	os.WriteFile("/tmp/example/x.txt", []byte("preloaded\n"), 0o644)
 	var b bytes.Buffer
-	TarDir(&b, "/tmp/example", "copy", nil)
+	TarDirs(&b, Dir{Root: "/tmp/example", Prefix: "copy"})
 	Tar(&b, "/tmp/example-out")
 	s, _ := os.ReadFile("/tmp/example-out/copy/x.txt")
 	fmt.Print(string(s))

@@ -107,13 +107,29 @@ func Tar(r io.Reader, dir string) error {
 	}
 }
 
-// TarDir writes a tar archive of the directories and regular files under
-// root to w, names relative to root with prefix prepended (slash
-// separated); skip, when not nil, leaves out the entries (and for
-// directories their contents) for which it returns true.
-func TarDir(w io.Writer, root, prefix string, skip func(rel string, d fs.DirEntry) bool) error {
+// Dir is a directory tree for TarDirs: the directories and regular files
+// under Root, named Prefix/relative-path (slash separated) in the archive;
+// Skip, when not nil, leaves out the entries (and for directories their
+// contents) for which it returns true.
+type Dir struct {
+	Root, Prefix string
+	Skip         func(rel string, d fs.DirEntry) bool
+}
+
+// TarDirs writes one tar archive of the trees to w.
+func TarDirs(w io.Writer, dirs ...Dir) error {
 	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	for _, dir := range dirs {
+		if err := addDir(tw, dir); err != nil {
+			return err
+		}
+	}
+	return tw.Close()
+}
+
+func addDir(tw *tar.Writer, dir Dir) error {
+	root, prefix, skip := dir.Root, dir.Prefix, dir.Skip
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -158,8 +174,4 @@ func TarDir(w io.Writer, root, prefix string, skip func(rel string, d fs.DirEntr
 		_, err = io.Copy(tw, f)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }

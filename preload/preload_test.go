@@ -21,7 +21,7 @@ func TestTarRoundTrip(t *testing.T) {
 	must(os.WriteFile(filepath.Join(src, "testdata", "fuzz", "FuzzX", "seed"), []byte("go test fuzz v1\n"), 0o600))
 	must(os.WriteFile(filepath.Join(src, "skip.txt"), []byte("no"), 0o644))
 	var buf bytes.Buffer
-	must(TarDir(&buf, src, "pkg/a", func(rel string, d fs.DirEntry) bool { return rel == "skip.txt" }))
+	must(TarDirs(&buf, Dir{Root: src, Prefix: "pkg/a", Skip: func(rel string, d fs.DirEntry) bool { return rel == "skip.txt" }}))
 	var blob bytes.Buffer
 	must(WriteBlob(&blob, buf.Bytes()))
 	n, err := Length(blob.Bytes())
@@ -55,7 +55,7 @@ func TestTarRejectsEscape(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "x"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := TarDir(&buf, src, "../up", nil); err != nil {
+	if err := TarDirs(&buf, Dir{Root: src, Prefix: "../up"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := Tar(&buf, t.TempDir()); err == nil {

@@ -140,10 +140,10 @@ import (
 )
 
 func init() {
-	if err := preload.LoadBlob({{.Blob}}, "/goroot/src"); err != nil {
+	if err := preload.LoadBlob({{.Blob}}, "/"); err != nil {
 		panic(err)
 	}
-	if err := os.Chdir("/goroot/src/{{.Path}}"); err != nil {
+	if err := os.Chdir({{printf "%q" .Dir}}); err != nil {
 		panic(err)
 	}
 	{{if eq .Arch "amd64"}}if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
@@ -194,24 +194,33 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		return fail("%v", err)
 	}
 	env := append(os.Environ(), "GOOS=tamago", "GOARCH="+o.Arch, "GOOSPKG=github.com/usbarmory/tamago", "GOFLAGS=", "GOTOOLCHAIN=local")
-	out, err := goCmd(ctx, o, env, "list", "-f", "{{.Name}} {{.Dir}}", p.Path)
+	out, err := goCmd(ctx, o, env, "list", "-f", "{{.Name}} {{.Dir}} {{context.GOROOT}}", p.Path)
 	if err != nil {
 		return fail("go list: %v", err)
 	}
 	f := strings.Fields(out)
-	if len(f) != 2 {
+	if len(f) != 3 {
 		return fail("go list: %q", out)
 	}
-	name, pkgDir := f[0], f[1]
+	name, pkgDir, goroot := f[0], f[1], f[2]
 
 	// The blob: the package's directory (files, testdata/, fuzz corpora;
 	// not its subpackages) after the DMA window, 2 MiB aligned.
+	// Paths are the host's: the binary's GOROOT (runtime.GOROOT, from
+	// which time's tests load lib/time/zoneinfo.zip) and the package's
+	// directory exist in the guest as they do here.
 	var tarBuf bytes.Buffer
 	skip := func(rel string, d fs.DirEntry) bool {
 		top := strings.SplitN(rel, "/", 2)[0]
 		return d.IsDir() && !strings.Contains(rel, "/") && top != "testdata" && top != "_testdata"
 	}
-	if err := preload.TarDir(&tarBuf, pkgDir, p.Path, skip); err != nil {
+	dirs := []preload.Dir{{Root: pkgDir, Prefix: strings.TrimPrefix(filepath.ToSlash(pkgDir), "/"), Skip: skip}}
+	if p.Path == "time" {
+		zdir := filepath.Join(goroot, "lib", "time")
+		dirs = append(dirs, preload.Dir{Root: zdir, Prefix: strings.TrimPrefix(filepath.ToSlash(zdir), "/"),
+			Skip: func(rel string, d fs.DirEntry) bool { return rel != "zoneinfo.zip" }})
+	}
+	if err := preload.TarDirs(&tarBuf, dirs...); err != nil {
 		return fail("packing %s: %v", pkgDir, err)
 	}
 	blobFile := filepath.Join(dir, "blob")
@@ -231,7 +240,7 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		args = append(args, "-test.run="+p.Run)
 	}
 	var src bytes.Buffer
-	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Path": p.Path, "Arch": o.Arch, "Blob": fmt.Sprintf("%#x", blobAddr), "Args": args}); err != nil {
+	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Dir": pkgDir, "Arch": o.Arch, "Blob": fmt.Sprintf("%#x", blobAddr), "Args": args}); err != nil {
 		return fail("%v", err)
 	}
 	genFile := filepath.Join(dir, "zz_pagesnap_stdtest_test.go")
