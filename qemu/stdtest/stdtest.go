@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -86,9 +85,11 @@ type Options struct {
 	// Dir holds the test binaries and blobs (a temporary directory if
 	// empty).
 	Dir string
-	// Log receives each package's console output when it fails (nil:
-	// discarded).
-	Log io.Writer
+	// NoKernel links only the board (no kernel.Setup, no tick): for a
+	// package whose tests set the machine up themselves (pagesnap.Open).
+	// Without the kernel, amd64 has no nil-dereference panics (the
+	// board's exception handler stops the machine) and no preemption.
+	NoKernel bool
 }
 
 // Result is one package's outcome.
@@ -130,7 +131,8 @@ import (
 	"os"
 
 	"github.com/pagesnap/pagesnap/preload"
-	{{if eq .Arch "amd64"}}"runtime/goos"
+	{{if .NoKernel}}{{if eq .Arch "amd64"}}_ "github.com/pagesnap/pagesnap/board/qemu/microvm"{{else}}_ "github.com/pagesnap/pagesnap/board/qemu/virt"{{end}}
+	{{else if eq .Arch "amd64"}}"runtime/goos"
 
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
 	"github.com/pagesnap/pagesnap/kernel"
@@ -146,7 +148,7 @@ func init() {
 	if err := os.Chdir({{printf "%q" .Dir}}); err != nil {
 		panic(err)
 	}
-	{{if eq .Arch "amd64"}}if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
+	{{if not .NoKernel}}{{if eq .Arch "amd64"}}if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
 		panic(err)
 	}
 	kernel.LAPIC = microvm.LAPIC
@@ -154,7 +156,7 @@ func init() {
 	{{end}}if err := kernel.StartTick(0); err != nil {
 		panic(err)
 	}
-	os.Args = []string{ {{range .Args}}{{printf "%q" .}}, {{end}} }
+	{{end}}	os.Args = []string{ {{range .Args}}{{printf "%q" .}}, {{end}} }
 }
 `))
 
@@ -240,7 +242,7 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		args = append(args, "-test.run="+p.Run)
 	}
 	var src bytes.Buffer
-	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Dir": pkgDir, "Arch": o.Arch, "Blob": fmt.Sprintf("%#x", blobAddr), "Args": args}); err != nil {
+	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Dir": pkgDir, "Arch": o.Arch, "Blob": fmt.Sprintf("%#x", blobAddr), "NoKernel": o.NoKernel, "Args": args}); err != nil {
 		return fail("%v", err)
 	}
 	genFile := filepath.Join(dir, "zz_pagesnap_stdtest_test.go")

@@ -3,7 +3,7 @@
 // one line per package, "ok|FAIL pkg (time)", then "N passed, N failed";
 // exit status 1 if any failed.
 //
-//	pagesnap-stdtest -arch amd64|arm64 -go TOOLCHAIN/bin/go [-quick] [-dir build/std-test] [-v] [pkg[@RAM] ...]
+//	pagesnap-stdtest -arch amd64|arm64 -go TOOLCHAIN/bin/go [-quick] [-dir build/std-test] [-v] [-nokernel] [pkg[@RAM] ...]
 package main
 
 import (
@@ -22,6 +22,7 @@ func main() {
 	dir := flag.String("dir", "build/std-test", "work directory (test binaries, blobs)")
 	quick := flag.Bool("quick", false, "only the make test subset")
 	verbose := flag.Bool("v", false, "print a failing package's console output")
+	noKernel := flag.Bool("nokernel", false, "link only the board: no kernel.Setup or tick (for packages whose tests open pagesnap themselves)")
 	flag.Parse()
 	if *goBin == "" {
 		fmt.Fprintln(os.Stderr, "pagesnap-stdtest: -go is required")
@@ -49,7 +50,7 @@ func main() {
 			pkgs = append(pkgs, p)
 		}
 	}
-	o := stdtest.Options{Arch: *arch, Go: *goBin, Module: mod, Dir: *dir}
+	o := stdtest.Options{Arch: *arch, Go: *goBin, Module: mod, Dir: *dir, NoKernel: *noKernel}
 	pass, fail := 0, 0
 	for _, p := range pkgs {
 		r := stdtest.Run(context.Background(), o, p)
