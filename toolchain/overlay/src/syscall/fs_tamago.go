@@ -52,6 +52,7 @@ type openFile struct {
 	pos    int64
 	names  []string // a directory's entries, read at open
 	dirIdx int
+	path   string // the absolute path it was opened by (Fchdir)
 }
 
 var (
@@ -237,6 +238,7 @@ func Open(path string, openmode int, perm uint32) (int, error) {
 	}
 	f := &openFile{node: n, flags: openmode}
 	if n.isDir() {
+		f.path, _ = absPath(path)
 		f.names = []string{".", ".."}
 		for name := range n.entries {
 			f.names = append(f.names, name)
@@ -604,14 +606,24 @@ func Chdir(path string) error {
 	return err
 }
 
-// Fchdir is not supported: a descriptor does not know its path.
+// Fchdir changes to the directory fd was opened by, by the path it was
+// opened by (testing's T.Chdir returns through it): a directory renamed
+// since then is not followed.
 func Fchdir(fd int) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	if _, err := file(fd); err != nil {
+	f, err := file(fd)
+	if err != nil {
 		return err
 	}
-	return ENOSYS
+	if !f.node.isDir() {
+		return ENOTDIR
+	}
+	if _, err := lookup(f.path); err != nil {
+		return err
+	}
+	fsCwd = f.path
+	return nil
 }
 
 // Readlink fails with EINVAL: no file is a symbolic link.
