@@ -14,6 +14,7 @@ package stdtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -90,6 +91,10 @@ type Options struct {
 	// Without the kernel, amd64 has no nil-dereference panics (the
 	// board's exception handler stops the machine) and no preemption.
 	NoKernel bool
+	// Overlay, when set, is a go build -overlay file whose replacements
+	// are added to the build's (e.g. a toolchain source file being
+	// changed, before the toolchain is rebuilt).
+	Overlay string
 }
 
 // Result is one package's outcome.
@@ -259,6 +264,19 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		return fail("%v", err)
 	}
 	ov = bytes.Replace(ov, []byte(`"Replace": {`), []byte(fmt.Sprintf(`"Replace": {%q: %q,`, filepath.Join(pkgDir, "zz_pagesnap_stdtest_test.go"), genFile)), 1)
+	if o.Overlay != "" {
+		extra, err := os.ReadFile(o.Overlay)
+		if err != nil {
+			return fail("%v", err)
+		}
+		var x struct{ Replace map[string]string }
+		if err := json.Unmarshal(extra, &x); err != nil {
+			return fail("%s: %v", o.Overlay, err)
+		}
+		for from, to := range x.Replace {
+			ov = bytes.Replace(ov, []byte(`"Replace": {`), []byte(fmt.Sprintf(`"Replace": {%q: %q,`, from, to)), 1)
+		}
+	}
 	ovFile := filepath.Join(dir, "overlay.json")
 	if err := os.WriteFile(ovFile, ov, 0o644); err != nil {
 		return fail("%v", err)

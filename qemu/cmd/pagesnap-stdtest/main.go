@@ -22,6 +22,7 @@ func main() {
 	dir := flag.String("dir", "build/std-test", "work directory (test binaries, blobs)")
 	quick := flag.Bool("quick", false, "only the make test subset")
 	verbose := flag.Bool("v", false, "print a failing package's console output")
+	overlay := flag.String("overlay", "", "a go build -overlay file added to each build")
 	noKernel := flag.Bool("nokernel", false, "link only the board: no kernel.Setup or tick (for packages whose tests open pagesnap themselves)")
 	flag.Parse()
 	if *goBin == "" {
@@ -50,7 +51,7 @@ func main() {
 			pkgs = append(pkgs, p)
 		}
 	}
-	o := stdtest.Options{Arch: *arch, Go: *goBin, Module: mod, Dir: *dir, NoKernel: *noKernel}
+	o := stdtest.Options{Arch: *arch, Go: *goBin, Module: mod, Dir: *dir, NoKernel: *noKernel, Overlay: *overlay}
 	pass, fail := 0, 0
 	for _, p := range pkgs {
 		r := stdtest.Run(context.Background(), o, p)
