@@ -5,8 +5,9 @@
 // generated external test file added by go build -overlay; it packs the
 // package's directory (its testdata/ and fuzz seed corpora included) into
 // a blob that QEMU's loader device places after the runtime's memory and
-// DMA window, where the generated file extracts it into the in-memory file
-// system (package preload) and enters the package's directory; then it
+// DMA window, where package preload/early (linked in, its address set
+// with -ldflags -X) extracts it into the in-memory file system and enters
+// the package's directory while packages initialize; then it
 // boots the binary under QEMU (TCG) with -test.short and reads its exit
 // status.
 package stdtest
@@ -40,6 +41,9 @@ type Package struct {
 	Timeout time.Duration
 	// Run, when set, is passed as -test.run.
 	Run string
+	// Extra are more GOROOT directories (relative, whole trees) its tests
+	// read.
+	Extra []string
 }
 
 // Defaults.
@@ -52,7 +56,7 @@ const (
 // RAM and timeouts are per package where the default is not enough.
 var Packages = []Package{
 	{Path: "sort"}, {Path: "strings"}, {Path: "bytes"}, {Path: "fmt"},
-	{Path: "strconv"}, {Path: "sync"}, {Path: "time"}, {Path: "crypto/sha256"},
+	{Path: "strconv"}, {Path: "sync"}, {Path: "time", Extra: []string{"lib/time"}}, {Path: "crypto/sha256"},
 	{Path: "encoding/binary"}, {Path: "container/list"}, {Path: "container/heap"},
 	{Path: "container/ring"}, {Path: "math"}, {Path: "unicode/utf8"},
 	{Path: "errors"}, {Path: "hash/crc32"}, {Path: "bufio"},
@@ -64,7 +68,7 @@ var Packages = []Package{
 	{Path: "crypto/hmac"}, {Path: "encoding/hex"}, {Path: "encoding/base64"},
 	{Path: "encoding/csv"}, {Path: "compress/gzip"}, {Path: "archive/tar"},
 	{Path: "archive/zip"}, {Path: "text/template"}, {Path: "math/bits"},
-	{Path: "io"}, {Path: "path"}, {Path: "path/filepath"}, {Path: "os"},
+	{Path: "io"}, {Path: "path"}, {Path: "path/filepath", Extra: []string{"src/unicode"}}, {Path: "os"},
 	{Path: "io/fs"}, {Path: "testing/fstest"},
 }
 
@@ -135,7 +139,7 @@ var mainTmpl = template.Must(template.New("").Parse(`package {{.Name}}_test
 import (
 	"os"
 
-	"github.com/pagesnap/pagesnap/preload"
+	_ "github.com/pagesnap/pagesnap/preload/early"
 	{{if .NoKernel}}{{if eq .Arch "amd64"}}_ "github.com/pagesnap/pagesnap/board/qemu/microvm"{{else}}_ "github.com/pagesnap/pagesnap/board/qemu/virt"{{end}}
 	{{else if eq .Arch "amd64"}}"runtime/goos"
 
@@ -146,13 +150,9 @@ import (
 	{{end}}
 )
 
+// preload/early has extracted the blob and entered the package's
+// directory before the package under test initialized.
 func init() {
-	if err := preload.LoadBlob({{.Blob}}, "/"); err != nil {
-		panic(err)
-	}
-	if err := os.Chdir({{printf "%q" .Dir}}); err != nil {
-		panic(err)
-	}
 	{{if not .NoKernel}}{{if eq .Arch "amd64"}}if _, err := kernel.Setup(kernel.Range{Base: microvm.DMAStart, Size: microvm.DMASize}); err != nil {
 		panic(err)
 	}
@@ -222,10 +222,9 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		return d.IsDir() && !strings.Contains(rel, "/") && top != "testdata" && top != "_testdata"
 	}
 	dirs := []preload.Dir{{Root: pkgDir, Prefix: strings.TrimPrefix(filepath.ToSlash(pkgDir), "/"), Skip: skip}}
-	if p.Path == "time" {
-		zdir := filepath.Join(goroot, "lib", "time")
-		dirs = append(dirs, preload.Dir{Root: zdir, Prefix: strings.TrimPrefix(filepath.ToSlash(zdir), "/"),
-			Skip: func(rel string, d fs.DirEntry) bool { return rel != "zoneinfo.zip" }})
+	for _, e := range p.Extra {
+		d := filepath.Join(goroot, e)
+		dirs = append(dirs, preload.Dir{Root: d, Prefix: strings.TrimPrefix(filepath.ToSlash(d), "/")})
 	}
 	if err := preload.TarDirs(&tarBuf, dirs...); err != nil {
 		return fail("packing %s: %v", pkgDir, err)
@@ -247,7 +246,7 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		args = append(args, "-test.run="+p.Run)
 	}
 	var src bytes.Buffer
-	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Dir": pkgDir, "Arch": o.Arch, "Blob": fmt.Sprintf("%#x", blobAddr), "NoKernel": o.NoKernel, "Args": args}); err != nil {
+	if err := mainTmpl.Execute(&src, map[string]any{"Name": name, "Arch": o.Arch, "NoKernel": o.NoKernel, "Args": args}); err != nil {
 		return fail("%v", err)
 	}
 	genFile := filepath.Join(dir, "zz_pagesnap_stdtest_test.go")
@@ -282,7 +281,8 @@ func Run(ctx context.Context, o Options, p Package) Result {
 		return fail("%v", err)
 	}
 	bin := filepath.Join(dir, name+".test")
-	if _, err := goCmd(ctx, o, env, "test", "-c", "-overlay", ovFile, "-ldflags", b.LinkerFlags(), "-o", bin, p.Path); err != nil {
+	ldflags := fmt.Sprintf("%s -X github.com/pagesnap/pagesnap/preload/early.Blob=%#x -X github.com/pagesnap/pagesnap/preload/early.Dir=%s", b.LinkerFlags(), blobAddr, pkgDir)
+	if _, err := goCmd(ctx, o, env, "test", "-c", "-overlay", ovFile, "-ldflags", ldflags, "-o", bin, p.Path); err != nil {
 		return fail("build: %v", err)
 	}
 
