@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -83,6 +82,11 @@ type Config struct {
 	// image is kept until the user discards it (Discard) or asks for the
 	// overwrite.
 	Overwrite bool
+	// HashAlg is the page and root hash algorithm: HashSHA256 (or 0) or
+	// HashBLAKE2b256. The header records it and readers verify either
+	// (NewHash). A kernel picks the one its CPU computes faster: SHA-256
+	// where the CPU has SHA instructions Go uses, BLAKE2b-256 elsewhere.
+	HashAlg uint32
 }
 
 // Errors returned by New, Start, DrainStep and Abort.
@@ -256,10 +260,20 @@ func New(cfg Config) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	l.Excluded = ex
+	alg := cfg.HashAlg
+	if alg == 0 {
+		alg = HashSHA256
+	}
+	root, err := NewHash(alg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	page, _ := NewHash(alg)
+	l.HashAlg = alg
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		root: sha256.New(), page: sha256.New(),
+		root: root, page: page,
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
 	}
 	s.hdr = make([]byte, l.headerLen())

@@ -240,8 +240,12 @@ func TestTickAloneCompletes(t *testing.T) {
 // PrepareWrite.
 func TestDrainStepAllocates(t *testing.T) {
 	skipUnderRace(t)
-	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
-		f := newFixture(t, arch, 3, opts{})
+	for _, c := range []struct {
+		arch mmu.Arch
+		alg  uint32
+	}{{mmu.AMD64, snapshot.HashSHA256}, {mmu.ARM64, snapshot.HashSHA256}, {mmu.AMD64, snapshot.HashBLAKE2b256}} {
+		arch := c.arch
+		f := newFixture(t, arch, 3, opts{hashAlg: c.alg})
 		cpu := f.m.NewCPU()
 		f.start(t)
 		va := uint64(6 * MiB)

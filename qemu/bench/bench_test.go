@@ -35,7 +35,7 @@ func TestMarkdown(t *testing.T) {
 		"| pagesnap | write-fault cost (median) | 1500 ns | 1.5 copies; 250 of 256 probe stores right after the instant faulted (the drain copied the others first); a plain store 5 ns |\n",
 		"| pagesnap | write-fault cost (p99, max) | 4000 ns, 90000 ns | 4 copies, 90 copies |\n",
 		"| pagesnap | capture (all pages copied) | 4.00 s | ±0.05 s; 33792 pages/s at drain share 50% (got 49.5% of the CPU until complete) |\n",
-		"| pagesnap | hashing | 16.00 s | 8448 pages/s (SHA-256, same share) |\n",
+		"| pagesnap | hashing | 16.00 s | 8448 pages/s (BLAKE2b-256, same share) |\n",
 		"| pagesnap | drain vs guest memcpy (estimate) | 0.0051% | 51 pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's 1000000; the kernel does not time the drain itself |\n",
 		"| pagesnap | hashing throughput (estimate) | 17067 pages/s | of drain CPU (pages / (hashing time x drain share)) |\n",
 		"| pagesnap | workload during / before | 0.50x | over the whole capture |\n",
