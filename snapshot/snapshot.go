@@ -686,6 +686,21 @@ const drainChunk = 2 << 20
 // scheduler has no P, or from a timer interrupt (see "Drain share" in the
 // package doc); it is not nosplit.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
+	return s.drainStep(budget, s.cfg.DrainUninterrupted)
+}
+
+// DrainStepUninterrupted is DrainStep with the promise of
+// Config.DrainUninterrupted made for this call only: nothing that may
+// write captured memory runs on this CPU until it returns (its stack
+// included). A kernel's timer tick, which drains with interrupts off on a
+// stack outside captured RAM, can make it while its idle hook, which
+// cannot, calls DrainStep: each page is then copied once, straight to its
+// slot, instead of twice through the scratch page.
+func (s *Snapshot) DrainStepUninterrupted(budget int) (bool, error) {
+	return s.drainStep(budget, true)
+}
+
+func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
 	}
@@ -697,7 +712,7 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
-	budget, ended := s.capture(budget)
+	budget, ended := s.capture(budget, direct)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
 	}
@@ -705,10 +720,11 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 }
 
 // capture is the drain's first phase: it visits the captured pages in
-// order, copying each one no fault has copied (up to budget pages) and
-// making finished runs writable. It returns the budget left and whether
-// this call ended the phase (every page visited: hashing starts).
-func (s *Snapshot) capture(budget int) (int, bool) {
+// order, copying each one no fault has copied (up to budget pages; direct:
+// copyClaimed, else copyViaScratch) and making finished runs writable. It
+// returns the budget left and whether this call ended the phase (every
+// page visited: hashing starts).
+func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
@@ -720,7 +736,7 @@ func (s *Snapshot) capture(budget int) (int, bool) {
 		if s.state(i) == pageUncopied {
 			budget--
 			var copied bool
-			if s.cfg.DrainUninterrupted {
+			if direct {
 				copied = s.copyClaimed(i, pa)
 			} else {
 				copied = s.copyViaScratch(i, pa)

@@ -84,8 +84,13 @@ func (x *tickSim) tick() {
 	} else {
 		x.refused++
 	}
-	// The drain share.
-	_, err := x.f.s.DrainStep(x.budget)
+	// The drain share: the kernel's tick drains uninterrupted (interrupts
+	// off, on its own stack); half the ticks here take the scratch path.
+	drain := x.f.s.DrainStepUninterrupted
+	if x.r.IntN(2) == 0 {
+		drain = x.f.s.DrainStep
+	}
+	_, err := drain(x.budget)
 	switch {
 	case errors.Is(err, snapshot.ErrDrainBusy):
 		x.busy[where]++
