@@ -137,9 +137,12 @@
 // drain's unprotect of a neighbouring page.
 //
 // With Config.DrainUninterrupted (the kernel masks interrupts around
-// DrainStep, so no fault can interrupt it on its CPU) the drain claims an
-// Uncopied page as FaultCopy and copies it straight to its slot: one copy
-// instead of two; faults on other CPUs see FaultCopy and retry.
+// DrainStep and runs it on a stack outside captured RAM, so nothing on its
+// CPU writes captured memory meanwhile), or for one call with
+// DrainStepUninterrupted, the drain claims an Uncopied page as FaultCopy
+// and copies it straight to its slot: one copy instead of two; faults on
+// other CPUs see FaultCopy and retry. The two kinds of call may alternate:
+// each finishes its page's copy before it returns.
 //
 // When the table pool is empty, a fault on a large page copies every
 // Uncopied page of it (as FaultCopy → Copied) and makes the whole large
@@ -154,7 +157,8 @@
 //
 //   - the timer tick: on every periodic timer interrupt (package irq,
 //     irq.Hz, 100 Hz by default) while a snapshot is capturing or hashing,
-//     the tick calls DrainStep(1) until share × tick period has passed
+//     the tick calls DrainStepUninterrupted(1) (interrupts are off and it
+//     runs on the drain stack) until share × tick period has passed
 //     (plus at most one step): the drain share, a setting of each snapshot
 //     (kernel "snap start share=N%", 1–90 %, default 20 %);
 //   - the idle hook: whenever no goroutine can run, all of the idle time;
