@@ -32,7 +32,7 @@ type Result struct {
 	Workload         string
 
 	// CopyNs is one bare 4 KiB copy in the guest (memmove, median), the
-	// unit; CopyLoopNs the engine's copy loop (median).
+	// unit; CopyLoopNs the engine's page copy, mmu.Direct.Copy (median).
 	CopyNs, CopyLoopNs float64
 
 	// Before is the workload's throughput before any snapshot (writes per
@@ -100,7 +100,7 @@ func (r *Result) Rows() []Row {
 		}
 		return fmt.Sprintf("%.0f bare 4 KiB copies", us*1e3/r.CopyNs)
 	}
-	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's copy loop %.0f ns", r.CopyLoopNs))
+	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's page copy (mmu.Direct.Copy) %.0f ns", r.CopyLoopNs))
 	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
 	const ps = "pagesnap"
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")

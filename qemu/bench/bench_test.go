@@ -29,7 +29,7 @@ func TestMarkdown(t *testing.T) {
 	md := sample().Markdown()
 	for _, want := range []string{
 		"amd64, RAM=256M (527 MiB captured, 1216 MiB guest), TCG, workload cpu; host X, 2 cores; QEMU 7.2.22; 2026-12-07 05:00 UTC\n\n| method | figure | value | note |\n| --- | --- | --- | --- |\n",
-		"| guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's copy loop 2000 ns |\n",
+		"| guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's page copy (mmu.Direct.Copy) 2000 ns |\n",
 		"| pagesnap | pause | 2500 us | 2500 bare 4 KiB copies (guest) |\n",
 		"| pagesnap | page-table entries touched | 2176 | at the instant |\n",
 		"| pagesnap | write-fault cost (median) | 1500 ns | 1.5 copies; 250 of 256 probe stores right after the instant faulted (the drain copied the others first); a plain store 5 ns |\n",
