@@ -78,9 +78,9 @@ func HashName(alg uint32) string {
 // CPU under QEMU. On arm64 Go's SHA-256 uses the SHA2 instructions
 // (ID_AA64ISAR0_EL1.SHA2, which the tamago port reads): about 8,500
 // instructions per 4 KiB page. The amd64 kernel does not enable the AVX
-// state (XCR0) that Go's SHA-256 assembly needs and QEMU 7.2's TCG has no
-// SHA extensions, so SHA-256 runs generic Go code there; BLAKE2b-256 in
-// plain Go takes about a third of its instructions (docs/bench).
+// state (XCR0) that Go's SHA-256 assembly requires (its AVX2 and SHA-NI
+// paths both check for AVX), so SHA-256 runs generic Go code there;
+// BLAKE2b-256 in plain Go takes a fifth of its instructions (docs/bench).
 func KernelHashAlg(goarch string) uint32 {
 	if goarch == "amd64" {
 		return HashBLAKE2b256

@@ -18,9 +18,9 @@ const (
 	// HashSHA256 identifies SHA-256 page and root hashes (header field HashAlg).
 	HashSHA256 = 1
 	// HashBLAKE2b256 identifies BLAKE2b-256 page and root hashes (RFC 7693,
-	// unkeyed, 32-byte digest; package internal/blake2b): about 3 times
-	// fewer instructions per page than SHA-256 without SHA instructions
-	// (the amd64 kernel's case), see NewHash.
+	// unkeyed, 32-byte digest; package internal/blake2b): 5 times fewer
+	// instructions per page than SHA-256's generic code (the amd64
+	// kernel's case), see KernelHashAlg.
 	HashBLAKE2b256 = 2
 	// HashSize is the size in bytes of one manifest hash.
 	HashSize = 32
