@@ -61,7 +61,7 @@ var Packages = []Package{
 	{Path: "container/ring"}, {Path: "math"}, {Path: "unicode/utf8"},
 	{Path: "errors"}, {Path: "hash/crc32"}, {Path: "bufio"},
 	{Path: "regexp", RAM: "1G"}, {Path: "slices"}, {Path: "maps"},
-	{Path: "encoding/json"}, {Path: "math/big"}, {Path: "compress/flate"},
+	{Path: "encoding/json"}, {Path: "math/big"}, {Path: "compress/flate", Extra: []string{"src/testdata"}},
 	// 20 more
 	{Path: "unicode"}, {Path: "unicode/utf16"}, {Path: "hash/crc64"},
 	{Path: "hash/adler32"}, {Path: "hash/fnv"}, {Path: "crypto/sha512"},
