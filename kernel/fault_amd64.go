@@ -142,8 +142,15 @@ func goPanic(cr2, rsp uint64) bool {
 	if !prepareWrite(rsp - 8) {
 		return false
 	}
-	return runtime.FaultPanic(uintptr(faultStackTop-40), cr2)
+	return faultPanicFn(uintptr(faultStackTop-40), cr2)
 }
+
+// faultPanicFn is runtime.FaultPanic (the toolchain's
+// os_tamago_amd64.go: nosplit, no allocation, scalar stores), called
+// through a function value as handleWriteFault is: the fault path's
+// checks (internal/faultcheck) cover this module's code, and the runtime's
+// rules are the port's.
+var faultPanicFn = runtime.FaultPanic
 
 // nestedFault is called by pageFaultEntry for a page fault taken while the
 // handler runs (depth 2 or more), on the nested-fault stack: IST1 points
