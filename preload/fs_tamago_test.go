@@ -94,8 +94,9 @@ func TestMemFSFileOps(t *testing.T) {
 	if err := f.Truncate(5); err != nil {
 		t.Fatal(err)
 	}
+	// No umask: os.Create's 0666 is the file's mode.
 	st, err := f.Stat()
-	if err != nil || st.Size() != 5 || st.Mode() != 0o644 {
+	if err != nil || st.Size() != 5 || st.Mode() != 0o666 {
 		t.Errorf("Stat = %v %v, %v", st.Size(), st.Mode(), err)
 	}
 	f.Close()
@@ -245,10 +246,23 @@ func (s *loopback) socket(ctx context.Context, network string, family, sotype in
 	if l == nil {
 		return nil, syscall.ECONNREFUSED
 	}
+	// net's TCP code reads the connection's addresses as *net.TCPAddr
+	// (a real stack's are): the pipe ends get the listener's address and
+	// a client address.
+	client := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 40000 + len(l.conns)}
 	a, b := net.Pipe()
-	l.conns <- b
-	return a, nil
+	l.conns <- tcpConn{b, raddr, client}
+	return tcpConn{a, client, raddr}, nil
 }
+
+// tcpConn is a pipe end with TCP addresses.
+type tcpConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c tcpConn) LocalAddr() net.Addr  { return c.local }
+func (c tcpConn) RemoteAddr() net.Addr { return c.remote }
 
 func TestSocketFunc(t *testing.T) {
 	s := &loopback{listeners: map[string]*pipeListener{}}
@@ -262,6 +276,7 @@ func TestSocketFunc(t *testing.T) {
 	if got := ln.Addr().String(); got != "10.0.0.1:80" {
 		t.Errorf("listener address %s", got)
 	}
+	accepted := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -270,6 +285,7 @@ func TestSocketFunc(t *testing.T) {
 			return
 		}
 		defer c.Close()
+		accepted <- c.RemoteAddr().String()
 		b := make([]byte, 5)
 		if _, err := io.ReadFull(c, b); err != nil {
 			done <- err
@@ -292,6 +308,9 @@ func TestSocketFunc(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+	if got, want := <-accepted, c.LocalAddr().String(); got != want || got != "10.0.0.2:40000" {
+		t.Errorf("accepted connection from %s, dialer's address %s, want 10.0.0.2:40000", got, want)
 	}
 	if _, err := net.Dial("tcp", "10.0.0.2:80"); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("dial without listener: %v, want ECONNREFUSED", err)
