@@ -78,6 +78,15 @@ type Config struct {
 	// adds itself (ReasonStorage) unless it is listed exactly so, so that a
 	// reader can tell "not captured" from "not RAM".
 	Excluded []Exclusion
+	// Disk, if not nil, selects the block backend: the image goes to
+	// this disk and Storage is only the RAM buffer region, of
+	// NewBufferLayout(layout, BufferPages).Size bytes (see "Storage
+	// backends" in the package doc).
+	Disk Disk
+	// BufferPages is the block backend's RAM buffer in pages: fault-path
+	// and eager copies wait there for the drain to write them to disk. 0
+	// means DefaultBufferPages. It must hold the eager set.
+	BufferPages uint64
 	// Overwrite lets Start overwrite a complete image found in the
 	// storage. Without it Start refuses with ErrImageKept: a finished
 	// image is kept until the user discards it (Discard) or asks for the
@@ -197,6 +206,17 @@ type Snapshot struct {
 
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
+
+	// Block backend (disk.go); disk is nil for the RAM backend.
+	disk                      Disk
+	buf2                      BufferLayout
+	eagerCount                uint64 // eager pages inside the captured ranges
+	bufHint, bufUsed, bufHigh atomic.Uint64
+	bufFull                   atomic.Uint64
+	diskWrites, diskReads     atomic.Uint64
+	diskHdr                   bool   // drain: the header is on disk
+	flushNext                 uint64 // drain: next slot to look at
+	raFirst, raCount          uint64 // hash phase: pages read back into the buffer
 }
 
 // New validates cfg and returns an engine; it touches no memory.
@@ -224,7 +244,20 @@ func New(cfg Config) (*Snapshot, error) {
 			return nil, fmt.Errorf("%w: storage %v overlaps captured range %v", ErrStorage, st, r)
 		}
 	}
-	if st.Size < l.Size {
+	var bl BufferLayout
+	if cfg.Disk != nil {
+		if cfg.BufferPages == 0 {
+			cfg.BufferPages = DefaultBufferPages(l.NumPages, ps)
+		}
+		bl = NewBufferLayout(l, cfg.BufferPages)
+		if st.Size < bl.Size {
+			return nil, fmt.Errorf("%w: buffer region %v holds %#x bytes, a %d-page buffer for %d pages needs %#x",
+				ErrStorage, st, st.Size, cfg.BufferPages, l.NumPages, bl.Size)
+		}
+		if d := cfg.Disk.Size(); d < l.Size {
+			return nil, fmt.Errorf("%w: the disk holds %#x bytes, the image of %d pages needs %#x", ErrStorage, d, l.NumPages, l.Size)
+		}
+	} else if st.Size < l.Size {
 		return nil, fmt.Errorf("%w: storage %v holds %#x bytes, the image of %d pages needs %#x",
 			ErrStorage, st, st.Size, l.NumPages, l.Size)
 	}
@@ -261,6 +294,7 @@ func New(cfg Config) (*Snapshot, error) {
 		ranges: l.Ranges, base: st.Base,
 		root: sha256.New(), page: sha256.New(),
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
+		disk: cfg.Disk, buf2: bl,
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -269,6 +303,9 @@ func New(cfg Config) (*Snapshot, error) {
 		n += r.Size / ps
 	}
 	s.setEager(eager)
+	if err := s.checkBuffer(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -277,8 +314,14 @@ func New(cfg Config) (*Snapshot, error) {
 func (s *Snapshot) setEager(eager []Range) {
 	s.eager = memrange.Merge(eager)
 	s.protect = s.protect[:0]
+	s.eagerCount = 0
 	for _, r := range s.ranges {
 		s.protect = append(s.protect, s.eager.Subtract(r)...)
+		for _, e := range s.eager {
+			if lo, hi := max(r.Base, e.Base), min(r.End(), e.End()); lo < hi {
+				s.eagerCount += (hi - lo) / s.ps
+			}
+		}
 	}
 }
 
@@ -298,7 +341,12 @@ func (s *Snapshot) AddEager(rs ...Range) error {
 			return fmt.Errorf("%w: eager range %v overlaps the storage %v", ErrStorage, r, s.cfg.Storage)
 		}
 	}
+	old := slices.Clone(s.eager)
 	s.setEager(append(slices.Clone(s.eager), rs...))
+	if err := s.checkBuffer(); err != nil {
+		s.setEager(old)
+		return err
+	}
 	return nil
 }
 
@@ -358,6 +406,9 @@ func (s *Snapshot) Start() error {
 	if p := s.phase.Load(); p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
 		return ErrActive
 	}
+	if s.disk != nil && s.eagerCount > s.buf2.Slots {
+		return ErrBufferSmall
+	}
 	if !s.cfg.Overwrite {
 		if st, ok := s.StoredState(); ok && st == StateComplete {
 			return ErrImageKept
@@ -397,6 +448,9 @@ func (s *Snapshot) Start() error {
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)
 	}
+	if s.disk != nil {
+		s.resetBuffer()
+	}
 
 	// The snapshot instant. From here until every eager page is copied,
 	// Start writes nothing in captured memory (only storage, and locals on
@@ -414,7 +468,12 @@ func (s *Snapshot) Start() error {
 			lo, hi := max(r.Base, e.Base), min(r.End(), e.End())
 			for pa := lo; pa < hi; pa += s.ps {
 				i, _ := s.pageIndex(pa)
-				s.mem.Copy(s.slot(i), pa, s.ps)
+				if s.disk != nil {
+					j, _ := s.bufClaim() // the eager set fits (checked above)
+					s.bufCopy(j, i, pa)
+				} else {
+					s.mem.Copy(s.slot(i), pa, s.ps)
+				}
 				s.setState(i, pageCopied)
 				eagerPages++
 			}
@@ -570,6 +629,12 @@ func (s *Snapshot) HandleWriteFault(addr uint64) bool {
 	for {
 		switch s.state(i) {
 		case pageUncopied:
+			if s.disk != nil {
+				if ok, retry := s.faultCopyToBuffer(i, pa); !retry {
+					return ok
+				}
+				continue
+			}
 			if !s.casState(i, pageUncopied, pageFaultCopy) {
 				continue
 			}
@@ -645,6 +710,20 @@ func (s *Snapshot) fallback(pa uint64) bool {
 			if st != pageUncopied {
 				break
 			}
+			if s.disk != nil {
+				j, got := s.bufClaim()
+				if !got {
+					s.bufFull.Add(1)
+					return true // buffer full: the store retries once the drain wrote some out
+				}
+				if !s.casState(i, pageUncopied, pageFaultCopy) {
+					s.bufRelease(j)
+					continue
+				}
+				s.bufCopy(j, i, a)
+				s.finishFaultCopy(i)
+				break
+			}
 			if s.casState(i, pageUncopied, pageFaultCopy) {
 				s.mem.Copy(s.slot(i), a, s.ps)
 				s.finishFaultCopy(i)
@@ -683,6 +762,9 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
+	if s.disk != nil {
+		return s.diskDrain(budget)
+	}
 	budget, ended := s.capture(budget)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
@@ -690,23 +772,57 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	return s.hash(budget), nil
 }
 
+// diskDrain is DrainStep with the block backend: buffered pages go to disk
+// first (they hold up faulting writers), then the drain copies and hashes.
+// A disk error aborts the snapshot.
+func (s *Snapshot) diskDrain(budget int) (bool, error) {
+	budget, err := s.diskStep(budget)
+	if err == nil && s.Phase() == PhaseCapturing {
+		var ended bool
+		budget, ended, err = s.captureErr(budget)
+		if err == nil && (ended || budget > 0 && s.Phase() == PhaseCapturing) {
+			return false, nil
+		}
+	}
+	var done bool
+	if err == nil && budget > 0 {
+		done, err = s.diskHash(budget)
+	}
+	if err != nil {
+		s.abort()
+		return false, fmt.Errorf("snapshot: disk: %w", err)
+	}
+	return done, nil
+}
+
 // capture is the drain's first phase: it visits the captured pages in
 // order, copying each one no fault has copied (up to budget pages) and
 // making finished runs writable. It returns the budget left and whether
 // this call ended the phase (every page visited: hashing starts).
 func (s *Snapshot) capture(budget int) (int, bool) {
+	budget, ended, _ := s.captureErr(budget)
+	return budget, ended
+}
+
+// captureErr is capture, reporting the block backend's disk errors.
+func (s *Snapshot) captureErr(budget int) (int, bool, error) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
 			s.endCapture()
-			return budget, true
+			return budget, true, nil
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
 		if s.state(i) == pageUncopied {
 			budget--
 			var copied bool
-			if s.cfg.DrainUninterrupted {
+			if s.disk != nil {
+				var err error
+				if copied, err = s.diskCopy(i, pa); err != nil {
+					return budget, false, err
+				}
+			} else if s.cfg.DrainUninterrupted {
 				copied = s.copyClaimed(i, pa)
 			} else {
 				copied = s.copyViaScratch(i, pa)
@@ -723,7 +839,7 @@ func (s *Snapshot) capture(budget int) (int, bool) {
 			s.flushRun()
 		}
 	}
-	return budget, false
+	return budget, false, nil
 }
 
 // copyClaimed is the drain's copy when nothing on this CPU can write
@@ -792,12 +908,19 @@ func (s *Snapshot) hash(budget int) bool {
 // with the reused digest and buffer: no allocation.
 func (s *Snapshot) hashPage(i uint64) {
 	s.mem.Read(s.slot(i), s.buf)
+	sum := s.hashBuf()
+	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
+}
+
+// hashBuf hashes the page in s.buf into the root hash and returns its
+// digest (in s.sum): the hash of the next page in order.
+func (s *Snapshot) hashBuf() []byte {
 	s.page.Reset()
 	s.page.Write(s.buf)
 	sum := s.page.Sum(s.sum[:0])
-	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
 	s.root.Write(sum)
 	s.hashed.Add(1)
+	return sum
 }
 
 // complete finishes a snapshot whose every page is copied and hashed: it
@@ -806,14 +929,19 @@ func (s *Snapshot) hashPage(i uint64) {
 // header.
 func (s *Snapshot) complete() {
 	l := &s.layout
+	s.unprotectAll()
+	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+	s.phase.Store(uint32(PhaseDone))
+}
+
+// unprotectAll makes all captured memory writable.
+func (s *Snapshot) unprotectAll() {
 	for _, r := range s.ranges {
 		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
 		f.Ignore() // covered by the InvalidateAll below
 	}
 	s.tlb.InvalidateAll()
-	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
-	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
-	s.phase.Store(uint32(PhaseDone))
 }
 
 // flushRun makes the pages drained since the last flush, [runStart,
@@ -864,4 +992,5 @@ func (s *Snapshot) abort() {
 	}
 	s.tlb.InvalidateAll()
 	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))
+	s.diskAbort()
 }

@@ -1,0 +1,345 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Disk is a block device that receives the image (the block backend, see
+// "Storage backends" in the package doc). The image on the disk has the
+// format of the RAM storage, from byte 0.
+//
+// Only the drain calls its methods (DrainStep and Abort), never the fault
+// path or Start. A kernel may call DrainStep from a timer interrupt, so
+// WriteAt and ReadAt must allocate nothing, take no lock an interrupted
+// goroutine may hold and return when the transfer is done (e.g. by polling
+// the device). They transfer between the disk and physical memory: the
+// buffer region (Config.Storage) or, for WriteAt, a captured page that is
+// still write-protected.
+type Disk interface {
+	// Size returns the disk's size in bytes.
+	Size() uint64
+	// WriteAt writes n bytes (a multiple of the page size) from physical
+	// address src to the disk at byte offset off.
+	WriteAt(off, src, n uint64) error
+	// ReadAt reads n bytes from the disk at byte offset off into physical
+	// memory at dst.
+	ReadAt(off, dst, n uint64) error
+}
+
+// Buffer sizes of the block backend.
+const (
+	// MaxDefaultBuffer is the largest default RAM buffer (64 MiB).
+	MaxDefaultBuffer = 64 << 20
+	// MinBufferPages is the smallest buffer: the eager set must fit too.
+	MinBufferPages = 4
+	// readAhead is the most pages the hash phase reads back in one request.
+	readAhead = 64
+)
+
+// DefaultBufferPages returns the default RAM buffer for capturing
+// numPages pages of pageSize bytes: min(64 MiB, 5 % of the captured RAM),
+// at least MinBufferPages.
+func DefaultBufferPages(numPages, pageSize uint64) uint64 {
+	return max(min(MaxDefaultBuffer/pageSize, numPages/20), MinBufferPages)
+}
+
+// ErrBufferSmall is returned when the block backend's RAM buffer cannot
+// hold the eager set, which Start copies with interrupts off (no disk
+// I/O): New and AddEager say by how much, Start refuses with it as is.
+var ErrBufferSmall = errors.New("snapshot: the RAM buffer cannot hold the eager set")
+
+// BufferLayout is the block backend's RAM region (Config.Storage): the
+// image's first DataOff bytes (header, copy map, scratch page) at the
+// image's own offsets, then the slot directory (one uint64 per slot),
+// one manifest page and the slots.
+type BufferLayout struct {
+	Slots       uint64 // buffer slots (pages)
+	DirOff      uint64 // slot directory
+	ManifestOff uint64 // one page: the manifest page being filled
+	SlotsOff    uint64 // slot j at SlotsOff + j*PageSize
+	Size        uint64 // bytes of RAM the block backend needs
+}
+
+// NewBufferLayout returns the RAM region layout of the block backend for
+// image layout l and a buffer of slots pages.
+func NewBufferLayout(l Layout, slots uint64) BufferLayout {
+	b := BufferLayout{Slots: slots, DirOff: l.DataOff}
+	b.ManifestOff = b.DirOff + roundUp(8*slots, l.PageSize)
+	b.SlotsOff = b.ManifestOff + l.PageSize
+	b.Size = b.SlotsOff + slots*l.PageSize
+	return b
+}
+
+// Directory entries: a slot is free, claimed by a copier, or holds page
+// i (dirPage + i), ready to be written to disk.
+const (
+	dirFree    = 0
+	dirClaimed = 1
+	dirPage    = 2
+)
+
+// bufClaim claims a free buffer slot for the fault path or Start: a CAS
+// from free to claimed on its directory entry. It fails when every slot is
+// taken. Fault path: nosplit, no allocation, no locks.
+//
+//go:nosplit
+func (s *Snapshot) bufClaim() (uint64, bool) {
+	n := s.buf2.Slots
+	if s.bufUsed.Load() >= n {
+		return 0, false
+	}
+	h := s.bufHint.Load()
+	for k := uint64(0); k < n; k++ {
+		j := (h + k) % n
+		a := s.base + s.buf2.DirOff + 8*j
+		if s.mem.Load64(a) == dirFree && s.mem.CAS64(a, dirFree, dirClaimed) {
+			s.bufHint.Store(j + 1)
+			u := s.bufUsed.Add(1)
+			for {
+				hw := s.bufHigh.Load()
+				if u <= hw || s.bufHigh.CompareAndSwap(hw, u) {
+					break
+				}
+			}
+			return j, true
+		}
+	}
+	return 0, false
+}
+
+// bufRelease frees slot j (claimed, or written to disk).
+//
+//go:nosplit
+func (s *Snapshot) bufRelease(j uint64) {
+	s.mem.Store64(s.base+s.buf2.DirOff+8*j, dirFree)
+	s.bufUsed.Add(^uint64(0))
+}
+
+// bufSlot returns the RAM address of buffer slot j.
+//
+//go:nosplit
+func (s *Snapshot) bufSlot(j uint64) uint64 { return s.base + s.buf2.SlotsOff + j*s.ps }
+
+// bufCopy copies page i (at pa) into the claimed slot j and publishes it
+// for the drain to write to disk. Fault path.
+//
+//go:nosplit
+func (s *Snapshot) bufCopy(j, i, pa uint64) {
+	s.mem.Copy(s.bufSlot(j), pa, s.ps)
+	s.mem.Store64(s.base+s.buf2.DirOff+8*j, dirPage+i)
+}
+
+// faultCopyToBuffer is HandleWriteFault's copy of an uncopied page with the
+// block backend. It returns retry true if the page left Uncopied under it
+// (the caller looks at its state again). With no free slot it returns
+// without copying or unprotecting: the store faults again, so the writer
+// waits (spinning through the fault) until the drain has written buffered
+// pages to disk. See "Storage backends" in the package doc.
+//
+//go:nosplit
+func (s *Snapshot) faultCopyToBuffer(i, pa uint64) (ok, retry bool) {
+	j, got := s.bufClaim()
+	if !got {
+		s.bufFull.Add(1)
+		return true, false
+	}
+	if !s.casState(i, pageUncopied, pageFaultCopy) {
+		s.bufRelease(j)
+		return false, true
+	}
+	// The page is still protected: its content is that of Start.
+	s.bufCopy(j, i, pa)
+	s.finishFaultCopy(i)
+	return s.unprotect(pa), false
+}
+
+// diskOff returns the disk offset of page i's slot.
+func (s *Snapshot) diskOff(i uint64) uint64 { return s.layout.DataOff + i*s.ps }
+
+// diskStep is the block backend's part of a DrainStep before copying or
+// hashing: the header (state capturing) goes to disk first, then up to
+// budget buffered pages go to their slots. It returns the budget left.
+func (s *Snapshot) diskStep(budget int) (int, error) {
+	if !s.diskHdr {
+		if err := s.disk.WriteAt(0, s.base, s.layout.MapOff); err != nil {
+			return budget, err
+		}
+		s.diskWrites.Add(1)
+		s.diskHdr = true
+	}
+	n := s.buf2.Slots
+	for k := uint64(0); k < n && budget > 0 && s.bufUsed.Load() > 0; k++ {
+		j := (s.flushNext + k) % n
+		v := s.mem.Load64(s.base + s.buf2.DirOff + 8*j)
+		if v < dirPage {
+			continue
+		}
+		if err := s.disk.WriteAt(s.diskOff(v-dirPage), s.bufSlot(j), s.ps); err != nil {
+			return budget, err
+		}
+		s.diskWrites.Add(1)
+		s.bufRelease(j)
+		budget--
+		s.flushNext = j + 1
+	}
+	return budget, nil
+}
+
+// diskCopy is the drain's copy of page i (at pa) with the block backend:
+// through the scratch page (the copyViaScratch protocol), or, with
+// Config.DrainUninterrupted, claimed like a fault and written to disk from
+// the page itself (it stays protected until written). It reports whether
+// it copied the page.
+func (s *Snapshot) diskCopy(i, pa uint64) (bool, error) {
+	if s.cfg.DrainUninterrupted {
+		if !s.casState(i, pageUncopied, pageFaultCopy) {
+			return false, nil
+		}
+		err := s.disk.WriteAt(s.diskOff(i), pa, s.ps)
+		s.diskWrites.Add(1)
+		s.setState(i, pageCopied)
+		return true, err
+	}
+	scratch := s.base + s.layout.ScratchOff
+	s.mem.Copy(scratch, pa, s.ps)
+	if !s.casState(i, pageUncopied, pageDrainWrite) {
+		return false, nil
+	}
+	// As in copyViaScratch: scratch holds the page's Start content.
+	err := s.disk.WriteAt(s.diskOff(i), scratch, s.ps)
+	s.diskWrites.Add(1)
+	s.setState(i, pageCopied)
+	return true, err
+}
+
+// diskHash is the hash phase with the block backend: once every buffered
+// page is on disk (a fault on another CPU may still hold a slot), it reads
+// the pages back from disk into the (now free) buffer, up to readAhead at
+// a time, hashes them into the manifest page, which goes to disk when
+// full, and completes the snapshot. It reports whether it is complete.
+func (s *Snapshot) diskHash(budget int) (bool, error) {
+	if s.bufUsed.Load() > 0 {
+		return false, nil // diskStep flushes them; a claimed slot is still being filled
+	}
+	l := &s.layout
+	for budget > 0 && s.Phase() == PhaseHashing {
+		if s.hashNext == l.NumPages {
+			return s.diskComplete()
+		}
+		i := s.hashNext
+		if s.state(i) != pageCopied {
+			return false, nil // a fault on another CPU still copying it (host only)
+		}
+		if i < s.raFirst || i >= s.raFirst+s.raCount {
+			n := min(readAhead, s.buf2.Slots, l.NumPages-i)
+			if err := s.disk.ReadAt(s.diskOff(i), s.bufSlot(0), n*s.ps); err != nil {
+				return false, err
+			}
+			s.diskReads.Add(1)
+			s.raFirst, s.raCount = i, n
+		}
+		budget--
+		s.mem.Read(s.bufSlot(i-s.raFirst), s.buf)
+		sum := s.hashBuf()
+		if err := s.manifestPut(i, sum); err != nil {
+			return false, err
+		}
+		s.hashNext++
+	}
+	return s.Phase() == PhaseDone, nil
+}
+
+// manifestPut stores hash k (page k's, or the root at k = NumPages) in the
+// manifest page buffer and writes that page to disk when it is full or k
+// is the root.
+func (s *Snapshot) manifestPut(k uint64, sum []byte) error {
+	off := k * HashSize
+	page := off &^ (s.ps - 1)
+	mb := s.base + s.buf2.ManifestOff
+	s.mem.Write(mb+off-page, sum)
+	if off+HashSize-page < s.ps && k < s.layout.NumPages {
+		return nil
+	}
+	if err := s.disk.WriteAt(s.layout.ManifestOff+page, mb, s.ps); err != nil {
+		return err
+	}
+	s.diskWrites.Add(1)
+	for a := mb; a < mb+s.ps; a += 8 {
+		s.mem.Store64(a, 0)
+	}
+	return nil
+}
+
+// diskComplete is complete for the block backend: the root hash, then the
+// copy map, then the header (state complete) go to disk, in that order, so
+// that the disk reads complete only once everything else is there.
+func (s *Snapshot) diskComplete() (bool, error) {
+	l := &s.layout
+	s.unprotectAll()
+	if err := s.manifestPut(l.NumPages, s.root.Sum(s.sum[:0])); err != nil {
+		return false, err
+	}
+	if err := s.disk.WriteAt(l.MapOff, s.base+l.MapOff, l.MapSize); err != nil {
+		return false, err
+	}
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+	if err := s.disk.WriteAt(0, s.base, l.MapOff); err != nil {
+		return false, err
+	}
+	s.diskWrites.Add(3)
+	s.phase.Store(uint32(PhaseDone))
+	return true, nil
+}
+
+// diskAbort writes the aborted header to disk if the disk got a header
+// (errors are ignored: the disk then still reads capturing, which no
+// reader takes for complete).
+func (s *Snapshot) diskAbort() {
+	if s.disk != nil && s.diskHdr {
+		_ = s.disk.WriteAt(0, s.base, s.layout.MapOff)
+	}
+}
+
+// checkBuffer checks that the eager set fits the block backend's buffer.
+func (s *Snapshot) checkBuffer() error {
+	if s.disk != nil && s.eagerCount > s.buf2.Slots {
+		return fmt.Errorf("%w: %d eager pages, %d buffer pages (snap start buffer=N, N >= %d KiB)",
+			ErrBufferSmall, s.eagerCount, s.buf2.Slots, s.eagerCount*s.ps>>10)
+	}
+	return nil
+}
+
+// DiskStats are the block backend's counters (zero for the RAM backend).
+type DiskStats struct {
+	BufferPages uint64 // buffer slots
+	HighWater   uint64 // most slots in use at once
+	FullFaults  uint64 // faults turned away because the buffer was full
+	Writes      uint64 // disk write requests
+	Reads       uint64 // disk read requests (hash phase)
+	RAMBytes    uint64 // the RAM region the backend uses (BufferLayout.Size)
+}
+
+// DiskStats returns the block backend's counters.
+func (s *Snapshot) DiskStats() DiskStats {
+	if s.disk == nil {
+		return DiskStats{}
+	}
+	return DiskStats{BufferPages: s.buf2.Slots, HighWater: s.bufHigh.Load(), FullFaults: s.bufFull.Load(),
+		Writes: s.diskWrites.Load(), Reads: s.diskReads.Load(), RAMBytes: s.buf2.Size}
+}
+
+// resetBuffer empties the buffer and its counters for a new snapshot
+// (Start: no allocation).
+func (s *Snapshot) resetBuffer() {
+	for j := uint64(0); j < s.buf2.Slots; j++ {
+		s.mem.Store64(s.base+s.buf2.DirOff+8*j, dirFree)
+	}
+	s.bufHint.Store(0)
+	s.bufUsed.Store(0)
+	s.bufHigh.Store(0)
+	s.bufFull.Store(0)
+	s.diskWrites.Store(0)
+	s.diskReads.Store(0)
+	s.diskHdr, s.flushNext, s.raFirst, s.raCount = false, 0, 0, 0
+}
