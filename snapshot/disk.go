@@ -130,28 +130,30 @@ func (s *Snapshot) bufCopy(j, i, pa uint64) {
 	s.mem.Store64(s.base+s.buf2.DirOff+8*j, dirPage+i)
 }
 
-// faultCopyToBuffer is HandleWriteFault's copy of an uncopied page with the
+// faultCopyToBuffer is handleFault's copy of an uncopied page with the
 // block backend. It returns retry true if the page left Uncopied under it
 // (the caller looks at its state again). With no free slot it returns
-// without copying or unprotecting: the store faults again, so the writer
-// waits (spinning through the fault) until the drain has written buffered
-// pages to disk. See "Storage backends" in the package doc.
+// wait true, without copying or unprotecting: the store faults again, so
+// the writer waits (spinning through the fault) until the drain has
+// written buffered pages to disk. See "Storage backends" in the package
+// doc.
 //
 //go:nosplit
-func (s *Snapshot) faultCopyToBuffer(i, pa uint64) (ok, retry bool) {
+func (s *Snapshot) faultCopyToBuffer(i, pa uint64) (ok, wait, retry bool) {
 	j, got := s.bufClaim()
 	if !got {
 		s.bufFull.Add(1)
-		return true, false
+		return true, true, false
 	}
 	if !s.casState(i, pageUncopied, pageFaultCopy) {
 		s.bufRelease(j)
-		return false, true
+		return false, false, true
 	}
 	// The page is still protected: its content is that of Start.
 	s.bufCopy(j, i, pa)
 	s.finishFaultCopy(i)
-	return s.unprotect(pa), false
+	ok, wait = s.unprotect(pa)
+	return ok, wait, false
 }
 
 // diskOff returns the disk offset of page i's slot.

@@ -273,3 +273,38 @@ func TestDiskNoAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDiskPrepareWriteFull: with the buffer full PrepareWrite (the
+// interrupt path, which cannot wait) refuses and leaves the page
+// protected; once the drain has written buffered pages out it copies the
+// page and makes it writable.
+func TestDiskPrepareWriteFull(t *testing.T) {
+	f, d := newDiskFixture(t, mmu.AMD64, 2, opts{}, eagerPages, 0)
+	f.start(t) // the eager set fills the buffer
+	pa := uint64(4 * MiB)
+	if f.s.PrepareWrite(pa) {
+		t.Fatal("PrepareWrite succeeded with the buffer full")
+	}
+	if !f.s.HandleWriteFault(pa) {
+		t.Fatal("HandleWriteFault: not ours")
+	}
+	if nw, err := f.m.NotWritable(pa, 4096); err != nil || len(nw) != 1 {
+		t.Fatalf("page writable with the buffer full: %v %v", nw, err)
+	}
+	if _, err := f.s.DrainStep(1); err != nil {
+		t.Fatal(err)
+	}
+	if !f.s.PrepareWrite(pa) {
+		t.Fatal("PrepareWrite refused after the drain freed a slot")
+	}
+	if nw, err := f.m.NotWritable(pa, 4096); err != nil || len(nw) != 0 {
+		t.Fatalf("page still protected: %v %v", nw, err)
+	}
+	f.drain(t, 64)
+	if bad := checkDisk(t, f, d); len(bad) > 0 {
+		t.Fatalf("%d pages differ, first %#x", len(bad), bad[0])
+	}
+	if ds := f.s.DiskStats(); ds.FullFaults != 2 || ds.HighWater != eagerPages {
+		t.Fatalf("%+v", ds)
+	}
+}

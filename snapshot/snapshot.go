@@ -612,13 +612,23 @@ func (s *Snapshot) setState(i uint64, st uint64) {
 //
 //go:nosplit
 func (s *Snapshot) HandleWriteFault(addr uint64) bool {
+	handled, _ := s.handleFault(addr)
+	return handled
+}
+
+// handleFault is HandleWriteFault; wait is true when it returned without
+// making the page writable (another CPU copies it, or the block backend's
+// buffer is full): the store must wait and retry.
+//
+//go:nosplit
+func (s *Snapshot) handleFault(addr uint64) (handled, wait bool) {
 	p := Phase(s.phase.Load())
 	if p == PhaseIdle {
-		return false
+		return false, false
 	}
 	i, ok := s.pageIndex(addr)
 	if !ok {
-		return false
+		return false, false
 	}
 	s.faults.Add(1)
 	pa := addr &^ (s.ps - 1)
@@ -630,8 +640,8 @@ func (s *Snapshot) HandleWriteFault(addr uint64) bool {
 		switch s.state(i) {
 		case pageUncopied:
 			if s.disk != nil {
-				if ok, retry := s.faultCopyToBuffer(i, pa); !retry {
-					return ok
+				if ok, wait, retry := s.faultCopyToBuffer(i, pa); !retry {
+					return ok, wait
 				}
 				continue
 			}
@@ -645,7 +655,7 @@ func (s *Snapshot) HandleWriteFault(addr uint64) bool {
 		case pageFaultCopy:
 			// Another CPU's handler is copying (handlers never nest on
 			// one CPU): let the store retry and fault again.
-			return true
+			return true, true
 		default: // pageDrainWrite, pageCopied: slot is (being) filled from a clean copy
 			return s.unprotect(pa)
 		}
@@ -669,19 +679,20 @@ func (s *Snapshot) finishFaultCopy(i uint64) {
 }
 
 // unprotect makes the page at pa writable, falling back to copying its
-// whole large page when the table pool is empty.
+// whole large page when the table pool is empty; wait is true if the page
+// was left protected for now (see handleFault).
 //
 //go:nosplit
-func (s *Snapshot) unprotect(pa uint64) bool {
+func (s *Snapshot) unprotect(pa uint64) (ok, wait bool) {
 	f, err := s.tables.Unprotect(mmu.VA(pa))
 	if err == mmu.ErrPoolEmpty {
 		return s.fallback(pa)
 	}
 	if err != nil {
-		return false
+		return false, false
 	}
 	f.Apply(s.tlb)
-	return true
+	return true, false
 }
 
 // fallback copies every uncopied page of the read-only large page mapping
@@ -690,22 +701,22 @@ func (s *Snapshot) unprotect(pa uint64) bool {
 // clears write bits of entries wholly inside the protected ranges).
 //
 //go:nosplit
-func (s *Snapshot) fallback(pa uint64) bool {
+func (s *Snapshot) fallback(pa uint64) (ok, wait bool) {
 	size, err := s.tables.LeafSize(mmu.VA(pa))
 	if err != nil {
-		return false
+		return false, false
 	}
 	s.fallbacks.Add(1)
 	base := pa &^ (size - 1)
 	for a := base; a < base+size; a += s.ps {
 		i, ok := s.pageIndex(a)
 		if !ok {
-			return false
+			return false, false
 		}
 		for {
 			st := s.state(i)
 			if st == pageFaultCopy {
-				return true // another CPU is copying: retry later
+				return true, true // another CPU is copying: retry later
 			}
 			if st != pageUncopied {
 				break
@@ -714,7 +725,7 @@ func (s *Snapshot) fallback(pa uint64) bool {
 				j, got := s.bufClaim()
 				if !got {
 					s.bufFull.Add(1)
-					return true // buffer full: the store retries once the drain wrote some out
+					return true, true // buffer full: the store retries once the drain wrote some out
 				}
 				if !s.casState(i, pageUncopied, pageFaultCopy) {
 					s.bufRelease(j)
@@ -733,10 +744,10 @@ func (s *Snapshot) fallback(pa uint64) bool {
 	}
 	f, err := s.tables.UnprotectLeaf(mmu.VA(pa))
 	if err != nil {
-		return false
+		return false, false
 	}
 	f.Apply(s.tlb)
-	return true
+	return true, false
 }
 
 // drainChunk is the granule at which the drain unprotects copied runs.
