@@ -31,8 +31,14 @@ type Disk interface {
 const (
 	// MaxDefaultBuffer is the largest default RAM buffer (64 MiB).
 	MaxDefaultBuffer = 64 << 20
+	// InterruptSlots buffer slots are kept for PrepareWrite (the
+	// interrupt path, which cannot wait for the drain): write faults
+	// leave them free. The timer tick prepares at most two pages (the
+	// interrupted g, a preemption frame) before it drains, and its drain
+	// writes buffered pages out first, so the reserve is not used up.
+	InterruptSlots = 8
 	// MinBufferPages is the smallest buffer: the eager set must fit too.
-	MinBufferPages = 4
+	MinBufferPages = InterruptSlots + 4
 	// readAhead is the most pages the hash phase reads back in one request.
 	readAhead = 64
 )
@@ -80,32 +86,34 @@ const (
 )
 
 // bufClaim claims a free buffer slot for the fault path or Start: a CAS
-// from free to claimed on its directory entry. It fails when every slot is
-// taken. Fault path: nosplit, no allocation, no locks.
+// from free to claimed on its directory entry. It fails when limit slots
+// (or all) are taken. Fault path: nosplit, no allocation, no locks.
 //
 //go:nosplit
-func (s *Snapshot) bufClaim() (uint64, bool) {
-	n := s.buf2.Slots
-	if s.bufUsed.Load() >= n {
+func (s *Snapshot) bufClaim(limit uint64) (uint64, bool) {
+	// Count the slot first, so that concurrent claims never pass limit;
+	// a release frees its directory entry before it uncounts it, so a
+	// counted claim always finds a free entry.
+	u := s.bufUsed.Add(1)
+	if u > limit {
+		s.bufUsed.Add(^uint64(0))
 		return 0, false
 	}
-	h := s.bufHint.Load()
-	for k := uint64(0); k < n; k++ {
-		j := (h + k) % n
+	for {
+		hw := s.bufHigh.Load()
+		if u <= hw || s.bufHigh.CompareAndSwap(hw, u) {
+			break
+		}
+	}
+	n := s.buf2.Slots
+	for h := s.bufHint.Load(); ; h++ {
+		j := h % n
 		a := s.base + s.buf2.DirOff + 8*j
 		if s.mem.Load64(a) == dirFree && s.mem.CAS64(a, dirFree, dirClaimed) {
 			s.bufHint.Store(j + 1)
-			u := s.bufUsed.Add(1)
-			for {
-				hw := s.bufHigh.Load()
-				if u <= hw || s.bufHigh.CompareAndSwap(hw, u) {
-					break
-				}
-			}
 			return j, true
 		}
 	}
-	return 0, false
 }
 
 // bufRelease frees slot j (claimed, or written to disk).
@@ -131,29 +139,29 @@ func (s *Snapshot) bufCopy(j, i, pa uint64) {
 }
 
 // faultCopyToBuffer is handleFault's copy of an uncopied page with the
-// block backend. It returns retry true if the page left Uncopied under it
-// (the caller looks at its state again). With no free slot it returns
-// wait true, without copying or unprotecting: the store faults again, so
-// the writer waits (spinning through the fault) until the drain has
-// written buffered pages to disk. See "Storage backends" in the package
-// doc.
+// block backend: it reports whether it copied the page (the caller then
+// unprotects it) and, if not, whether the buffer was full (else the page
+// left Uncopied under it: the caller looks at its state again). With no
+// free slot below limit it neither copies nor unprotects: the store
+// faults again, so the writer waits (spinning through the fault) until
+// the drain has written buffered pages to disk. See "Storage backends" in
+// the package doc.
 //
 //go:nosplit
-func (s *Snapshot) faultCopyToBuffer(i, pa uint64) (ok, wait, retry bool) {
-	j, got := s.bufClaim()
+func (s *Snapshot) faultCopyToBuffer(i, pa, limit uint64) (copied, full bool) {
+	j, got := s.bufClaim(limit)
 	if !got {
 		s.bufFull.Add(1)
-		return true, true, false
+		return false, true
 	}
 	if !s.casState(i, pageUncopied, pageFaultCopy) {
 		s.bufRelease(j)
-		return false, false, true
+		return false, false
 	}
 	// The page is still protected: its content is that of Start.
 	s.bufCopy(j, i, pa)
 	s.finishFaultCopy(i)
-	ok, wait = s.unprotect(pa)
-	return ok, wait, false
+	return true, false
 }
 
 // diskOff returns the disk offset of page i's slot.
@@ -305,9 +313,9 @@ func (s *Snapshot) diskAbort() {
 
 // checkBuffer checks that the eager set fits the block backend's buffer.
 func (s *Snapshot) checkBuffer() error {
-	if s.disk != nil && s.eagerCount > s.buf2.Slots {
-		return fmt.Errorf("%w: %d eager pages, %d buffer pages (snap start buffer=N, N >= %d KiB)",
-			ErrBufferSmall, s.eagerCount, s.buf2.Slots, s.eagerCount*s.ps>>10)
+	if s.disk != nil && s.eagerCount+InterruptSlots > s.buf2.Slots {
+		return fmt.Errorf("%w: %d eager pages and %d kept for interrupts, %d buffer pages (snap start buffer=N, N >= %d KiB)",
+			ErrBufferSmall, s.eagerCount, InterruptSlots, s.buf2.Slots, (s.eagerCount+InterruptSlots)*s.ps>>10)
 	}
 	return nil
 }
@@ -344,4 +352,22 @@ func (s *Snapshot) resetBuffer() {
 	s.diskWrites.Store(0)
 	s.diskReads.Store(0)
 	s.diskHdr, s.flushNext, s.raFirst, s.raCount = false, 0, 0, 0
+}
+
+// Saved reports whether the Start content of the page containing addr is
+// kept (copied, or being written from a clean copy), or needs no keeping
+// (no snapshot capturing or hashing, addr not captured). A caller that
+// must not proceed before the page is kept — the kernel's DMA allocation
+// guard, which cannot wait inside the fault path for a full buffer —
+// retries until it reports true.
+func (s *Snapshot) Saved(addr uint64) bool {
+	if p := s.Phase(); p != PhaseCapturing && p != PhaseHashing {
+		return true
+	}
+	i, ok := s.pageIndex(addr)
+	if !ok {
+		return true
+	}
+	st := s.state(i)
+	return st == pageCopied || st == pageDrainWrite
 }

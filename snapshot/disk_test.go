@@ -155,12 +155,12 @@ func TestDiskEqualsMemoryAtStart(t *testing.T) {
 // TestDiskBufferFull forces the buffer-full path: a buffer just above the
 // eager set and a slow disk, so that the workload's faults find no free
 // slot and wait. The image must still be complete and bit-exact, and the
-// high-water mark must be the whole buffer.
+// high-water mark must be the whole buffer but the interrupt reserve.
 func TestDiskBufferFull(t *testing.T) {
 	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
-		f := runDisk(t, arch, 7, opts{}, eagerPages+8, 200*time.Microsecond)
+		f := runDisk(t, arch, 7, opts{}, eagerPages+snapshot.InterruptSlots, 200*time.Microsecond)
 		ds := f.s.DiskStats()
-		if ds.FullFaults == 0 || ds.HighWater != ds.BufferPages {
+		if ds.FullFaults == 0 || ds.HighWater != ds.BufferPages-snapshot.InterruptSlots {
 			t.Fatalf("%v: the buffer never filled: %+v", arch, ds)
 		}
 	}
@@ -172,12 +172,13 @@ func TestDiskBufferTooSmall(t *testing.T) {
 	f := newFixture(t, mmu.AMD64, 1, opts{})
 	l, _ := snapshot.NewLayout(4096, ramRanges)
 	f.cfg.Disk = &memDisk{mem: f.m.Mem, b: make([]byte, l.Size)}
-	f.cfg.BufferPages = eagerPages - 1
+	f.cfg.BufferPages = eagerPages + snapshot.InterruptSlots - 1
 	_, err := snapshot.New(f.cfg)
 	if !errors.Is(err, snapshot.ErrBufferSmall) {
 		t.Fatalf("New: %v, want ErrBufferSmall", err)
 	}
-	f.cfg.BufferPages = eagerPages
+	t.Log(err)
+	f.cfg.BufferPages = eagerPages + snapshot.InterruptSlots
 	s, err := snapshot.New(f.cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -274,37 +275,46 @@ func TestDiskNoAllocations(t *testing.T) {
 	}
 }
 
-// TestDiskPrepareWriteFull: with the buffer full PrepareWrite (the
-// interrupt path, which cannot wait) refuses and leaves the page
-// protected; once the drain has written buffered pages out it copies the
-// page and makes it writable.
+// TestDiskPrepareWriteFull: a write fault leaves the InterruptSlots
+// reserve free; PrepareWrite (the interrupt path, which cannot wait) uses
+// it, and once it is used up refuses and leaves the page protected; after
+// the drain has written buffered pages out it copies the page and makes it
+// writable.
 func TestDiskPrepareWriteFull(t *testing.T) {
-	f, d := newDiskFixture(t, mmu.AMD64, 2, opts{}, eagerPages, 0)
-	f.start(t) // the eager set fills the buffer
+	f, d := newDiskFixture(t, mmu.AMD64, 2, opts{}, eagerPages+snapshot.InterruptSlots, 0)
+	f.start(t) // the eager set fills the buffer but the reserve
+	protected := func(pa uint64) bool {
+		t.Helper()
+		nw, err := f.m.NotWritable(pa, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(nw) == 1
+	}
 	pa := uint64(4 * MiB)
-	if f.s.PrepareWrite(pa) {
+	if !f.s.HandleWriteFault(pa) || !protected(pa) {
+		t.Fatal("a write fault took a reserved slot")
+	}
+	for k := uint64(0); k < snapshot.InterruptSlots; k++ {
+		if !f.s.PrepareWrite(pa+k*4096) || protected(pa+k*4096) {
+			t.Fatalf("PrepareWrite %d refused with reserved slots free", k)
+		}
+	}
+	pa += snapshot.InterruptSlots * 4096
+	if f.s.PrepareWrite(pa) || !protected(pa) || f.s.Saved(pa) {
 		t.Fatal("PrepareWrite succeeded with the buffer full")
-	}
-	if !f.s.HandleWriteFault(pa) {
-		t.Fatal("HandleWriteFault: not ours")
-	}
-	if nw, err := f.m.NotWritable(pa, 4096); err != nil || len(nw) != 1 {
-		t.Fatalf("page writable with the buffer full: %v %v", nw, err)
 	}
 	if _, err := f.s.DrainStep(1); err != nil {
 		t.Fatal(err)
 	}
-	if !f.s.PrepareWrite(pa) {
+	if !f.s.PrepareWrite(pa) || protected(pa) || !f.s.Saved(pa) {
 		t.Fatal("PrepareWrite refused after the drain freed a slot")
-	}
-	if nw, err := f.m.NotWritable(pa, 4096); err != nil || len(nw) != 0 {
-		t.Fatalf("page still protected: %v %v", nw, err)
 	}
 	f.drain(t, 64)
 	if bad := checkDisk(t, f, d); len(bad) > 0 {
 		t.Fatalf("%d pages differ, first %#x", len(bad), bad[0])
 	}
-	if ds := f.s.DiskStats(); ds.FullFaults != 2 || ds.HighWater != eagerPages {
+	if ds := f.s.DiskStats(); ds.FullFaults != 2 || ds.HighWater != eagerPages+snapshot.InterruptSlots {
 		t.Fatalf("%+v", ds)
 	}
 }

@@ -111,9 +111,15 @@
 // two faults, so the block backend needs the tick (irq.Hz > 0); with
 // several CPUs the drain may run on another one. Code that writes
 // captured memory with interrupts off would spin forever on a full
-// buffer: the kernel has none besides the tick's preemption frame, which
-// PrepareWrite reports as not writable (no preemption then) instead of
-// waiting, and the DMA guard, which retries with interrupts on. The
+// buffer. The kernel has two such writers. The timer interrupt writes
+// the interrupted g (before draining) and may push a preemption frame:
+// it calls PrepareWrite, which may also use the last InterruptSlots
+// slots that write faults leave free, and which refuses instead of
+// waiting when they are taken too (the tick then skips its drain or the
+// preemption); since the tick's drain writes buffered pages out before
+// anything else, the reserve refills. The DMA allocation guard copies
+// pages with interrupts off and retries with interrupts on until Saved
+// reports the page kept. The
 // buffer's high-water mark (DiskStats) is the memory the snapshot
 // needed; FullFaults counts the faults turned away.
 //

@@ -25,6 +25,6 @@ func (s *Snapshot) PrepareWrite(addr uint64) bool {
 	if s.state(i) == pageFaultCopy {
 		return false // another CPU copies it and unprotects it when done
 	}
-	handled, wait := s.handleFault(addr)
-	return handled && !wait // wait: the page is still protected
+	handled, wait := s.handleFault(addr, s.buf2.Slots) // may use InterruptSlots
+	return handled && !wait                            // wait: the page is still protected
 }

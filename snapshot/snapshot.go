@@ -406,7 +406,7 @@ func (s *Snapshot) Start() error {
 	if p := s.phase.Load(); p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
 		return ErrActive
 	}
-	if s.disk != nil && s.eagerCount > s.buf2.Slots {
+	if s.disk != nil && s.eagerCount+InterruptSlots > s.buf2.Slots {
 		return ErrBufferSmall
 	}
 	if !s.cfg.Overwrite {
@@ -469,7 +469,7 @@ func (s *Snapshot) Start() error {
 			for pa := lo; pa < hi; pa += s.ps {
 				i, _ := s.pageIndex(pa)
 				if s.disk != nil {
-					j, _ := s.bufClaim() // the eager set fits (checked above)
+					j, _ := s.bufClaim(s.buf2.Slots) // the eager set fits (checked above)
 					s.bufCopy(j, i, pa)
 				} else {
 					s.mem.Copy(s.slot(i), pa, s.ps)
@@ -612,16 +612,17 @@ func (s *Snapshot) setState(i uint64, st uint64) {
 //
 //go:nosplit
 func (s *Snapshot) HandleWriteFault(addr uint64) bool {
-	handled, _ := s.handleFault(addr)
+	handled, _ := s.handleFault(addr, s.buf2.Slots-InterruptSlots)
 	return handled
 }
 
 // handleFault is HandleWriteFault; wait is true when it returned without
 // making the page writable (another CPU copies it, or the block backend's
-// buffer is full): the store must wait and retry.
+// buffer is full): the store must wait and retry. With the block backend
+// a copy may fill the buffer up to limit slots.
 //
 //go:nosplit
-func (s *Snapshot) handleFault(addr uint64) (handled, wait bool) {
+func (s *Snapshot) handleFault(addr, limit uint64) (handled, wait bool) {
 	p := Phase(s.phase.Load())
 	if p == PhaseIdle {
 		return false, false
@@ -634,16 +635,20 @@ func (s *Snapshot) handleFault(addr uint64) (handled, wait bool) {
 	pa := addr &^ (s.ps - 1)
 	if p == PhaseDone || p == PhaseAborted {
 		// Left protected by a racing push-down (see package mmu): writable now.
-		return s.unprotect(pa)
+		return s.unprotect(pa, limit)
 	}
 	for {
 		switch s.state(i) {
 		case pageUncopied:
 			if s.disk != nil {
-				if ok, wait, retry := s.faultCopyToBuffer(i, pa); !retry {
-					return ok, wait
+				copied, full := s.faultCopyToBuffer(i, pa, limit)
+				if full {
+					return true, true
 				}
-				continue
+				if !copied {
+					continue
+				}
+				return s.unprotect(pa, limit)
 			}
 			if !s.casState(i, pageUncopied, pageFaultCopy) {
 				continue
@@ -651,13 +656,13 @@ func (s *Snapshot) handleFault(addr uint64) (handled, wait bool) {
 			// The page is still protected: its content is that of Start.
 			s.mem.Copy(s.slot(i), pa, s.ps)
 			s.finishFaultCopy(i)
-			return s.unprotect(pa)
+			return s.unprotect(pa, limit)
 		case pageFaultCopy:
 			// Another CPU's handler is copying (handlers never nest on
 			// one CPU): let the store retry and fault again.
 			return true, true
 		default: // pageDrainWrite, pageCopied: slot is (being) filled from a clean copy
-			return s.unprotect(pa)
+			return s.unprotect(pa, limit)
 		}
 	}
 }
@@ -680,13 +685,13 @@ func (s *Snapshot) finishFaultCopy(i uint64) {
 
 // unprotect makes the page at pa writable, falling back to copying its
 // whole large page when the table pool is empty; wait is true if the page
-// was left protected for now (see handleFault).
+// was left protected for now (see handleFault; limit is its buffer limit).
 //
 //go:nosplit
-func (s *Snapshot) unprotect(pa uint64) (ok, wait bool) {
+func (s *Snapshot) unprotect(pa, limit uint64) (ok, wait bool) {
 	f, err := s.tables.Unprotect(mmu.VA(pa))
 	if err == mmu.ErrPoolEmpty {
-		return s.fallback(pa)
+		return s.fallback(pa, limit)
 	}
 	if err != nil {
 		return false, false
@@ -701,7 +706,7 @@ func (s *Snapshot) unprotect(pa uint64) (ok, wait bool) {
 // clears write bits of entries wholly inside the protected ranges).
 //
 //go:nosplit
-func (s *Snapshot) fallback(pa uint64) (ok, wait bool) {
+func (s *Snapshot) fallback(pa, limit uint64) (ok, wait bool) {
 	size, err := s.tables.LeafSize(mmu.VA(pa))
 	if err != nil {
 		return false, false
@@ -722,7 +727,7 @@ func (s *Snapshot) fallback(pa uint64) (ok, wait bool) {
 				break
 			}
 			if s.disk != nil {
-				j, got := s.bufClaim()
+				j, got := s.bufClaim(limit)
 				if !got {
 					s.bufFull.Add(1)
 					return true, true // buffer full: the store retries once the drain wrote some out
