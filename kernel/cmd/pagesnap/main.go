@@ -86,6 +86,14 @@ func main() {
 		snap.SetDevices(func() error { return rng.Quiesce(time.Second) }, rng.Resume)
 	}
 
+	// A disk for snapshots that leave the machine (snap start disk).
+	if blk, err := virtio.OpenBlk(virtioTransports()); err != nil {
+		fmt.Printf("pagesnap: no disk (snap start disk will refuse): %v\n", err)
+	} else {
+		ctl.Disk, ctl.DiskOwned = blk, blk.Owned
+		fmt.Printf("pagesnap: virtio-blk on transport %d, %d bytes\n", blk.Transport().Index, blk.Size())
+	}
+
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
 	work.DMABytes = func() uint64 {
 		if rng == nil {
