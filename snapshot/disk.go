@@ -22,6 +22,10 @@ type Disk interface {
 	// WriteAt writes n bytes (a multiple of the page size) from physical
 	// address src to the disk at byte offset off.
 	WriteAt(off, src, n uint64) error
+	// WriteBatch writes n bytes from srcs[k] to offset offs[k] for every
+	// k (at most DiskBatch requests, which the device may run at once)
+	// and returns when all are done.
+	WriteBatch(offs, srcs []uint64, n uint64) error
 	// ReadAt reads n bytes from the disk at byte offset off into physical
 	// memory at dst.
 	ReadAt(off, dst, n uint64) error
@@ -41,6 +45,10 @@ const (
 	MinBufferPages = InterruptSlots + 4
 	// readAhead is the most pages the hash phase reads back in one request.
 	readAhead = 64
+	// DiskBatch is the most requests (buffered pages) the drain hands the
+	// disk at once with WriteBatch, and the most pages of one drained run
+	// (one request): each round trip to the device is slow.
+	DiskBatch = 32
 )
 
 // DefaultBufferPages returns the default RAM buffer for capturing
@@ -58,11 +66,12 @@ var ErrBufferSmall = errors.New("snapshot: the RAM buffer cannot hold the eager 
 // BufferLayout is the block backend's RAM region (Config.Storage): the
 // image's first DataOff bytes (header, copy map, scratch page) at the
 // image's own offsets, then the slot directory (one uint64 per slot),
-// one manifest page and the slots.
+// one manifest page, the drain's staging area and the slots.
 type BufferLayout struct {
 	Slots       uint64 // buffer slots (pages)
 	DirOff      uint64 // slot directory
 	ManifestOff uint64 // one page: the manifest page being filled
+	StageOff    uint64 // DiskBatch pages: the drain's run being written
 	SlotsOff    uint64 // slot j at SlotsOff + j*PageSize
 	Size        uint64 // bytes of RAM the block backend needs
 }
@@ -72,7 +81,8 @@ type BufferLayout struct {
 func NewBufferLayout(l Layout, slots uint64) BufferLayout {
 	b := BufferLayout{Slots: slots, DirOff: l.DataOff}
 	b.ManifestOff = b.DirOff + roundUp(8*slots, l.PageSize)
-	b.SlotsOff = b.ManifestOff + l.PageSize
+	b.StageOff = b.ManifestOff + l.PageSize
+	b.SlotsOff = b.StageOff + DiskBatch*l.PageSize
 	b.Size = b.SlotsOff + slots*l.PageSize
 	return b
 }
@@ -179,48 +189,85 @@ func (s *Snapshot) diskStep(budget int) (int, error) {
 		s.diskHdr = true
 	}
 	n := s.buf2.Slots
-	for k := uint64(0); k < n && budget > 0 && s.bufUsed.Load() > 0; k++ {
-		j := (s.flushNext + k) % n
-		v := s.mem.Load64(s.base + s.buf2.DirOff + 8*j)
-		if v < dirPage {
-			continue
+	for budget > 0 && s.bufUsed.Load() > 0 {
+		k := 0
+		for scanned := uint64(0); scanned < n && k < DiskBatch && k < budget; scanned++ {
+			j := s.flushNext % n
+			s.flushNext = j + 1
+			v := s.mem.Load64(s.base + s.buf2.DirOff + 8*j)
+			if v < dirPage {
+				continue
+			}
+			s.batchOff[k], s.batchSrc[k], s.batchSlot[k] = s.diskOff(v-dirPage), s.bufSlot(j), j
+			k++
 		}
-		if err := s.disk.WriteAt(s.diskOff(v-dirPage), s.bufSlot(j), s.ps); err != nil {
+		if k == 0 {
+			break // only claimed slots, being filled
+		}
+		err := s.disk.WriteBatch(s.batchOff[:k], s.batchSrc[:k], s.ps)
+		s.diskWrites.Add(uint64(k))
+		if err != nil {
 			return budget, err
 		}
-		s.diskWrites.Add(1)
-		s.bufRelease(j)
-		budget--
-		s.flushNext = j + 1
+		for _, j := range s.batchSlot[:k] {
+			s.bufRelease(j)
+		}
+		budget -= k
 	}
 	return budget, nil
 }
 
-// diskCopy is the drain's copy of page i (at pa) with the block backend:
-// through the scratch page (the copyViaScratch protocol), or, with
-// Config.DrainUninterrupted, claimed like a fault and written to disk from
-// the page itself (it stays protected until written). It reports whether
-// it copied the page.
-func (s *Snapshot) diskCopy(i, pa uint64) (bool, error) {
-	if s.cfg.DrainUninterrupted {
-		if !s.casState(i, pageUncopied, pageFaultCopy) {
-			return false, nil
+// diskCapture is capture with the block backend: it stages a run of up
+// to DiskBatch uncopied pages with consecutive indices (so consecutive on
+// disk) in the staging area, each by the copyViaScratch protocol (copy,
+// then CAS Uncopied → DrainWrite; a fault that takes a page ends the
+// run), writes the run with one request, then marks its pages Copied. A
+// fault on a staged page sees DrainWrite and only unprotects it: the
+// staging area holds its clean copy. (Config.DrainUninterrupted changes
+// nothing here.) It returns the budget left, whether this call ended the
+// phase, and a disk error.
+func (s *Snapshot) diskCapture(budget int) (int, bool, error) {
+	l := &s.layout
+	stage := s.base + s.buf2.StageOff
+	for budget > 0 && s.Phase() == PhaseCapturing {
+		if s.cursor == l.NumPages {
+			s.endCapture()
+			return budget, true, nil
 		}
-		err := s.disk.WriteAt(s.diskOff(i), pa, s.ps)
-		s.diskWrites.Add(1)
-		s.setState(i, pageCopied)
-		return true, err
+		first := s.cursor
+		var k uint64
+		for k < DiskBatch && int(k) < budget && first+k < l.NumPages && s.state(first+k) == pageUncopied {
+			i := first + k
+			s.mem.Copy(stage+k*s.ps, s.pageAddr(i), s.ps)
+			if !s.casState(i, pageUncopied, pageDrainWrite) {
+				s.discards.Add(1)
+				break // a fault took it (and copies it): the run ends before it
+			}
+			k++
+		}
+		var err error
+		if k > 0 {
+			err = s.disk.WriteAt(s.diskOff(first), stage, k*s.ps)
+			s.diskWrites.Add(1)
+			for i := first; i < first+k; i++ {
+				s.setState(i, pageCopied)
+			}
+			s.drained.Add(k)
+			budget -= int(k)
+		}
+		for range max(k, 1) {
+			pa := s.pageAddr(s.cursor)
+			s.cursor++
+			next := pa + s.ps
+			if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+				s.flushRun()
+			}
+		}
+		if err != nil {
+			return budget, false, err
+		}
 	}
-	scratch := s.base + s.layout.ScratchOff
-	s.mem.Copy(scratch, pa, s.ps)
-	if !s.casState(i, pageUncopied, pageDrainWrite) {
-		return false, nil
-	}
-	// As in copyViaScratch: scratch holds the page's Start content.
-	err := s.disk.WriteAt(s.diskOff(i), scratch, s.ps)
-	s.diskWrites.Add(1)
-	s.setState(i, pageCopied)
-	return true, err
+	return budget, false, nil
 }
 
 // diskHash is the hash phase with the block backend: once every buffered

@@ -42,6 +42,15 @@ func (d *memDisk) WriteAt(off, src, n uint64) error {
 	return nil
 }
 
+func (d *memDisk) WriteBatch(offs, srcs []uint64, n uint64) error {
+	for k := range offs {
+		if err := d.WriteAt(offs[k], srcs[k], n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *memDisk) ReadAt(off, dst, n uint64) error {
 	d.mem.Write(dst, d.b[off:off+n])
 	return nil

@@ -89,9 +89,11 @@
 // Start and the fault path cannot do I/O (interrupts off, no waiting), so
 // they copy a page into a free buffer slot (claimed by a CAS on its
 // directory entry) and publish it; the drain (DrainStep) first writes
-// buffered pages to their slots on disk and frees them, then copies
-// uncopied pages through the scratch page and writes them straight to
-// disk. The header (state capturing) is the drain's first write. The
+// buffered pages to their slots on disk (up to DiskBatch requests at once)
+// and frees them, then copies runs of uncopied pages into a staging area,
+// by the scratch protocol below (DrainWrite while staged), and writes
+// each run to disk with one request. The header (state capturing) is the
+// drain's first write. The
 // hash phase reads the pages back from disk into the buffer, which is
 // empty by then, hashes them, and writes the manifest a page at a time;
 // the root hash, the copy map and last the header (complete) end it.

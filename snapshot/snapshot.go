@@ -217,6 +217,8 @@ type Snapshot struct {
 	diskHdr                   bool   // drain: the header is on disk
 	flushNext                 uint64 // drain: next slot to look at
 	raFirst, raCount          uint64 // hash phase: pages read back into the buffer
+	batchOff, batchSrc        []uint64
+	batchSlot                 []uint64 // drain: the buffered pages of one WriteBatch
 }
 
 // New validates cfg and returns an engine; it touches no memory.
@@ -295,6 +297,9 @@ func New(cfg Config) (*Snapshot, error) {
 		root: sha256.New(), page: sha256.New(),
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
 		disk: cfg.Disk, buf2: bl,
+	}
+	if cfg.Disk != nil {
+		s.batchOff, s.batchSrc, s.batchSlot = make([]uint64, DiskBatch), make([]uint64, DiskBatch), make([]uint64, DiskBatch)
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -795,7 +800,7 @@ func (s *Snapshot) diskDrain(budget int) (bool, error) {
 	budget, err := s.diskStep(budget)
 	if err == nil && s.Phase() == PhaseCapturing {
 		var ended bool
-		budget, ended, err = s.captureErr(budget)
+		budget, ended, err = s.diskCapture(budget)
 		if err == nil && (ended || budget > 0 && s.Phase() == PhaseCapturing) {
 			return false, nil
 		}
@@ -816,29 +821,18 @@ func (s *Snapshot) diskDrain(budget int) (bool, error) {
 // making finished runs writable. It returns the budget left and whether
 // this call ended the phase (every page visited: hashing starts).
 func (s *Snapshot) capture(budget int) (int, bool) {
-	budget, ended, _ := s.captureErr(budget)
-	return budget, ended
-}
-
-// captureErr is capture, reporting the block backend's disk errors.
-func (s *Snapshot) captureErr(budget int) (int, bool, error) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
 			s.endCapture()
-			return budget, true, nil
+			return budget, true
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
 		if s.state(i) == pageUncopied {
 			budget--
 			var copied bool
-			if s.disk != nil {
-				var err error
-				if copied, err = s.diskCopy(i, pa); err != nil {
-					return budget, false, err
-				}
-			} else if s.cfg.DrainUninterrupted {
+			if s.cfg.DrainUninterrupted {
 				copied = s.copyClaimed(i, pa)
 			} else {
 				copied = s.copyViaScratch(i, pa)
@@ -855,7 +849,7 @@ func (s *Snapshot) captureErr(budget int) (int, bool, error) {
 			s.flushRun()
 		}
 	}
-	return budget, false, nil
+	return budget, false
 }
 
 // copyClaimed is the drain's copy when nothing on this CPU can write
