@@ -221,7 +221,7 @@ func (b *Blk) requests(typ uint32, offs, addrs []uint64, n uint64) error {
 		}
 	}
 	for k := range offs {
-		if uint8(atomic.LoadUint32((*uint32)(at(uint(b.st + uint64(k)*blkReqHeader))))) != VIRTIO_BLK_S_OK {
+		if uint8(atomic.LoadUint32((*uint32)(at(uint(b.st+uint64(k)*blkReqHeader))))) != VIRTIO_BLK_S_OK {
 			return ErrBlkIO
 		}
 	}
