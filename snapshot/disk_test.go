@@ -257,7 +257,7 @@ func TestDiskNoAllocations(t *testing.T) {
 		t.Errorf("HandleWriteFault: %v allocations", n)
 	}
 	if n := testing.AllocsPerRun(50, func() {
-		if _, err := s.DrainStep(16); err != nil {
+		if _, err := s.DrainStep(1); err != nil { // a batch of DiskBatch pages
 			t.Fatal(err)
 		}
 	}); n != 0 || s.Phase() != snapshot.PhaseCapturing {

@@ -796,8 +796,12 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 // diskDrain is DrainStep with the block backend: buffered pages go to disk
 // first (they hold up faulting writers), then the drain copies and hashes.
 // A disk error aborts the snapshot.
+//
+// One budget unit is DiskBatch pages here: a disk request costs a round
+// trip to the device whether it carries one page or DiskBatch, so the
+// timer tick's DrainStep(1) moves a batch.
 func (s *Snapshot) diskDrain(budget int) (bool, error) {
-	budget, err := s.diskStep(budget)
+	budget, err := s.diskStep(budget * DiskBatch)
 	if err == nil && s.Phase() == PhaseCapturing {
 		var ended bool
 		budget, ended, err = s.diskCapture(budget)
