@@ -474,8 +474,12 @@ func (s *Snapshot) Start() error {
 			for pa := lo; pa < hi; pa += s.ps {
 				i, _ := s.pageIndex(pa)
 				if s.disk != nil {
-					j, _ := s.bufClaim(s.buf2.Slots) // the eager set fits (checked above)
-					s.bufCopy(j, i, pa)
+					// Slot eagerPages: the directory was just
+					// cleared and the eager set fits (checked
+					// above). No bufClaim: its counters are in the
+					// Snapshot value, captured memory, written only
+					// after the loop.
+					s.bufCopy(eagerPages, i, pa)
 				} else {
 					s.mem.Copy(s.slot(i), pa, s.ps)
 				}
@@ -503,6 +507,11 @@ func (s *Snapshot) Start() error {
 	s.tlb.InvalidateAll()
 	s.instant = instant
 	s.eagerPages.Store(eagerPages)
+	if s.disk != nil {
+		s.bufUsed.Store(eagerPages)
+		s.bufHigh.Store(eagerPages)
+		s.bufHint.Store(eagerPages)
+	}
 	s.entriesTouched.Store(uint64(touched))
 	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, s.instant))
 	if perr != nil {
