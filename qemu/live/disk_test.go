@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"os"
 	"testing"
 )
 
@@ -12,6 +13,7 @@ func diskRun(t *testing.T, env string, o DiskOptions) *DiskReport {
 	t.Helper()
 	o.Kernel = kernelFor(t, env)
 	o.Log = logWriter{t}
+	o.Dir = os.Getenv("PAGESNAP_DISK_KEEP") // keep snap.img and reference.bin there
 	rep, err := RunDisk(context.Background(), o)
 	if err != nil {
 		if rep != nil && rep.Verify != nil {
