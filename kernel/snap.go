@@ -255,8 +255,8 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 	if o.Disk && irq.Hz == 0 {
 		return nil, ErrDiskTick
 	}
-	if c.M.Storage.Size == 0 {
-		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
+	if c.M.Storage.Size == 0 || !o.Disk && c.M.Storage.Size < c.M.StorageNeeded() {
+		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x (snap start disk needs only its buffer)", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
 	}
 	if c.Quiesce != nil {
 		if err := c.Quiesce(); err != nil {

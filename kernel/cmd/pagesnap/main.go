@@ -54,9 +54,9 @@ func main() {
 	}
 	ctl := snap.Controller()
 	m := ctl.M
-	if m.Storage.Size == 0 {
-		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
-			m.StorageNeeded(), m.Reserved.End())
+	if m.Storage.Size < m.StorageNeeded() {
+		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work\n",
+			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size)
 	}
 	if n, err := snap.CPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
