@@ -151,10 +151,14 @@ func runDisk(t *testing.T, arch mmu.Arch, seed uint64, o opts, bufPages uint64, 
 // drains (through scratch, and straight from the page).
 func TestDiskEqualsMemoryAtStart(t *testing.T) {
 	seeds := uint64(4)
-	if quick() || raceEnabled {
+	if quick() {
 		seeds = 2
 	}
-	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
+	archs := []mmu.Arch{mmu.AMD64, mmu.ARM64}
+	if raceEnabled {
+		seeds, archs = 1, archs[:1] // the race detector slows the simulation about 20 times
+	}
+	for _, arch := range archs {
 		for seed := uint64(1); seed <= seeds; seed++ {
 			runDisk(t, arch, seed, opts{direct: seed%2 == 0}, 0, 0)
 		}
@@ -166,7 +170,11 @@ func TestDiskEqualsMemoryAtStart(t *testing.T) {
 // slot and wait. The image must still be complete and bit-exact, and the
 // high-water mark must be the whole buffer but the interrupt reserve.
 func TestDiskBufferFull(t *testing.T) {
-	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
+	archs := []mmu.Arch{mmu.AMD64, mmu.ARM64}
+	if raceEnabled {
+		archs = archs[:1] // millions of faults wait: slow under the race detector
+	}
+	for _, arch := range archs {
 		f := runDisk(t, arch, 7, opts{}, eagerPages+snapshot.InterruptSlots, 200*time.Microsecond)
 		ds := f.s.DiskStats()
 		if ds.FullFaults == 0 || ds.HighWater != ds.BufferPages-snapshot.InterruptSlots {
@@ -290,6 +298,7 @@ func TestDiskNoAllocations(t *testing.T) {
 // the drain has written buffered pages out it copies the page and makes it
 // writable.
 func TestDiskPrepareWriteFull(t *testing.T) {
+	skipUnderRace(t) // one goroutine: nothing for the race detector
 	f, d := newDiskFixture(t, mmu.AMD64, 2, opts{}, eagerPages+snapshot.InterruptSlots, 0)
 	f.start(t) // the eager set fills the buffer but the reserve
 	protected := func(pa uint64) bool {
