@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pagesnap/pagesnap/lines"
@@ -81,17 +82,13 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 		}
 		defer os.RemoveAll(dir)
 	}
-	// A sparse file larger than any image of this RAM size.
+	// The disk: larger than any image of this RAM size, filled with a
+	// pattern (not zeros, which many pages hold at the instant), so that
+	// a page the snapshot never wrote shows.
 	img := filepath.Join(dir, "snap.img")
-	f, err := os.Create(img)
-	if err != nil {
+	if err := fillDisk(img, int64(t.mem+64)<<20); err != nil {
 		return nil, err
 	}
-	if err := f.Truncate(int64(t.mem)<<21 + 64<<20); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
 	drive := "file=" + img + ",if=none,id=d,format=raw"
 	if o.BpsWrite != 0 {
 		drive += ",throttling.bps-write=" + strconv.FormatInt(o.BpsWrite, 10)
@@ -180,4 +177,23 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 		return rep, fmt.Errorf("live: the disk image does not match the reference: %w", rep.Verify.Err())
 	}
 	return rep, nil
+}
+
+// diskFill is the pattern of a fresh disk file.
+const diskFill = "unwritten disk! "
+
+// fillDisk creates the file path of size bytes filled with diskFill.
+func fillDisk(path string, size int64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	chunk := []byte(strings.Repeat(diskFill, 1<<20/len(diskFill)))
+	for off := int64(0); off < size; off += int64(len(chunk)) {
+		if _, err := f.Write(chunk[:min(int64(len(chunk)), size-off)]); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
 }
