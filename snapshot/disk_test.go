@@ -69,7 +69,8 @@ func newDiskFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts, bufPages u
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &memDisk{mem: f.m.Mem, b: make([]byte, l.Size), delay: delay}
+	// Not zeros (a dropped write of a zero page would not show).
+	d := &memDisk{mem: f.m.Mem, b: bytes.Repeat([]byte{0xa5}, int(l.Size)), delay: delay}
 	f.cfg.Disk, f.cfg.BufferPages = d, bufPages
 	if f.s, err = snapshot.New(f.cfg); err != nil {
 		t.Fatal(err)
