@@ -314,6 +314,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		// holds a complete image that was neither discarded nor is to be
 		// overwritten.
 		Overwrite: o.Overwrite,
+		HashAlg:   snapshot.KernelHashAlg(runtime.GOARCH),
 	})
 	if err != nil {
 		return nil, err

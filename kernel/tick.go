@@ -82,14 +82,17 @@ func tick() {
 }
 
 // tickDrain drains r for at most r.tickBudget cycles (plus one step), one
-// page at a time. It runs on the drain stack from tick.
+// page at a time. It runs on the drain stack from tick: interrupts off, one
+// CPU, a stack outside captured RAM and counters in eager memory, so
+// nothing writes captured memory while a step runs and the drain may copy
+// each page once, straight to its slot (DrainStepUninterrupted).
 func (r *run) tickDrain() {
 	t0 := cycles()
 	until := t0 + r.tickBudget
 	var n uint64
 	t := t0
 	for {
-		done, err := r.s.DrainStep(1)
+		done, err := r.s.DrainStepUninterrupted(1)
 		if err != nil {
 			if err == snapshot.ErrDrainBusy {
 				r.tickBusy++

@@ -24,7 +24,7 @@
 //	0            header (one page, at least 4096 bytes)
 //	               0  [8]byte "PAGESNAP"
 //	               8  uint32  version (2)
-//	              12  uint32  hash algorithm (1 = SHA-256)
+//	              12  uint32  hash algorithm (1 = SHA-256, 2 = BLAKE2b-256)
 //	              16  uint64  page size P
 //	              24  uint32  number of captured ranges R (>= 1)
 //	              28  uint32  state: 1 capturing, 2 complete, 3 aborted, 4 discarded
@@ -44,7 +44,7 @@
 //	map          copy map: ceil(N/32) uint64 words, padded to P
 //	scratch      one page: the drain's bounce buffer
 //	data         N pages, page i (in range order) at data + i*P
-//	manifest     N SHA-256 page hashes, then the root hash, padded to P
+//	manifest     N 32-byte page hashes, then the root hash, padded to P
 //
 // The excluded ranges are the RAM the image leaves out on purpose, each
 // with a reason: 1 page zero (left unmapped), 2 the snapshot machinery's
@@ -55,9 +55,22 @@
 // The copy map holds 2 bits per page. Word w holds pages 32w..32w+31: bit i
 // is the page's C (copied) bit, bit 32+i its B (busy) bit. A page's data is
 // valid iff C=1 and B=0; when the snapshot is complete every page reads
-// C=1, B=0. The root hash is SHA-256 of the header's first 128+16R+24X bytes
-// (with the state field zeroed) followed by the N page hashes. ReadImage and
-// (*Image).Verify read and check an image.
+// C=1, B=0. The root hash is the header's hash algorithm over the header's
+// first 128+16R+24X bytes (with the state field zeroed) followed by the N
+// page hashes. ReadImage and (*Image).Verify read and check an image.
+//
+// The hash algorithm is SHA-256 or BLAKE2b-256 (RFC 7693, unkeyed, 32-byte
+// digest; Config.HashAlg, NewHash); the layout is the same for both. Both
+// are cryptographic: the root hash, which the kernel prints when it has
+// verified its image, commits to every byte of every page, so an image
+// altered afterwards — by a fault, a bug, or someone who can write the
+// storage but cannot change the printed root — fails Verify. (A
+// non-cryptographic page hash under a cryptographic root would not
+// survive the last case: whoever writes the storage could craft a page
+// with the same page hash.) The kernel uses BLAKE2b-256 on amd64, where
+// SHA-256 runs generic code, and SHA-256 on arm64, where Go uses the SHA2
+// instructions (KernelHashAlg). Version 2 readers before BLAKE2b refuse a
+// BLAKE2b image with ErrHashAlg.
 //
 // # Keeping finished images
 //
@@ -179,9 +192,12 @@
 // drain's unprotect of a neighbouring page.
 //
 // With Config.DrainUninterrupted (the kernel masks interrupts around
-// DrainStep, so no fault can interrupt it on its CPU) the drain claims an
-// Uncopied page as FaultCopy and copies it straight to its slot: one copy
-// instead of two; faults on other CPUs see FaultCopy and retry.
+// DrainStep and runs it on a stack outside captured RAM, so nothing on its
+// CPU writes captured memory meanwhile), or for one call with
+// DrainStepUninterrupted, the drain claims an Uncopied page as FaultCopy
+// and copies it straight to its slot: one copy instead of two; faults on
+// other CPUs see FaultCopy and retry. The two kinds of call may alternate:
+// each finishes its page's copy before it returns.
 //
 // When the table pool is empty, a fault on a large page copies every
 // Uncopied page of it (as FaultCopy → Copied) and makes the whole large
@@ -196,7 +212,8 @@
 //
 //   - the timer tick: on every periodic timer interrupt (package irq,
 //     irq.Hz, 100 Hz by default) while a snapshot is capturing or hashing,
-//     the tick calls DrainStep(1) until share × tick period has passed
+//     the tick calls DrainStepUninterrupted(1) (interrupts are off and it
+//     runs on the drain stack) until share × tick period has passed
 //     (plus at most one step): the drain share, a setting of each snapshot
 //     (kernel "snap start share=N%", 1–90 %, default 20 %);
 //   - the idle hook: whenever no goroutine can run, all of the idle time;

@@ -54,7 +54,8 @@ type fixture struct {
 
 type opts struct {
 	noDMA, noTables, noInval bool
-	direct                   bool // Config.DrainUninterrupted
+	direct                   bool   // Config.DrainUninterrupted
+	hashAlg                  uint32 // Config.HashAlg
 	mem                      func(*sim.Memory) snapshot.PhysMem
 }
 
@@ -116,6 +117,7 @@ func newFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts) *fixture {
 		Clock:   func() uint64 { return 12345 },
 	}
 	f.cfg.DrainUninterrupted = o.direct
+	f.cfg.HashAlg = o.hashAlg
 	if o.noDMA {
 		f.cfg.DMA = nil
 	}

@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+
+	"github.com/pagesnap/pagesnap/internal/blake2b"
 )
 
 // Errors returned by ReadImage, (*Image).Verify and (*Image).Page. Page-level
@@ -43,11 +46,53 @@ func (e *PageError) Error() string {
 // Unwrap returns e.Err.
 func (e *PageError) Unwrap() error { return e.Err }
 
+// NewHash returns a new digest of the page and root hash algorithm alg
+// (header field HashAlg): SHA-256 for HashSHA256, BLAKE2b-256 for
+// HashBLAKE2b256; any other value fails with ErrHashAlg. Both are
+// cryptographic 32-byte digests, so the root hash commits to every page's
+// content either way (the kernel prints it; see the package doc).
+func NewHash(alg uint32) (hash.Hash, error) {
+	switch alg {
+	case HashSHA256:
+		return sha256.New(), nil
+	case HashBLAKE2b256:
+		return blake2b.New(), nil
+	}
+	return nil, fmt.Errorf("%w %d", ErrHashAlg, alg)
+}
+
+// HashName returns the name of hash algorithm alg ("SHA-256",
+// "BLAKE2b-256"), or "hash algorithm N" for an unknown one.
+func HashName(alg uint32) string {
+	switch alg {
+	case HashSHA256:
+		return "SHA-256"
+	case HashBLAKE2b256:
+		return "BLAKE2b-256"
+	}
+	return fmt.Sprintf("hash algorithm %d", alg)
+}
+
+// KernelHashAlg is the hash algorithm the pagesnap kernel of architecture
+// goarch ("amd64", "arm64") sets in Config.HashAlg: the faster one on that
+// CPU under QEMU. On arm64 Go's SHA-256 uses the SHA2 instructions
+// (ID_AA64ISAR0_EL1.SHA2, which the tamago port reads): about 8,500
+// instructions per 4 KiB page. The amd64 kernel does not enable the AVX
+// state (XCR0) that Go's SHA-256 assembly requires (its AVX2 and SHA-NI
+// paths both check for AVX), so SHA-256 runs generic Go code there;
+// BLAKE2b-256 in plain Go takes a fifth of its instructions (docs/bench).
+func KernelHashAlg(goarch string) uint32 {
+	if goarch == "amd64" {
+		return HashBLAKE2b256
+	}
+	return HashSHA256
+}
+
 // Image is a snapshot image read back from storage (a memory dump of the
 // storage region, a file, a block device).
 type Image struct {
 	Version  uint32  // format version (Version)
-	HashAlg  uint32  // HashSHA256
+	HashAlg  uint32  // HashSHA256 or HashBLAKE2b256
 	PageSize uint64  // bytes per page
 	Ranges   []Range // captured physical ranges, sorted
 	// Excluded lists the RAM left out of the image and why, sorted.
@@ -88,8 +133,8 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	if im.Version != Version {
 		return nil, fmt.Errorf("%w %d (this reader knows only version %d)", ErrVersion, im.Version, Version)
 	}
-	if im.HashAlg != HashSHA256 {
-		return nil, fmt.Errorf("%w %d", ErrHashAlg, im.HashAlg)
+	if _, err := NewHash(im.HashAlg); err != nil {
+		return nil, err
 	}
 	if im.State < StateCapturing || im.State > StateDiscarded {
 		return nil, fmt.Errorf("%w: state %d", ErrBadHeader, uint32(im.State))
@@ -131,7 +176,7 @@ func ReadImage(r io.ReaderAt, size int64) (*Image, error) {
 	if err := checkExcluded(im.PageSize, l.Ranges, xs); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadHeader, err)
 	}
-	l.Excluded = xs
+	l.Excluded, l.HashAlg = xs, im.HashAlg
 	if l.NumPages != im.NumPages || l.MapOff != le.Uint64(full[hdrMapOff:]) ||
 		l.ScratchOff != le.Uint64(full[hdrScratchOff:]) || l.DataOff != le.Uint64(full[hdrDataOff:]) ||
 		l.ManifestOff != le.Uint64(full[hdrManifestOff:]) || l.Size != le.Uint64(full[hdrSize:]) {
@@ -222,16 +267,22 @@ func (im *Image) RootHash() ([HashSize]byte, error) {
 
 // Verify checks the whole image: the header says complete (else
 // ErrIncomplete), every page is copied (else a *PageError wrapping
-// ErrIncomplete), every page's SHA-256 matches the manifest (else a
-// *PageError wrapping ErrHashMismatch) and the root hash matches
-// (ErrRootMismatch). The root hash is SHA-256 over the header bytes
-// [0, 128+16*len(Ranges)+24*len(Excluded)) with the 4-byte state field
-// zeroed, followed by the NumPages page hashes in page-index order.
+// ErrIncomplete), every page's hash (the header's algorithm, HashAlg)
+// matches the manifest (else a *PageError wrapping ErrHashMismatch) and
+// the root hash matches (ErrRootMismatch). The root hash is the same
+// algorithm over the header bytes [0, 128+16*len(Ranges)+24*len(Excluded))
+// with the 4-byte state field zeroed, followed by the NumPages page hashes
+// in page-index order.
 func (im *Image) Verify() error {
 	if im.State != StateComplete {
 		return fmt.Errorf("%w: header state %v", ErrIncomplete, im.State)
 	}
-	root := sha256.New()
+	root, err := NewHash(im.HashAlg)
+	if err != nil {
+		return err
+	}
+	page, _ := NewHash(im.HashAlg)
+	got := make([]byte, 0, HashSize)
 	h := append([]byte(nil), im.header...)
 	clear(h[hdrState : hdrState+4])
 	root.Write(h)
@@ -248,8 +299,10 @@ func (im *Image) Verify() error {
 		if _, err := im.r.ReadAt(want, int64(im.Layout.ManifestOff+i*HashSize)); err != nil {
 			return &PageError{Addr: addr, Err: err}
 		}
-		got := sha256.Sum256(b)
-		if !bytes.Equal(got[:], want) {
+		page.Reset()
+		page.Write(b)
+		got = page.Sum(got[:0])
+		if !bytes.Equal(got, want) {
 			return &PageError{Addr: addr, Err: ErrHashMismatch}
 		}
 		root.Write(want)

@@ -17,6 +17,11 @@ const (
 	Version = 2
 	// HashSHA256 identifies SHA-256 page and root hashes (header field HashAlg).
 	HashSHA256 = 1
+	// HashBLAKE2b256 identifies BLAKE2b-256 page and root hashes (RFC 7693,
+	// unkeyed, 32-byte digest; package internal/blake2b): 5 times fewer
+	// instructions per page than SHA-256's generic code (the amd64
+	// kernel's case), see KernelHashAlg.
+	HashBLAKE2b256 = 2
 	// HashSize is the size in bytes of one manifest hash.
 	HashSize = 32
 	// MinPageSize is the smallest supported page size (the 4 KiB granule).
@@ -35,7 +40,7 @@ const (
 const (
 	hdrMagic       = 0  // [8]byte Magic
 	hdrVersion     = 8  // uint32 Version
-	hdrHashAlg     = 12 // uint32 HashSHA256
+	hdrHashAlg     = 12 // uint32 HashSHA256 or HashBLAKE2b256
 	hdrPageSize    = 16 // uint64
 	hdrNumRanges   = 24 // uint32
 	hdrState       = 28 // uint32 State
@@ -138,8 +143,12 @@ type Layout struct {
 	MapSize     uint64
 	ScratchOff  uint64 // one page the drain uses as a bounce buffer
 	DataOff     uint64 // page i at DataOff + i*PageSize
-	ManifestOff uint64 // NumPages SHA-256 hashes, then the root hash
+	ManifestOff uint64 // NumPages page hashes, then the root hash
 	Size        uint64 // total storage needed
+	// HashAlg is the page and root hash algorithm the header records
+	// (HashSHA256, HashBLAKE2b256; 0 means HashSHA256). It moves no
+	// offset: both digests are HashSize bytes.
+	HashAlg uint32
 	// Excluded lists the RAM left out of the image (header only: it
 	// moves no offset). NewLayout leaves it empty; New sets it from
 	// Config.Excluded and the storage.
@@ -269,7 +278,7 @@ func (l *Layout) encodeHeaderTo(b []byte, state State, instant uint64) []byte {
 	le := binary.LittleEndian
 	copy(b[hdrMagic:], Magic)
 	le.PutUint32(b[hdrVersion:], Version)
-	le.PutUint32(b[hdrHashAlg:], HashSHA256)
+	le.PutUint32(b[hdrHashAlg:], l.hashAlg())
 	le.PutUint64(b[hdrPageSize:], l.PageSize)
 	le.PutUint32(b[hdrNumRanges:], uint32(len(l.Ranges)))
 	le.PutUint32(b[hdrState:], uint32(state))
@@ -318,4 +327,12 @@ func pageState(w uint64, i uint) uint64 { return (w>>i)&1 | (w>>(32+i)&1)<<1 }
 func withState(w uint64, i uint, s uint64) uint64 {
 	w &^= 1<<i | 1<<(32+i)
 	return w | (s&1)<<i | (s>>1)<<(32+i)
+}
+
+// hashAlg returns the layout's hash algorithm, HashSHA256 if unset.
+func (l *Layout) hashAlg() uint32 {
+	if l.HashAlg == 0 {
+		return HashSHA256
+	}
+	return l.HashAlg
 }

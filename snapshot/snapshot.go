@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -92,6 +91,11 @@ type Config struct {
 	// image is kept until the user discards it (Discard) or asks for the
 	// overwrite.
 	Overwrite bool
+	// HashAlg is the page and root hash algorithm: HashSHA256 (or 0) or
+	// HashBLAKE2b256. The header records it and readers verify either
+	// (NewHash). A kernel picks the one its CPU computes faster: SHA-256
+	// where the CPU has SHA instructions Go uses, BLAKE2b-256 elsewhere.
+	HashAlg uint32
 }
 
 // Errors returned by New, Start, DrainStep and Abort.
@@ -291,10 +295,20 @@ func New(cfg Config) (*Snapshot, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	l.Excluded = ex
+	alg := cfg.HashAlg
+	if alg == 0 {
+		alg = HashSHA256
+	}
+	root, err := NewHash(alg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	page, _ := NewHash(alg)
+	l.HashAlg = alg
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		root: sha256.New(), page: sha256.New(),
+		root: root, page: page,
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
 		disk: cfg.Disk, buf2: bl,
 	}
@@ -781,6 +795,21 @@ const drainChunk = 2 << 20
 // scheduler has no P, or from a timer interrupt (see "Drain share" in the
 // package doc); it is not nosplit.
 func (s *Snapshot) DrainStep(budget int) (bool, error) {
+	return s.drainStep(budget, s.cfg.DrainUninterrupted)
+}
+
+// DrainStepUninterrupted is DrainStep with the promise of
+// Config.DrainUninterrupted made for this call only: nothing that may
+// write captured memory runs on this CPU until it returns (its stack
+// included). A kernel's timer tick, which drains with interrupts off on a
+// stack outside captured RAM, can make it while its idle hook, which
+// cannot, calls DrainStep: each page is then copied once, straight to its
+// slot, instead of twice through the scratch page.
+func (s *Snapshot) DrainStepUninterrupted(budget int) (bool, error) {
+	return s.drainStep(budget, true)
+}
+
+func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 	if !s.drainBusy.CompareAndSwap(0, 1) {
 		return false, ErrDrainBusy
 	}
@@ -795,7 +824,7 @@ func (s *Snapshot) DrainStep(budget int) (bool, error) {
 	if s.disk != nil {
 		return s.diskDrain(budget)
 	}
-	budget, ended := s.capture(budget)
+	budget, ended := s.capture(budget, direct)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
 	}
@@ -830,10 +859,11 @@ func (s *Snapshot) diskDrain(budget int) (bool, error) {
 }
 
 // capture is the drain's first phase: it visits the captured pages in
-// order, copying each one no fault has copied (up to budget pages) and
-// making finished runs writable. It returns the budget left and whether
-// this call ended the phase (every page visited: hashing starts).
-func (s *Snapshot) capture(budget int) (int, bool) {
+// order, copying each one no fault has copied (up to budget pages; direct:
+// copyClaimed, else copyViaScratch) and making finished runs writable. It
+// returns the budget left and whether this call ended the phase (every
+// page visited: hashing starts).
+func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
@@ -845,7 +875,7 @@ func (s *Snapshot) capture(budget int) (int, bool) {
 		if s.state(i) == pageUncopied {
 			budget--
 			var copied bool
-			if s.cfg.DrainUninterrupted {
+			if direct {
 				copied = s.copyClaimed(i, pa)
 			} else {
 				copied = s.copyViaScratch(i, pa)

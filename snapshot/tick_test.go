@@ -84,8 +84,13 @@ func (x *tickSim) tick() {
 	} else {
 		x.refused++
 	}
-	// The drain share.
-	_, err := x.f.s.DrainStep(x.budget)
+	// The drain share: the kernel's tick drains uninterrupted (interrupts
+	// off, on its own stack); half the ticks here take the scratch path.
+	drain := x.f.s.DrainStepUninterrupted
+	if x.r.IntN(2) == 0 {
+		drain = x.f.s.DrainStep
+	}
+	_, err := drain(x.budget)
 	switch {
 	case errors.Is(err, snapshot.ErrDrainBusy):
 		x.busy[where]++
@@ -240,8 +245,12 @@ func TestTickAloneCompletes(t *testing.T) {
 // PrepareWrite.
 func TestDrainStepAllocates(t *testing.T) {
 	skipUnderRace(t)
-	for _, arch := range []mmu.Arch{mmu.AMD64, mmu.ARM64} {
-		f := newFixture(t, arch, 3, opts{})
+	for _, c := range []struct {
+		arch mmu.Arch
+		alg  uint32
+	}{{mmu.AMD64, snapshot.HashSHA256}, {mmu.ARM64, snapshot.HashSHA256}, {mmu.AMD64, snapshot.HashBLAKE2b256}} {
+		arch := c.arch
+		f := newFixture(t, arch, 3, opts{hashAlg: c.alg})
 		cpu := f.m.NewCPU()
 		f.start(t)
 		va := uint64(6 * MiB)

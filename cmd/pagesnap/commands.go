@@ -59,7 +59,7 @@ func printInfo(e *env, in *input) {
 	im := in.Im
 	w := e.stdout
 	fmt.Fprintf(w, "image:     %s, %s (%d bytes of %d)\n", in.path, in.How, im.Layout.Size, in.Size)
-	fmt.Fprintf(w, "format:    version %d, SHA-256 page hashes, page size %d\n", im.Version, im.PageSize)
+	fmt.Fprintf(w, "format:    version %d, %s page hashes, page size %d\n", im.Version, snapshot.HashName(im.HashAlg), im.PageSize)
 	fmt.Fprintf(w, "state:     %v\n", im.State)
 	fmt.Fprintf(w, "instant:   %d (the kernel's clock at the snapshot instant)\n", im.Instant)
 	fmt.Fprintf(w, "pages:     %d captured, %d copied\n", im.NumPages, im.CopiedPages())
@@ -80,9 +80,10 @@ func printInfo(e *env, in *input) {
 
 var verifyCmd = &command{
 	name: "verify", args: "[-offset N] [-progress] IMAGE", nargs: 1,
-	short: "check the image: complete, every page's SHA-256 against the manifest, the root hash",
+	short: "check the image: complete, every page's hash against the manifest, the root hash",
 	long: `Verify checks that the header says complete, that the copy map has every
-page copied, that every page's SHA-256 matches the manifest and that the
+page copied, that every page's hash (SHA-256 or BLAKE2b-256, as the header
+says) matches the manifest and that the
 root hash matches the header and the page hashes. It stops at the first
 bad page and names it. Exit status 0: verified; 1: it does not verify.
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/pagesnap/pagesnap/lines"
+	"github.com/pagesnap/pagesnap/snapshot"
 	"math"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ type Result struct {
 	Workload         string
 
 	// CopyNs is one bare 4 KiB copy in the guest (memmove, median), the
-	// unit; CopyLoopNs the engine's copy loop (median).
+	// unit; CopyLoopNs the engine's page copy, mmu.Direct.Copy (median).
 	CopyNs, CopyLoopNs float64
 
 	// Before is the workload's throughput before any snapshot (writes per
@@ -99,7 +100,7 @@ func (r *Result) Rows() []Row {
 		}
 		return fmt.Sprintf("%.0f bare 4 KiB copies", us*1e3/r.CopyNs)
 	}
-	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's copy loop %.0f ns", r.CopyLoopNs))
+	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's page copy (mmu.Direct.Copy) %.0f ns", r.CopyLoopNs))
 	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
 	const ps = "pagesnap"
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
@@ -112,7 +113,7 @@ func (r *Result) Rows() []Row {
 		add(ps, "write-fault cost (p99, max)", fmt.Sprintf("%.0f ns, %.0f ns", f.P99Ns, f.MaxNs), units(f.P99Ns/1e3)+", "+units(f.MaxNs/1e3))
 	}
 	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
-	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" (SHA-256, same share)")
+	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" ("+snapshot.HashName(snapshot.KernelHashAlg(r.Arch))+", same share)")
 	if cpu := p.Capture.Seconds() * p.DrainShare / 100; cpu > 0 && r.CopyNs > 0 {
 		d := float64(p.Drained) / cpu
 		add(ps, "drain vs guest memcpy (estimate)", fmt.Sprintf("%.2g%%", 100*d/(1e9/r.CopyNs)),

@@ -29,13 +29,13 @@ func TestMarkdown(t *testing.T) {
 	md := sample().Markdown()
 	for _, want := range []string{
 		"amd64, RAM=256M (527 MiB captured, 1216 MiB guest), TCG, workload cpu; host X, 2 cores; QEMU 7.2.22; 2026-12-07 05:00 UTC\n\n| method | figure | value | note |\n| --- | --- | --- | --- |\n",
-		"| guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's copy loop 2000 ns |\n",
+		"| guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's page copy (mmu.Direct.Copy) 2000 ns |\n",
 		"| pagesnap | pause | 2500 us | 2500 bare 4 KiB copies (guest) |\n",
 		"| pagesnap | page-table entries touched | 2176 | at the instant |\n",
 		"| pagesnap | write-fault cost (median) | 1500 ns | 1.5 copies; 250 of 256 probe stores right after the instant faulted (the drain copied the others first); a plain store 5 ns |\n",
 		"| pagesnap | write-fault cost (p99, max) | 4000 ns, 90000 ns | 4 copies, 90 copies |\n",
 		"| pagesnap | capture (all pages copied) | 4.00 s | ±0.05 s; 33792 pages/s at drain share 50% (got 49.5% of the CPU until complete) |\n",
-		"| pagesnap | hashing | 16.00 s | 8448 pages/s (SHA-256, same share) |\n",
+		"| pagesnap | hashing | 16.00 s | 8448 pages/s (BLAKE2b-256, same share) |\n",
 		"| pagesnap | drain vs guest memcpy (estimate) | 0.0051% | 51 pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's 1000000; the kernel does not time the drain itself |\n",
 		"| pagesnap | hashing throughput (estimate) | 17067 pages/s | of drain CPU (pages / (hashing time x drain share)) |\n",
 		"| pagesnap | workload during / before | 0.50x | over the whole capture |\n",

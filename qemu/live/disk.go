@@ -53,7 +53,7 @@ type DiskReport struct {
 
 func (r *DiskReport) String() string {
 	return fmt.Sprintf("%s: %d pages captured; buffer %d pages, high-water %d pages (%d KiB) of %d MiB captured; %d faults waited on a full buffer; %d disk writes; guest time to complete %v; workload writes during the capture %d; compared %d pages, %d matched",
-		r.Arch, r.Verify.Pages, r.BufferPages, r.HighWater, r.HighWater*4, pagesOf(r.Layout.Captured)*4096>>20, r.FullFaults, r.Writes,
+		r.Arch, r.Verify.Pages, r.BufferPages, r.HighWater, r.HighWater*4, capturedBytes(r.Layout.Captured)>>20, r.FullFaults, r.Writes,
 		r.Total, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
 }
 
@@ -196,4 +196,13 @@ func fillDisk(path string, size int64) error {
 		}
 	}
 	return f.Close()
+}
+
+// capturedBytes is the size of the captured ranges.
+func capturedBytes(rs []snapshot.Range) uint64 {
+	var n uint64
+	for _, r := range rs {
+		n += r.Size
+	}
+	return n
 }

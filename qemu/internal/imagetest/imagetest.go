@@ -8,7 +8,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"hash"
 
+	"github.com/pagesnap/pagesnap/internal/blake2b"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -55,16 +57,23 @@ func Encode(mem []byte, memBase, pageSize uint64, ranges []snapshot.Range, insta
 }
 
 // Rehash recomputes every page hash and the root hash from the page data,
-// as an engine that copied wrong bytes but hashed what it copied would.
+// as an engine that copied wrong bytes but hashed what it copied would,
+// with the algorithm the header records (1 SHA-256, 2 BLAKE2b-256).
 func Rehash(img []byte, l snapshot.Layout) {
-	root := sha256.New()
+	newHash := map[uint32]func() hash.Hash{
+		1: sha256.New,
+		2: func() hash.Hash { return blake2b.New() },
+	}[binary.LittleEndian.Uint32(img[12:])]
+	root, page := newHash(), newHash()
 	h := append([]byte(nil), img[:128+16*len(l.Ranges)]...)
 	clear(h[28:32]) // state is not covered
 	root.Write(h)
 	for i := uint64(0); i < l.NumPages; i++ {
-		sum := sha256.Sum256(img[l.DataOff+i*l.PageSize : l.DataOff+(i+1)*l.PageSize])
-		copy(img[l.ManifestOff+i*32:], sum[:])
-		root.Write(sum[:])
+		page.Reset()
+		page.Write(img[l.DataOff+i*l.PageSize : l.DataOff+(i+1)*l.PageSize])
+		sum := page.Sum(nil)
+		copy(img[l.ManifestOff+i*32:], sum)
+		root.Write(sum)
 	}
 	copy(img[l.ManifestOff+l.NumPages*32:], root.Sum(nil))
 }
