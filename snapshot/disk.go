@@ -223,8 +223,8 @@ func (s *Snapshot) diskStep(budget int) (int, error) {
 // then CAS Uncopied → DrainWrite; a fault that takes a page ends the
 // run), writes the run with one request, then marks its pages Copied. A
 // fault on a staged page sees DrainWrite and only unprotects it: the
-// staging area holds its clean copy. (Config.DrainUninterrupted changes
-// nothing here.) It returns the budget left, whether this call ended the
+// staging area holds its clean copy. (Config.DrainUninterrupted and
+// DrainStepUninterrupted change nothing here.) It returns the budget left, whether this call ended the
 // phase, and a disk error.
 func (s *Snapshot) diskCapture(budget int) (int, bool, error) {
 	l := &s.layout

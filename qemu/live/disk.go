@@ -28,7 +28,10 @@ type DiskOptions struct {
 	// BpsWrite, if not 0, throttles the drive's writes to this many
 	// bytes per second (QEMU throttling.bps-write): a slow disk.
 	BpsWrite int64
-	Timeout  time.Duration // 0: 20 minutes
+	// MemoryMiB, if not 0, is the guest RAM instead of the size a RAM
+	// image needs (the kernel then has only a buffer's worth of storage).
+	MemoryMiB int
+	Timeout   time.Duration // 0: 20 minutes
 	Log      io.Writer
 	// Dir keeps the disk file and the reference (empty: a temporary
 	// directory, removed).
@@ -96,7 +99,12 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, []string{"virtio-rng-device", "virtio-blk-device,drive=d"},
-		func(c *qemu.Config) { c.ExtraArgs = append(c.ExtraArgs, "-drive", drive) })
+		func(c *qemu.Config) {
+			c.ExtraArgs = append(c.ExtraArgs, "-drive", drive)
+			if o.MemoryMiB != 0 {
+				c.MemoryMiB = o.MemoryMiB
+			}
+		})
 	if err != nil {
 		return nil, err
 	}
