@@ -32,7 +32,7 @@ type DiskOptions struct {
 	// image needs (the kernel then has only a buffer's worth of storage).
 	MemoryMiB int
 	Timeout   time.Duration // 0: 20 minutes
-	Log      io.Writer
+	Log       io.Writer
 	// Dir keeps the disk file and the reference (empty: a temporary
 	// directory, removed).
 	Dir string
