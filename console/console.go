@@ -4,7 +4,7 @@
 // embeds pagesnap: mount Snap on a kernel.Console (or call its Run from
 // your own command loop) and the host harness can drive snapshots:
 //
-//	snap start [inuse|whole|none] [share=N%] [overwrite] [noguard]
+//	snap start [inuse|whole|none] [share=N%] [overwrite] [noguard] [disk [buffer=N[K|M]]]
 //	snap status | snap verify | snap discard | snap protected
 //
 // The lines it prints are the ones the host harness (qemu/live) reads.
@@ -26,11 +26,11 @@ import (
 // its workload's mark=). The line is lines.Started.
 func Snap(s *pagesnap.Snapshotter, extra func() string) *kernel.Command {
 	return &kernel.Command{
-		Usage: "snap start [inuse|whole|none] [share=N%] [overwrite] [noguard]",
-		Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(pagesnap.DefaultShare) + "%; overwrite: replace a kept image; noguard: no DMA allocation guard = negative control); snap status; snap verify; snap discard (drop the kept image); snap protected (count the read-only pages of captured RAM and of the storage)",
+		Usage: "snap start [inuse|whole|none] [share=N%] [overwrite] [noguard] [disk [buffer=N[K|M]]]",
+		Help:  "take a live snapshot (DMA eager set: in-use buffers, whole window, or none = negative control; share: CPU the timer tick drains, default " + strconv.Itoa(pagesnap.DefaultShare) + "%; overwrite: replace a kept image; noguard: no DMA allocation guard = negative control; disk: stream the image to the virtio-blk disk through a RAM buffer of buffer= bytes, default min(64M, 5% of captured RAM)); snap status; snap verify; snap discard (drop the kept image); snap protected (count the read-only pages of captured RAM and of the storage)",
 		Run: func(out io.Writer, args []string) error {
 			if len(args) == 0 {
-				return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] [noguard] | snap status | snap verify | snap discard | snap protected")
+				return fmt.Errorf("usage: snap start [inuse|whole|none] [share=N%%] [overwrite] [noguard] [disk [buffer=N[K|M]]] | snap status | snap verify | snap discard | snap protected")
 			}
 			switch args[0] {
 			case "start":
@@ -99,6 +99,21 @@ func ParseStart(args []string) (pagesnap.Options, error) {
 			o.Overwrite = true
 		case a == "noguard":
 			o.NoGuard = true
+		case a == "disk":
+			o.Disk = true
+		case strings.HasPrefix(a, "buffer="):
+			v := strings.TrimPrefix(a, "buffer=")
+			unit := uint64(1)
+			if u, ok := strings.CutSuffix(v, "K"); ok {
+				v, unit = u, 1<<10
+			} else if u, ok := strings.CutSuffix(v, "M"); ok {
+				v, unit = u, 1<<20
+			}
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || n*unit < 4096 {
+				return o, fmt.Errorf("snap start: bad buffer %q: want buffer=N, N[K] or N[M] bytes, at least 4K", a)
+			}
+			o.BufferPages = n * unit / 4096
 		case strings.HasPrefix(a, "share="):
 			v, ok := strings.CutSuffix(strings.TrimPrefix(a, "share="), "%")
 			n, err := strconv.Atoi(v)
@@ -107,8 +122,11 @@ func ParseStart(args []string) (pagesnap.Options, error) {
 			}
 			o.Share = n
 		default:
-			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite, noguard)", a)
+			return o, fmt.Errorf("snap start: unknown argument %q (inuse, whole, none, share=N%%, overwrite, noguard, disk, buffer=N)", a)
 		}
+	}
+	if o.BufferPages != 0 && !o.Disk {
+		return o, fmt.Errorf("snap start: buffer= applies to disk only")
 	}
 	return o, nil
 }

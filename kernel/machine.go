@@ -63,13 +63,15 @@ var _ [reservedSize - reservedUsed]byte
 //	                      tick stack (IST2 on amd64), page tables and the
 //	                      table-page pool, the stack the timer tick
 //	                      drains on: not captured
-//	Storage               the snapshot image
+//	Storage               the snapshot image (or, with too little RAM
+//	                      for it, the largest region left: the RAM
+//	                      buffer of a snapshot to disk)
 type Machine struct {
 	RAM      []Range // from the firmware (e820)
 	Captured []Range
 	DMA      Range // the DMA window
 	Reserved Range
-	Storage  Range // empty when no RAM is left for it
+	Storage  Range // smaller than StorageNeeded (or empty) when RAM is short
 
 	GDTPage        uint64
 	FaultStackTop  uint64
@@ -113,6 +115,16 @@ func Plan(ram []Range, dma Range) (*Machine, error) {
 		if base+need <= r.End() {
 			m.Storage = Range{Base: base, Size: need}
 			break
+		}
+	}
+	if m.Storage.Size == 0 {
+		// Too little RAM for an image in RAM: the largest region left
+		// holds the RAM buffer of a snapshot to disk (snap start disk).
+		for _, r := range ram {
+			base, end := alignUp(max(r.Base, m.Reserved.End()), hugePage), r.End()&^0xfff
+			if base < end && end-base > m.Storage.Size {
+				m.Storage = Range{Base: base, Size: end - base}
+			}
 		}
 	}
 	m.GDTPage = m.Reserved.Base

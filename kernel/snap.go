@@ -58,6 +58,12 @@ type Controller struct {
 	// CPUs is the number of processors online (CPUCount); Start refuses
 	// to run with more than one.
 	CPUs int
+	// Disk, if set, is the block device a snapshot started with
+	// StartOptions.Disk streams its image to (snapshot.Config.Disk);
+	// DiskOwned returns the driver's heap pages its requests write,
+	// which the drain issues from the timer tick (eager set).
+	Disk      snapshot.Disk
+	DiskOwned func() []Range
 
 	mu        sync.Mutex          // serializes Start, Discard, Status
 	cur       atomic.Pointer[run] // the current or last snapshot
@@ -78,6 +84,7 @@ type run struct {
 	pause   uint64 // ticks with interrupts off in Start
 	tickFn  func() // r.tickDrain, for the tick (allocated before the instant)
 	done    chan struct{}
+	disk    bool // the image goes to Controller.Disk
 
 	// Drain counters (cycles are Cycles ticks).
 	tickBudget  uint64 // cycles the tick drains per timer interrupt
@@ -101,6 +108,9 @@ var (
 	ErrNoImage   = errors.New("snap: no complete image is kept")
 	ErrSMP       = errors.New("snap: pagesnap runs on one CPU only (TLB invalidation is local and write faults are not serialized across CPUs)")
 	ErrShare     = errors.New("snap: the drain share must be a whole percentage from 1% to 90%")
+	ErrNoDisk    = errors.New("snap: no disk: attach a virtio-blk device (QEMU: -drive file=snap.img,if=none,id=d,format=raw -device virtio-blk-device,drive=d)")
+	ErrDiskTick  = errors.New("snap: a snapshot to disk needs the timer tick (a writer that fills the buffer waits for the tick's drain)")
+	ErrOnDisk    = errors.New("snap: the image is on the disk: verify it on the host (pagesnap verify snap.img)")
 )
 
 // DefaultShare is the drain share a snapshot gets unless told otherwise:
@@ -145,6 +155,11 @@ type StartOptions struct {
 	// buffers allocated during the snapshot outside the eager set reach
 	// the device uncopied, and verification must fail on those pages).
 	NoGuard bool
+	// Disk streams the image to Controller.Disk through a RAM buffer of
+	// BufferPages pages (0: snapshot.DefaultBufferPages) in the storage
+	// region, instead of keeping it in the storage region.
+	Disk        bool
+	BufferPages uint64
 }
 
 // guardRun is the snapshot whose engine the DMA allocation guard feeds.
@@ -176,13 +191,22 @@ func dmaGuard(base, size uint64) {
 	var a uint64
 	copyPage := func() { handleWriteFault(r.s, a) }
 	for a = base &^ 0xfff; a < base+size; a += 4096 {
-		flags := cli()
-		if c := ticker; c != nil {
-			runOnStack(c.M.SnapStackTop, copyPage)
-		} else {
-			copyPage() // no tick installed: nothing interrupts it
+		// With a disk, the fault path leaves the page uncopied while the
+		// RAM buffer is full: wait, interrupts on, for the tick's drain
+		// to free a slot (snapshot.Saved).
+		for {
+			flags := cli()
+			if c := ticker; c != nil {
+				runOnStack(c.M.SnapStackTop, copyPage)
+			} else {
+				copyPage() // no tick installed: nothing interrupts it
+			}
+			restoreFlags(flags)
+			if r.s.Saved(a) {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
 		}
-		restoreFlags(flags)
 	}
 }
 
@@ -225,8 +249,14 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 	if c.kept.Load() && !o.Overwrite {
 		return nil, ErrKept
 	}
-	if c.M.Storage.Size == 0 {
-		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
+	if o.Disk && c.Disk == nil {
+		return nil, ErrNoDisk
+	}
+	if o.Disk && irq.Hz == 0 {
+		return nil, ErrDiskTick
+	}
+	if c.M.Storage.Size == 0 || !o.Disk && c.M.Storage.Size < c.M.StorageNeeded() {
+		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x (snap start disk needs only its buffer)", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
 	}
 	if c.Quiesce != nil {
 		if err := c.Quiesce(); err != nil {
@@ -266,14 +296,20 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 // start creates the engine and the run, and starts the engine with
 // interrupts off on the snapshot stack.
 func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
+	var disk snapshot.Disk
+	if o.Disk {
+		disk = c.Disk
+	}
 	s, err := snapshot.New(snapshot.Config{
-		Ranges:  c.M.Captured,
-		Storage: c.M.Storage,
-		DMA:     dmaRanges,
-		Mem:     &engineMem{},
-		Tables:  c.M.Tables,
-		TLB:     &engineTLB{},
-		Clock:   snapshotInstant,
+		Disk:        disk,
+		BufferPages: o.BufferPages,
+		Ranges:      c.M.Captured,
+		Storage:     c.M.Storage,
+		DMA:         dmaRanges,
+		Mem:         &engineMem{},
+		Tables:      c.M.Tables,
+		TLB:         &engineTLB{},
+		Clock:       snapshotInstant,
 		// The engine refuses too (snapshot.ErrImageKept) if the storage
 		// holds a complete image that was neither discarded nor is to be
 		// overwritten.
@@ -283,7 +319,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{s: s, mode: o.Mode, share: o.Share, done: make(chan struct{})}
+	r := &run{s: s, mode: o.Mode, share: o.Share, done: make(chan struct{}), disk: o.Disk}
 	r.tickFn = r.tickDrain
 	if hz := uint64(irq.Hz); hz != 0 {
 		r.tickBudget = uint64(o.Share) * c.TicksPerSecond / 100 / hz
@@ -292,7 +328,11 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	// index; the timer tick writes the engine's drain state and buffers
 	// and the run's counters: those heap pages are copied eagerly and
 	// never protected.
-	err = s.AddEager(append(s.Owned(),
+	owned := s.Owned()
+	if o.Disk && c.DiskOwned != nil {
+		owned = append(owned, c.DiskOwned()...) // the tick's disk requests write them
+	}
+	err = s.AddEager(append(owned,
 		pageRange(uint64(uintptr(unsafe.Pointer(r))), uint64(unsafe.Sizeof(*r))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables))), uint64(unsafe.Sizeof(*c.M.Tables))),
 		pageRange(uint64(uintptr(unsafe.Pointer(c.M.Tables.Pool))), uint64(unsafe.Sizeof(*c.M.Tables.Pool))),
@@ -300,7 +340,7 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.kept.Load() {
+	if c.kept.Load() && !o.Disk {
 		// snap start overwrite: the storage becomes writable again.
 		if err := c.releaseStorage(); err != nil {
 			return nil, err
@@ -433,7 +473,10 @@ func (c *Controller) finish(r *run) {
 			if r.doneCycles == 0 {
 				r.doneCycles = cycles()
 			}
-			keepErr := c.keepStorage()
+			var keepErr error
+			if !r.disk {
+				keepErr = c.keepStorage()
+			}
 			st := s.Stats()
 			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
 				Drained: st.DrainedPages, Discards: st.DrainDiscards, PoolUsed: st.PoolUsed,
@@ -442,10 +485,16 @@ func (c *Controller) finish(r *run) {
 			if keepErr != nil {
 				c.log("snap: warning: the image could not be write-protected: %v", keepErr)
 			}
+			if r.disk {
+				c.log("%s", c.diskLine(r))
+			}
 			return
 		default:
 			guardRun.CompareAndSwap(r, nil)
 			c.log("snap: stopped in phase %v", p.Phase)
+			if r.disk {
+				c.log("%s", c.diskLine(r))
+			}
 			return
 		}
 		if time.Since(lastReport) >= 500*time.Millisecond {
@@ -618,6 +667,9 @@ func (c *Controller) Verify() (string, error) {
 	if p := r.s.Phase(); p != snapshot.PhaseDone {
 		return "", fmt.Errorf("snap: image not complete (phase %s)", p)
 	}
+	if r.disk {
+		return "", ErrOnDisk
+	}
 	st := c.M.Storage
 	img, err := snapshot.ReadImage(physReaderAt(st.Base), int64(st.Size))
 	if err != nil {
@@ -647,4 +699,13 @@ func (c *Controller) Snapshot() *snapshot.Snapshot {
 		return r.s
 	}
 	return nil
+}
+
+// diskLine describes a snapshot to disk: the RAM buffer, its high-water
+// mark (the memory the snapshot needed for copies), the faults a full
+// buffer turned away, and the disk requests.
+func (c *Controller) diskLine(r *run) string {
+	d := r.s.DiskStats()
+	return fmt.Sprintf("snap: disk buffer-pages=%d high-water=%d high-water-bytes=%d full-faults=%d writes=%d reads=%d ram-bytes=%d",
+		d.BufferPages, d.HighWater, d.HighWater*4096, d.FullFaults, d.Writes, d.Reads, d.RAMBytes)
 }

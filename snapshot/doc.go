@@ -87,6 +87,61 @@
 // be written to their slots in any order, the copy map and header are small
 // and can be rewritten last, and the manifest is written once at the end.
 //
+// # Storage backends
+//
+// The image goes either to the reserved RAM region (Config.Storage, as
+// above) or, with Config.Disk, to a block device in the same format from
+// byte 0, so that one reader (ReadImage, the pagesnap CLI) takes a RAM
+// dump or a disk file alike. With a disk, Config.Storage is only a RAM
+// region of BufferLayout.Size bytes: the image's header, copy map and
+// scratch page at their usual offsets (the copy map stays in RAM, where
+// the fault path CASes it), a slot directory, one manifest page and a
+// buffer of Config.BufferPages slots (default min(64 MiB, 5 % of the
+// captured RAM)).
+//
+// Start and the fault path cannot do I/O (interrupts off, no waiting), so
+// they copy a page into a free buffer slot (claimed by a CAS on its
+// directory entry) and publish it; the drain (DrainStep) first writes
+// buffered pages to their slots on disk (up to DiskBatch requests at once)
+// and frees them, then copies runs of uncopied pages into a staging area,
+// by the scratch protocol below (DrainWrite while staged), and writes
+// each run to disk with one request. The header (state capturing) is the
+// drain's first write. The
+// hash phase reads the pages back from disk into the buffer, which is
+// empty by then, hashes them, and writes the manifest a page at a time;
+// the root hash, the copy map and last the header (complete) end it.
+// Start refuses (ErrBufferSmall, and New and AddEager with the size
+// needed) when the eager set does not fit the buffer.
+//
+// A full buffer slows the writer, never the snapshot: a write fault that
+// finds no free slot returns without copying or unprotecting, so the
+// store faults again, and again, until the drain has written buffered
+// pages out. The faulting goroutine thus waits inside its store (retrying
+// through the fault) for as long as the disk needs, nothing is dropped
+// and nothing fails. The alternatives were worse: a buffer sized for the
+// worst case is all of RAM (every page may be written before the drain
+// reaches it), and failing the snapshot when the buffer fills is what
+// the Linux livedump RFC does. The wait needs the drain to run while the
+// writer spins: on the kernel the timer tick drains (its share) between
+// two faults, so the block backend needs the tick (irq.Hz > 0); with
+// several CPUs the drain may run on another one. Code that writes
+// captured memory with interrupts off would spin forever on a full
+// buffer. The kernel has two such writers. The timer interrupt writes
+// the interrupted g (before draining) and may push a preemption frame:
+// it calls PrepareWrite, which may also use the last InterruptSlots
+// slots that write faults leave free, and which refuses instead of
+// waiting when they are taken too (the tick then skips its drain or the
+// preemption); since the tick's drain writes buffered pages out before
+// anything else, the reserve refills. The DMA allocation guard copies
+// pages with interrupts off and retries with interrupts on until Saved
+// reports the page kept. The
+// buffer's high-water mark (DiskStats) is the memory the snapshot
+// needed; FullFaults counts the faults turned away.
+//
+// A disk error aborts the snapshot (DrainStep returns it); the disk then
+// still reads capturing (or aborted). Config.Overwrite and ErrImageKept
+// concern the RAM header only: a snapshot to disk overwrites the disk.
+//
 // # Per-page protocol
 //
 // Each page has a 2-bit state in the copy map, changed only by 64-bit CAS on

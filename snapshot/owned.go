@@ -9,7 +9,8 @@ import (
 
 // Owned returns the pages of the engine's own heap memory that its methods
 // write while a snapshot runs: the Snapshot value (counters, drain state),
-// the drain's page and header buffers and its hash states. A kernel that
+// the drain's page and header buffers, its hash states and, with the block
+// backend, its request lists. A kernel that
 // runs DrainStep from an interrupt handler, where a write fault on these
 // would nest in the handler, puts them in the eager set (AddEager): they
 // are then copied at Start and never protected.
@@ -19,6 +20,11 @@ func (s *Snapshot) Owned() []Range {
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.buf)), uintptr(cap(s.buf))),
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.hdr)), uintptr(cap(s.hdr))),
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.sum)), uintptr(cap(s.sum))),
+	}
+	for _, b := range [][]uint64{s.batchOff, s.batchSrc, s.batchSlot} {
+		if cap(b) > 0 {
+			rs = append(rs, pagesOf(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b))*8))
+		}
 	}
 	for _, h := range []any{s.root, s.page} {
 		v := reflect.ValueOf(h)

@@ -7,8 +7,9 @@ package snapshot
 // writable first and the handler's store never faults. It returns true if
 // the store may proceed: no snapshot is running, addr is not captured, or
 // its page is now copied and writable. It returns false if the page cannot
-// be made writable now (another CPU's fault handler is copying it, or the
-// page tables refuse); the caller must then not store there. Pages it
+// be made writable now (another CPU's fault handler is copying it, the
+// block backend's buffer is full, or the page tables refuse); the caller
+// must then not store there. Pages it
 // prepares count as faults in Stats. Same rules as HandleWriteFault:
 // nosplit, no allocation, no write barriers, no locks.
 //
@@ -24,5 +25,6 @@ func (s *Snapshot) PrepareWrite(addr uint64) bool {
 	if s.state(i) == pageFaultCopy {
 		return false // another CPU copies it and unprotects it when done
 	}
-	return s.HandleWriteFault(addr)
+	handled, wait := s.handleFault(addr, s.buf2.Slots) // may use InterruptSlots
+	return handled && !wait                            // wait: the page is still protected
 }

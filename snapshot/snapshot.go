@@ -77,6 +77,15 @@ type Config struct {
 	// adds itself (ReasonStorage) unless it is listed exactly so, so that a
 	// reader can tell "not captured" from "not RAM".
 	Excluded []Exclusion
+	// Disk, if not nil, selects the block backend: the image goes to
+	// this disk and Storage is only the RAM buffer region, of
+	// NewBufferLayout(layout, BufferPages).Size bytes (see "Storage
+	// backends" in the package doc).
+	Disk Disk
+	// BufferPages is the block backend's RAM buffer in pages: fault-path
+	// and eager copies wait there for the drain to write them to disk. 0
+	// means DefaultBufferPages. It must hold the eager set.
+	BufferPages uint64
 	// Overwrite lets Start overwrite a complete image found in the
 	// storage. Without it Start refuses with ErrImageKept: a finished
 	// image is kept until the user discards it (Discard) or asks for the
@@ -201,6 +210,19 @@ type Snapshot struct {
 
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
+
+	// Block backend (disk.go); disk is nil for the RAM backend.
+	disk                      Disk
+	buf2                      BufferLayout
+	eagerCount                uint64 // eager pages inside the captured ranges
+	bufHint, bufUsed, bufHigh atomic.Uint64
+	bufFull                   atomic.Uint64
+	diskWrites, diskReads     atomic.Uint64
+	diskHdr                   bool   // drain: the header is on disk
+	flushNext                 uint64 // drain: next slot to look at
+	raFirst, raCount          uint64 // hash phase: pages read back into the buffer
+	batchOff, batchSrc        []uint64
+	batchSlot                 []uint64 // drain: the buffered pages of one WriteBatch
 }
 
 // New validates cfg and returns an engine; it touches no memory.
@@ -228,7 +250,20 @@ func New(cfg Config) (*Snapshot, error) {
 			return nil, fmt.Errorf("%w: storage %v overlaps captured range %v", ErrStorage, st, r)
 		}
 	}
-	if st.Size < l.Size {
+	var bl BufferLayout
+	if cfg.Disk != nil {
+		if cfg.BufferPages == 0 {
+			cfg.BufferPages = DefaultBufferPages(l.NumPages, ps)
+		}
+		bl = NewBufferLayout(l, cfg.BufferPages)
+		if st.Size < bl.Size {
+			return nil, fmt.Errorf("%w: buffer region %v holds %#x bytes, a %d-page buffer for %d pages needs %#x",
+				ErrStorage, st, st.Size, cfg.BufferPages, l.NumPages, bl.Size)
+		}
+		if d := cfg.Disk.Size(); d < l.Size {
+			return nil, fmt.Errorf("%w: the disk holds %#x bytes, the image of %d pages needs %#x", ErrStorage, d, l.NumPages, l.Size)
+		}
+	} else if st.Size < l.Size {
 		return nil, fmt.Errorf("%w: storage %v holds %#x bytes, the image of %d pages needs %#x",
 			ErrStorage, st, st.Size, l.NumPages, l.Size)
 	}
@@ -275,6 +310,10 @@ func New(cfg Config) (*Snapshot, error) {
 		ranges: l.Ranges, base: st.Base,
 		root: root, page: page,
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
+		disk: cfg.Disk, buf2: bl,
+	}
+	if cfg.Disk != nil {
+		s.batchOff, s.batchSrc, s.batchSlot = make([]uint64, DiskBatch), make([]uint64, DiskBatch), make([]uint64, DiskBatch)
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -283,6 +322,9 @@ func New(cfg Config) (*Snapshot, error) {
 		n += r.Size / ps
 	}
 	s.setEager(eager)
+	if err := s.checkBuffer(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -291,8 +333,14 @@ func New(cfg Config) (*Snapshot, error) {
 func (s *Snapshot) setEager(eager []Range) {
 	s.eager = memrange.Merge(eager)
 	s.protect = s.protect[:0]
+	s.eagerCount = 0
 	for _, r := range s.ranges {
 		s.protect = append(s.protect, s.eager.Subtract(r)...)
+		for _, e := range s.eager {
+			if lo, hi := max(r.Base, e.Base), min(r.End(), e.End()); lo < hi {
+				s.eagerCount += (hi - lo) / s.ps
+			}
+		}
 	}
 }
 
@@ -312,7 +360,12 @@ func (s *Snapshot) AddEager(rs ...Range) error {
 			return fmt.Errorf("%w: eager range %v overlaps the storage %v", ErrStorage, r, s.cfg.Storage)
 		}
 	}
+	old := slices.Clone(s.eager)
 	s.setEager(append(slices.Clone(s.eager), rs...))
+	if err := s.checkBuffer(); err != nil {
+		s.setEager(old)
+		return err
+	}
 	return nil
 }
 
@@ -372,6 +425,9 @@ func (s *Snapshot) Start() error {
 	if p := s.phase.Load(); p == uint32(PhaseCapturing) || p == uint32(PhaseHashing) {
 		return ErrActive
 	}
+	if s.disk != nil && s.eagerCount+InterruptSlots > s.buf2.Slots {
+		return ErrBufferSmall
+	}
 	if !s.cfg.Overwrite {
 		if st, ok := s.StoredState(); ok && st == StateComplete {
 			return ErrImageKept
@@ -411,6 +467,9 @@ func (s *Snapshot) Start() error {
 	for off := uint64(0); off < l.MapSize; off += 8 {
 		s.mem.Store64(s.base+l.MapOff+off, 0)
 	}
+	if s.disk != nil {
+		s.resetBuffer()
+	}
 
 	// The snapshot instant. From here until every eager page is copied,
 	// Start writes nothing in captured memory (only storage, and locals on
@@ -428,7 +487,16 @@ func (s *Snapshot) Start() error {
 			lo, hi := max(r.Base, e.Base), min(r.End(), e.End())
 			for pa := lo; pa < hi; pa += s.ps {
 				i, _ := s.pageIndex(pa)
-				s.mem.Copy(s.slot(i), pa, s.ps)
+				if s.disk != nil {
+					// Slot eagerPages: the directory was just
+					// cleared and the eager set fits (checked
+					// above). No bufClaim: its counters are in the
+					// Snapshot value, captured memory, written only
+					// after the loop.
+					s.bufCopy(eagerPages, i, pa)
+				} else {
+					s.mem.Copy(s.slot(i), pa, s.ps)
+				}
 				s.setState(i, pageCopied)
 				eagerPages++
 			}
@@ -453,6 +521,11 @@ func (s *Snapshot) Start() error {
 	s.tlb.InvalidateAll()
 	s.instant = instant
 	s.eagerPages.Store(eagerPages)
+	if s.disk != nil {
+		s.bufUsed.Store(eagerPages)
+		s.bufHigh.Store(eagerPages)
+		s.bufHint.Store(eagerPages)
+	}
 	s.entriesTouched.Store(uint64(touched))
 	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, s.instant))
 	if perr != nil {
@@ -567,36 +640,57 @@ func (s *Snapshot) setState(i uint64, st uint64) {
 //
 //go:nosplit
 func (s *Snapshot) HandleWriteFault(addr uint64) bool {
+	handled, _ := s.handleFault(addr, s.buf2.Slots-InterruptSlots)
+	return handled
+}
+
+// handleFault is HandleWriteFault; wait is true when it returned without
+// making the page writable (another CPU copies it, or the block backend's
+// buffer is full): the store must wait and retry. With the block backend
+// a copy may fill the buffer up to limit slots.
+//
+//go:nosplit
+func (s *Snapshot) handleFault(addr, limit uint64) (handled, wait bool) {
 	p := Phase(s.phase.Load())
 	if p == PhaseIdle {
-		return false
+		return false, false
 	}
 	i, ok := s.pageIndex(addr)
 	if !ok {
-		return false
+		return false, false
 	}
 	s.faults.Add(1)
 	pa := addr &^ (s.ps - 1)
 	if p == PhaseDone || p == PhaseAborted {
 		// Left protected by a racing push-down (see package mmu): writable now.
-		return s.unprotect(pa)
+		return s.unprotect(pa, limit)
 	}
 	for {
 		switch s.state(i) {
 		case pageUncopied:
+			if s.disk != nil {
+				copied, full := s.faultCopyToBuffer(i, pa, limit)
+				if full {
+					return true, true
+				}
+				if !copied {
+					continue
+				}
+				return s.unprotect(pa, limit)
+			}
 			if !s.casState(i, pageUncopied, pageFaultCopy) {
 				continue
 			}
 			// The page is still protected: its content is that of Start.
 			s.mem.Copy(s.slot(i), pa, s.ps)
 			s.finishFaultCopy(i)
-			return s.unprotect(pa)
+			return s.unprotect(pa, limit)
 		case pageFaultCopy:
 			// Another CPU's handler is copying (handlers never nest on
 			// one CPU): let the store retry and fault again.
-			return true
+			return true, true
 		default: // pageDrainWrite, pageCopied: slot is (being) filled from a clean copy
-			return s.unprotect(pa)
+			return s.unprotect(pa, limit)
 		}
 	}
 }
@@ -618,19 +712,20 @@ func (s *Snapshot) finishFaultCopy(i uint64) {
 }
 
 // unprotect makes the page at pa writable, falling back to copying its
-// whole large page when the table pool is empty.
+// whole large page when the table pool is empty; wait is true if the page
+// was left protected for now (see handleFault; limit is its buffer limit).
 //
 //go:nosplit
-func (s *Snapshot) unprotect(pa uint64) bool {
+func (s *Snapshot) unprotect(pa, limit uint64) (ok, wait bool) {
 	f, err := s.tables.Unprotect(mmu.VA(pa))
 	if err == mmu.ErrPoolEmpty {
-		return s.fallback(pa)
+		return s.fallback(pa, limit)
 	}
 	if err != nil {
-		return false
+		return false, false
 	}
 	f.Apply(s.tlb)
-	return true
+	return true, false
 }
 
 // fallback copies every uncopied page of the read-only large page mapping
@@ -639,24 +734,38 @@ func (s *Snapshot) unprotect(pa uint64) bool {
 // clears write bits of entries wholly inside the protected ranges).
 //
 //go:nosplit
-func (s *Snapshot) fallback(pa uint64) bool {
+func (s *Snapshot) fallback(pa, limit uint64) (ok, wait bool) {
 	size, err := s.tables.LeafSize(mmu.VA(pa))
 	if err != nil {
-		return false
+		return false, false
 	}
 	s.fallbacks.Add(1)
 	base := pa &^ (size - 1)
 	for a := base; a < base+size; a += s.ps {
 		i, ok := s.pageIndex(a)
 		if !ok {
-			return false
+			return false, false
 		}
 		for {
 			st := s.state(i)
 			if st == pageFaultCopy {
-				return true // another CPU is copying: retry later
+				return true, true // another CPU is copying: retry later
 			}
 			if st != pageUncopied {
+				break
+			}
+			if s.disk != nil {
+				j, got := s.bufClaim(limit)
+				if !got {
+					s.bufFull.Add(1)
+					return true, true // buffer full: the store retries once the drain wrote some out
+				}
+				if !s.casState(i, pageUncopied, pageFaultCopy) {
+					s.bufRelease(j)
+					continue
+				}
+				s.bufCopy(j, i, a)
+				s.finishFaultCopy(i)
 				break
 			}
 			if s.casState(i, pageUncopied, pageFaultCopy) {
@@ -668,10 +777,10 @@ func (s *Snapshot) fallback(pa uint64) bool {
 	}
 	f, err := s.tables.UnprotectLeaf(mmu.VA(pa))
 	if err != nil {
-		return false
+		return false, false
 	}
 	f.Apply(s.tlb)
-	return true
+	return true, false
 }
 
 // drainChunk is the granule at which the drain unprotects copied runs.
@@ -712,11 +821,41 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
+	if s.disk != nil {
+		return s.diskDrain(budget)
+	}
 	budget, ended := s.capture(budget, direct)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
 	}
 	return s.hash(budget), nil
+}
+
+// diskDrain is DrainStep with the block backend: buffered pages go to disk
+// first (they hold up faulting writers), then the drain copies and hashes.
+// A disk error aborts the snapshot.
+//
+// One budget unit is DiskBatch pages here: a disk request costs a round
+// trip to the device whether it carries one page or DiskBatch, so the
+// timer tick's DrainStep(1) moves a batch.
+func (s *Snapshot) diskDrain(budget int) (bool, error) {
+	budget, err := s.diskStep(budget * DiskBatch)
+	if err == nil && s.Phase() == PhaseCapturing {
+		var ended bool
+		budget, ended, err = s.diskCapture(budget)
+		if err == nil && (ended || budget > 0 && s.Phase() == PhaseCapturing) {
+			return false, nil
+		}
+	}
+	var done bool
+	if err == nil && budget > 0 {
+		done, err = s.diskHash(budget)
+	}
+	if err != nil {
+		s.abort()
+		return false, fmt.Errorf("snapshot: disk: %w", err)
+	}
+	return done, nil
 }
 
 // capture is the drain's first phase: it visits the captured pages in
@@ -822,12 +961,19 @@ func (s *Snapshot) hash(budget int) bool {
 // with the reused digest and buffer: no allocation.
 func (s *Snapshot) hashPage(i uint64) {
 	s.mem.Read(s.slot(i), s.buf)
+	sum := s.hashBuf()
+	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
+}
+
+// hashBuf hashes the page in s.buf into the root hash and returns its
+// digest (in s.sum): the hash of the next page in order.
+func (s *Snapshot) hashBuf() []byte {
 	s.page.Reset()
 	s.page.Write(s.buf)
 	sum := s.page.Sum(s.sum[:0])
-	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
 	s.root.Write(sum)
 	s.hashed.Add(1)
+	return sum
 }
 
 // complete finishes a snapshot whose every page is copied and hashed: it
@@ -836,14 +982,19 @@ func (s *Snapshot) hashPage(i uint64) {
 // header.
 func (s *Snapshot) complete() {
 	l := &s.layout
+	s.unprotectAll()
+	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+	s.phase.Store(uint32(PhaseDone))
+}
+
+// unprotectAll makes all captured memory writable.
+func (s *Snapshot) unprotectAll() {
 	for _, r := range s.ranges {
 		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
 		f.Ignore() // covered by the InvalidateAll below
 	}
 	s.tlb.InvalidateAll()
-	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
-	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
-	s.phase.Store(uint32(PhaseDone))
 }
 
 // flushRun makes the pages drained since the last flush, [runStart,
@@ -894,4 +1045,5 @@ func (s *Snapshot) abort() {
 	}
 	s.tlb.InvalidateAll()
 	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))
+	s.diskAbort()
 }

@@ -93,6 +93,13 @@ func (r *ring) setDesc(id uint16, addr uint64, n uint32, flags uint16) {
 	*(*uint16)(unsafe.Add(d, 14)) = 0
 }
 
+// setDescNext writes descriptor id: a buffer at addr of n bytes, with
+// flags and the next descriptor of its chain (with VIRTQ_DESC_F_NEXT).
+func (r *ring) setDescNext(id uint16, addr uint64, n uint32, flags, next uint16) {
+	r.setDesc(id, addr, n, flags)
+	*(*uint16)(unsafe.Add(r.desc, uintptr(id)*VIRTQ_DESC_SIZE+14)) = next
+}
+
 // descriptor returns descriptor id's address and length.
 func (r *ring) descriptor(id uint16) (addr uint64, n uint32) {
 	d := unsafe.Add(r.desc, uintptr(id)*VIRTQ_DESC_SIZE)

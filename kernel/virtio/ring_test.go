@@ -210,3 +210,20 @@ func TestRingFlags(t *testing.T) {
 		t.Fatalf("RingBytes(8) = %d %d %d", d, a, u)
 	}
 }
+
+// TestSetDescNext: a chained descriptor carries its flags and next index
+// at the offsets of 2.7.5 (le16 flags at 12, le16 next at 14).
+func TestSetDescNext(t *testing.T) {
+	q := newQueueMem(4, 16)
+	r := q.ring()
+	r.setDescNext(1, 0x1234_5678_9000, 512, VIRTQ_DESC_F_NEXT|VIRTQ_DESC_F_WRITE, 3)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&q.desc[0])), len(q.desc)*8)[VIRTQ_DESC_SIZE : 2*VIRTQ_DESC_SIZE]
+	le := binary.LittleEndian
+	if le.Uint64(b) != 0x1234_5678_9000 || le.Uint32(b[8:]) != 512 || le.Uint16(b[12:]) != 3 || le.Uint16(b[14:]) != 3 {
+		t.Fatalf("descriptor bytes % x", b)
+	}
+	r.setDesc(1, 0x1000, 16, 0)
+	if le.Uint16(b[14:]) != 0 || le.Uint16(b[12:]) != 0 {
+		t.Fatalf("setDesc kept next/flags: % x", b)
+	}
+}

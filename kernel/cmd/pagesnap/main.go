@@ -54,9 +54,9 @@ func main() {
 	}
 	ctl := snap.Controller()
 	m := ctl.M
-	if m.Storage.Size == 0 {
-		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x): snap start will fail\n",
-			m.StorageNeeded(), m.Reserved.End())
+	if m.Storage.Size < m.StorageNeeded() {
+		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work\n",
+			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size)
 	}
 	if n, err := snap.CPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
@@ -84,6 +84,14 @@ func main() {
 		}
 		fmt.Printf("pagesnap: virtio-rng on transport %d, %d buffers, writing by DMA\n", rng.Transport().Index, rng.QueueSize())
 		snap.SetDevices(func() error { return rng.Quiesce(time.Second) }, rng.Resume)
+	}
+
+	// A disk for snapshots that leave the machine (snap start disk).
+	if blk, err := virtio.OpenBlk(virtioTransports()); err != nil {
+		fmt.Printf("pagesnap: no disk (snap start disk will refuse): %v\n", err)
+	} else {
+		ctl.Disk, ctl.DiskOwned = blk, blk.Owned
+		fmt.Printf("pagesnap: virtio-blk on transport %d, %d bytes\n", blk.Transport().Index, blk.Size())
 	}
 
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
