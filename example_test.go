@@ -22,7 +22,7 @@ func work(stop <-chan struct{}) {
 		default:
 		}
 		keep[i%len(keep)] = make([]byte, 4096)
-		keep[(i+1)%len(keep)][i%4096] = byte(i)
+		keep[i%len(keep)][i%4096] = byte(i)
 	}
 }
 

@@ -153,6 +153,12 @@ func (m *Machine) StorageNeeded() uint64 {
 	return alignUp(l.Size, 4096)
 }
 
+// HoldsImage says whether the storage holds a whole image in RAM (else
+// only a snapshot to disk fits, with the storage as its RAM buffer).
+func (m *Machine) HoldsImage() bool {
+	return m.Storage.Size != 0 && m.Storage.Size >= m.StorageNeeded()
+}
+
 // ErrNoStorage means no RAM is left for the snapshot storage.
 var ErrNoStorage = errors.New("snapshot storage: not enough RAM after the reserved region")
 

@@ -255,7 +255,7 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 	if o.Disk && irq.Hz == 0 {
 		return nil, ErrDiskTick
 	}
-	if c.M.Storage.Size == 0 || !o.Disk && c.M.Storage.Size < c.M.StorageNeeded() {
+	if c.M.Storage.Size == 0 || !o.Disk && !c.M.HoldsImage() {
 		return nil, fmt.Errorf("%w: it needs %#x bytes after %#x (snap start disk needs only its buffer)", ErrNoStorage, c.M.StorageNeeded(), c.M.Reserved.End())
 	}
 	if c.Quiesce != nil {

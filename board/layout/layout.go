@@ -191,13 +191,16 @@ func (b Board) Plan(size uint64) (*Layout, error) {
 	// The least guest memory whose plan has room for the storage: the
 	// storage is about the captured size, so search up to four times
 	// the end of the DMA window.
+	// A plan always gets some storage once RAM follows the reserved
+	// region (the RAM buffer of a snapshot to disk): an image in RAM
+	// needs all of StorageNeeded.
 	lo, hi := uint64(1), 4*(l.DMA.End()-b.RAMBase)/MiB+64
-	if m, err := kernel.Plan(b.GuestRAM(hi), l.DMA); err != nil || m.Storage.Size == 0 {
+	if m, err := kernel.Plan(b.GuestRAM(hi), l.DMA); err != nil || !m.HoldsImage() {
 		return nil, fmt.Errorf("%w: RAM=%s on %s: no guest memory size holds the plan: %v", ErrSize, FormatSize(size), b.Name, err)
 	}
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if m, err := kernel.Plan(b.GuestRAM(mid), l.DMA); err == nil && m.Storage.Size != 0 {
+		if m, err := kernel.Plan(b.GuestRAM(mid), l.DMA); err == nil && m.HoldsImage() {
 			hi = mid
 		} else {
 			lo = mid + 1

@@ -86,7 +86,7 @@ func planFor(b Board, l *Layout, mib uint64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return m.Storage.Size != 0, nil
+	return m.HoldsImage(), nil
 }
 
 func overlaps(a, b Range) bool { return a.Base < b.End() && b.Base < a.End() }
