@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/pagesnap/pagesnap/qemu"
@@ -40,5 +41,30 @@ func TestLine(t *testing.T) {
 	r.Pass = true
 	if got, want := r.Line(), "ok   sort             (0.0s)"; got != want {
 		t.Errorf("Line() = %q, want %q", got, want)
+	}
+}
+
+// TestModuleExamples runs the module's public API examples (package
+// pagesnap's Example functions: a live snapshot under work, Wait, Verify,
+// the kept image and Discard, Status, a refused share) in QEMU on both
+// arches, as go test runs them: each example's standard output is
+// compared with its // Output: comment.
+func TestModuleExamples(t *testing.T) {
+	goBin := os.Getenv("TAMAGO_GO")
+	if goBin == "" {
+		qemu.Missing(t, "TAMAGO_GO is not set (make test sets it: the GOOS=tamago toolchain)")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	mod := filepath.Join(filepath.Dir(file), "..", "..")
+	for _, arch := range []string{"amd64", "arm64"} {
+		p := Package{Path: "github.com/pagesnap/pagesnap"}
+		r := Run(context.Background(), Options{Arch: arch, Go: goBin, Module: mod, Dir: t.TempDir(), NoKernel: true}, p)
+		t.Logf("%s: %s", arch, r.Line())
+		if !r.Pass {
+			t.Errorf("%s %s: %s\n%s", arch, p.Path, r.Why, r.Console)
+		}
+		if strings.Contains(r.Console, "no tests to run") {
+			t.Errorf("%s: the examples did not run:\n%s", arch, r.Console)
+		}
 	}
 }
