@@ -706,6 +706,6 @@ func (c *Controller) Snapshot() *snapshot.Snapshot {
 // buffer turned away, and the disk requests.
 func (c *Controller) diskLine(r *run) string {
 	d := r.s.DiskStats()
-	return fmt.Sprintf("snap: disk buffer-pages=%d high-water=%d high-water-bytes=%d full-faults=%d writes=%d reads=%d ram-bytes=%d",
-		d.BufferPages, d.HighWater, d.HighWater*4096, d.FullFaults, d.Writes, d.Reads, d.RAMBytes)
+	return lines.Disk{BufferPages: d.BufferPages, HighWater: d.HighWater, FullFaults: d.FullFaults,
+		Writes: d.Writes, Reads: d.Reads, RAMBytes: d.RAMBytes}.String()
 }

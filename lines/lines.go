@@ -392,6 +392,43 @@ func ParseVerified(line string) (Verified, error) {
 	return v, nil
 }
 
+// DiskPrefix starts the line a snapshot to disk logs after its snap:
+// complete (or stopped) line.
+const DiskPrefix = "snap: disk"
+
+// Disk describes a snapshot to disk: the RAM buffer's slots, its
+// high-water mark (the memory the snapshot needed for copies, in pages),
+// the faults a full buffer turned away, the disk requests and the RAM
+// region of the backend in bytes.
+type Disk struct {
+	BufferPages, HighWater, FullFaults, Writes, Reads, RAMBytes uint64
+}
+
+// String formats the snap: disk line (high-water-bytes is HighWater in
+// bytes, for readers).
+func (d Disk) String() string {
+	return fmt.Sprintf("%s buffer-pages=%d high-water=%d high-water-bytes=%d full-faults=%d writes=%d reads=%d ram-bytes=%d",
+		DiskPrefix, d.BufferPages, d.HighWater, d.HighWater*4096, d.FullFaults, d.Writes, d.Reads, d.RAMBytes)
+}
+
+// ParseDisk parses a snap: disk line.
+func ParseDisk(line string) (Disk, error) {
+	m, err := fieldMap(line, DiskPrefix, "buffer-pages", "high-water", "high-water-bytes", "full-faults", "writes", "reads", "ram-bytes")
+	if err != nil {
+		return Disk{}, err
+	}
+	f := &fieldParser{m: m}
+	d := Disk{BufferPages: f.u("buffer-pages"), HighWater: f.u("high-water"), FullFaults: f.u("full-faults"),
+		Writes: f.u("writes"), Reads: f.u("reads"), RAMBytes: f.u("ram-bytes")}
+	if hb := f.u("high-water-bytes"); f.err == nil && hb != d.HighWater*4096 {
+		f.err = fmt.Errorf("high-water-bytes=%d is not high-water=%d pages", hb, d.HighWater)
+	}
+	if f.err != nil {
+		return Disk{}, fmt.Errorf("lines: %q: %w", line, f.err)
+	}
+	return d, nil
+}
+
 // WorkPrefix starts the work stats line of the pagesnap kernel's workload
 // (kernel/cmd/pagesnap; an application's own workload prints its own).
 const WorkPrefix = "work:"

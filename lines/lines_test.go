@@ -131,6 +131,28 @@ func TestVerifiedRoundTrip(t *testing.T) {
 	}
 }
 
+func TestDiskRoundTrip(t *testing.T) {
+	d := Disk{BufferPages: 6758, HighWater: 6750, FullFaults: 67043, Writes: 3411, Reads: 3380, RAMBytes: 28311552}
+	want := "snap: disk buffer-pages=6758 high-water=6750 high-water-bytes=27648000 full-faults=67043 writes=3411 reads=3380 ram-bytes=28311552"
+	if got := d.String(); got != want {
+		t.Fatalf("String() = %q\nwant %q", got, want)
+	}
+	back, err := ParseDisk(want)
+	if err != nil || back != d {
+		t.Fatalf("ParseDisk = %+v, %v; want %+v", back, err, d)
+	}
+	for _, bad := range []string{
+		"snap: complete pages=1",
+		"snap: disk buffer-pages=1 high-water=1 high-water-bytes=4096 full-faults=0 writes=0 reads=0",
+		"snap: disk buffer-pages=1 high-water=1 high-water-bytes=4095 full-faults=0 writes=0 reads=0 ram-bytes=0",
+		"snap: disk buffer-pages=x high-water=1 high-water-bytes=4096 full-faults=0 writes=0 reads=0 ram-bytes=0",
+	} {
+		if _, err := ParseDisk(bad); err == nil {
+			t.Errorf("ParseDisk(%q) accepted", bad)
+		}
+	}
+}
+
 func TestWorkRoundTrip(t *testing.T) {
 	w := Work{Running: true, Allocs: 1234, Writes: 99999, T: 1733540000123456789, DMABytes: 4096, Array: Range{Base: 0x12340000, Size: 0x100000}, Mode: "cpu", DMAIRQs: 7, DMAWakes: 5}
 	const want = "work: running=true allocs=1234 writes=99999 t=1733540000123456789 dma-bytes=4096 array=0x12340000+0x100000 mode=cpu dma-irqs=7 dma-wakes=5"

@@ -60,7 +60,7 @@ func (r *DiskReport) String() string {
 		r.Total, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
 }
 
-var diskRE = regexp.MustCompile(`snap: disk buffer-pages=(\d+) high-water=(\d+) high-water-bytes=\d+ full-faults=(\d+) writes=(\d+) reads=\d+ ram-bytes=(\d+)`)
+var diskRE = regexp.MustCompile(regexp.QuoteMeta(lines.DiskPrefix) + " ")
 
 // RunDisk boots the kernel with a virtio-blk disk backed by a file, runs
 // the never-blocking workload, takes a snapshot to the disk ("snap start
@@ -171,10 +171,11 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 		return nil, err
 	}
 	rep.WritesDuring = d1.writes - d0.writes
-	sm := diskRE.FindStringSubmatch(dm.Line)
-	for i, p := range []*uint64{&rep.BufferPages, &rep.HighWater, &rep.FullFaults, &rep.Writes, &rep.RAMBytes} {
-		*p, _ = strconv.ParseUint(sm[i+1], 10, 64)
+	dl, err := lines.ParseDisk(dm.Line)
+	if err != nil {
+		return rep, err
 	}
+	rep.BufferPages, rep.HighWater, rep.FullFaults, rep.Writes, rep.RAMBytes = dl.BufferPages, dl.HighWater, dl.FullFaults, dl.Writes, dl.RAMBytes
 	vm.Send("exit 0")
 	vm.Wait(time.Minute)
 	rep.Verify, err = compare(refPath, span.Base, img, o.Kernel, rep.Layout)
