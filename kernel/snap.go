@@ -491,7 +491,7 @@ func (c *Controller) finish(r *run) {
 			return
 		default:
 			guardRun.CompareAndSwap(r, nil)
-			c.log("snap: stopped in phase %v", p.Phase)
+			c.log("%s %v", lines.StoppedPrefix, p.Phase)
 			if r.disk {
 				c.log("%s", c.diskLine(r))
 			}

@@ -392,6 +392,10 @@ func ParseVerified(line string) (Verified, error) {
 	return v, nil
 }
 
+// StoppedPrefix starts the line a snapshot logs when it ends without a
+// complete image, followed by its phase.
+const StoppedPrefix = "snap: stopped in phase"
+
 // DiskPrefix starts the line a snapshot to disk logs after its snap:
 // complete (or stopped) line.
 const DiskPrefix = "snap: disk"

@@ -148,7 +148,7 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cm, err := vm.Console.Expect(regexp.MustCompile(completeRE.String()+`|snap: stopped in phase`), o.Timeout)
+	cm, err := vm.Console.Expect(regexp.MustCompile(completeRE.String()+"|"+regexp.QuoteMeta(lines.StoppedPrefix)), o.Timeout)
 	if err != nil {
 		return nil, err
 	}
