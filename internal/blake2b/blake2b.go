@@ -14,6 +14,8 @@ import (
 	"encoding/binary"
 )
 
+//go:generate go run gen_rounds.go
+
 // Size is the digest size in bytes; BlockSize the compression block size.
 const (
 	Size      = 32

@@ -1,10 +1,14 @@
 package blake2b
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
 	"math/bits"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -159,5 +163,25 @@ func BenchmarkPage(b *testing.B) {
 				sum = c.h.Sum(sum[:0])
 			}
 		})
+	}
+}
+
+// TestRoundsGenerated: rounds.go is what gen_rounds.go writes now (run go
+// generate ./internal/blake2b after changing the generator).
+func TestRoundsGenerated(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "rounds.go")
+	if b, err := exec.Command("go", "run", "gen_rounds.go", "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run gen_rounds.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("rounds.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("rounds.go is stale: run go generate ./internal/blake2b")
 	}
 }
