@@ -80,12 +80,8 @@ func App(ctx context.Context, o AppOptions) (rep *AppReport, err error) {
 	if err := g.Continue(); err != nil {
 		return nil, err
 	}
-	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
-	if err != nil {
-		return nil, err
-	}
 	rep = &AppReport{}
-	if rep.Layout, err = ParseLayout(m.Line); err != nil {
+	if rep.Layout, err = waitLayout(vm); err != nil {
 		return nil, err
 	}
 	if o.Trigger != nil {

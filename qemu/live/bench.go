@@ -102,11 +102,7 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 	}
 	progress := func(f string, a ...any) { fmt.Fprintf(o.Log, "bench: "+f+"\n", a...) }
 
-	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	l, err := ParseLayout(m.Line)
+	l, err := waitLayout(vm)
 	if err != nil {
 		return nil, err
 	}

@@ -111,11 +111,7 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	defer vm.Kill()
 	rep = &DiskReport{Arch: t.arch}
 	g.Continue()
-	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	if rep.Layout, err = ParseLayout(m.Line); err != nil {
+	if rep.Layout, err = waitLayout(vm); err != nil {
 		return nil, err
 	}
 	if _, err := vm.Console.ExpectString("pagesnap: virtio-blk on transport", time.Minute); err != nil {

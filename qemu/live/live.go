@@ -187,6 +187,27 @@ type Layout = lines.Layout
 // layoutRE finds the layout: line (lines.Layout); ParseLayout reads it.
 var layoutRE = regexp.MustCompile(regexp.QuoteMeta(lines.LayoutPrefix) + " ")
 
+// waitLayout waits for the layout: line a kernel prints when pagesnap is
+// set up (pagesnap.Open) and parses it.
+func waitLayout(vm *qemu.VM) (Layout, error) {
+	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
+	if err != nil {
+		return Layout{}, err
+	}
+	return ParseLayout(m.Line)
+}
+
+// waitReady is waitLayout, then the pagesnap kernel's ready line (its
+// console takes commands).
+func waitReady(vm *qemu.VM) (Layout, error) {
+	l, err := waitLayout(vm)
+	if err != nil {
+		return l, err
+	}
+	_, err = vm.Console.ExpectString("pagesnap: ready", time.Minute)
+	return l, err
+}
+
 // ParseLayout parses the kernel's layout line.
 func ParseLayout(line string) (Layout, error) {
 	l, err := lines.ParseLayout(line)
@@ -334,14 +355,7 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	// The gdbstub may hold the guest stopped; make sure it runs.
 	g.Continue()
 
-	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
-	if err != nil {
-		return nil, err
-	}
-	if rep.Layout, err = ParseLayout(m.Line); err != nil {
-		return nil, err
-	}
-	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
+	if rep.Layout, err = waitReady(vm); err != nil {
 		return nil, err
 	}
 	rep.Workload = o.Workload
@@ -706,15 +720,8 @@ func RunScenario(ctx context.Context, o Options, sc Scenario) (reps []*verify.Re
 	}
 	defer vm.Kill()
 	g.Continue()
-	m, err := vm.Console.Expect(layoutRE, 5*time.Minute)
+	l, err := waitReady(vm)
 	if err != nil {
-		return nil, err
-	}
-	l, err := ParseLayout(m.Line)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := vm.Console.ExpectString("pagesnap: ready", time.Minute); err != nil {
 		return nil, err
 	}
 	if sc.Workload != "none" {
