@@ -100,13 +100,9 @@ func NewBlk(t Transport) (*Blk, error) {
 	if t.DeviceID != VIRTIO_ID_BLOCK {
 		return nil, fmt.Errorf("virtio: %s is not a block device (ID %d)", t, VIRTIO_ID_BLOCK)
 	}
-	io := &tvirtio.MMIO{Base: t.Base}
-	if err := io.Init(1 << VIRTIO_F_VERSION_1); err != nil {
-		return nil, fmt.Errorf("virtio: %s: %w", t, err)
-	}
-	if io.NegotiatedFeatures()&(1<<VIRTIO_F_VERSION_1) == 0 {
-		t.write(tvirtio.Status, 0)
-		return nil, fmt.Errorf("virtio: %s does not offer VIRTIO_F_VERSION_1", t)
+	io, err := t.initVersion1()
+	if err != nil {
+		return nil, err
 	}
 	if max := io.MaxQueueSize(blkRequestQueue); max < blkQueueSize {
 		t.write(tvirtio.Status, 0)

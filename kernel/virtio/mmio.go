@@ -76,6 +76,21 @@ func (t Transport) read(off uint32) uint32 {
 	return atomic.LoadUint32((*uint32)(at(uint(t.Base + off))))
 }
 
+// initVersion1 resets the device on t and negotiates VIRTIO_F_VERSION_1
+// and no other feature (virtio 1.2, 3.1.1); a device that does not offer
+// it is left reset.
+func (t Transport) initVersion1() (*tvirtio.MMIO, error) {
+	io := &tvirtio.MMIO{Base: t.Base}
+	if err := io.Init(1 << VIRTIO_F_VERSION_1); err != nil {
+		return nil, fmt.Errorf("virtio: %s: %w", t, err)
+	}
+	if io.NegotiatedFeatures()&(1<<VIRTIO_F_VERSION_1) == 0 {
+		t.write(tvirtio.Status, 0)
+		return nil, fmt.Errorf("virtio: %s does not offer VIRTIO_F_VERSION_1", t)
+	}
+	return io, nil
+}
+
 //go:nosplit
 func (t Transport) write(off, v uint32) {
 	atomic.StoreUint32((*uint32)(at(uint(t.Base+off))), v)

@@ -173,13 +173,9 @@ func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
 	if cfg.Wait == 0 {
 		cfg.Wait = DefaultRNGWait
 	}
-	io := &tvirtio.MMIO{Base: t.Base}
-	if err := io.Init(1 << VIRTIO_F_VERSION_1); err != nil {
-		return nil, fmt.Errorf("virtio: %s: %w", t, err)
-	}
-	if io.NegotiatedFeatures()&(1<<VIRTIO_F_VERSION_1) == 0 {
-		t.write(tvirtio.Status, 0)
-		return nil, fmt.Errorf("virtio: %s does not offer VIRTIO_F_VERSION_1", t)
+	io, err := t.initVersion1()
+	if err != nil {
+		return nil, err
 	}
 	if io.QueueReady(rngRequestQueue) {
 		t.write(tvirtio.Status, 0)
