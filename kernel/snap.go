@@ -340,10 +340,18 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.kept.Load() && !o.Disk {
-		// snap start overwrite: the storage becomes writable again.
+	if c.kept.Load() {
+		// snap start overwrite: the storage becomes writable again. A
+		// snapshot to disk uses it as its RAM buffer: the kept image is
+		// discarded first (its header says so), so no reader of guest
+		// RAM takes the buffer's pages for a complete image.
 		if err := c.releaseStorage(); err != nil {
 			return nil, err
+		}
+		if prev := c.cur.Load(); o.Disk && prev != nil {
+			if err := prev.s.Discard(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	runtime.GC() // start from a quiet heap: fewer faults right after the instant

@@ -3,7 +3,14 @@ package live
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pagesnap/pagesnap/lines"
+	"github.com/pagesnap/pagesnap/qemu"
 )
 
 // diskRun runs RunDisk on the kernel named by env and fails unless the
@@ -58,3 +65,62 @@ func TestDiskBufferFull(t *testing.T) {
 		t.Fatalf("the buffer never filled: %+v", rep)
 	}
 }
+
+// TestDiskOverKeptImageARM64: with a complete image kept in RAM, snap
+// start disk (whose buffer is the RAM storage) is refused with the
+// kept-image error, and snap start disk overwrite discards the kept image
+// and streams to the disk. (The overwrite once left the storage
+// write-protected: the engine's Start faulted on it and the kernel died.)
+func TestDiskOverKeptImageARM64(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	k := kernelFor(t, "PAGESNAP_KERNEL_ARM64")
+	mem, err := MemoryFor(qemu.ARM64, "256M")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "snap.img")
+	if err := fillDisk(img, int64(mem)<<20); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := machine(qemu.ARM64, mem, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConsoleLog = logWriter{t}
+	cfg.Devices = append(cfg.Devices, "virtio-rng-device", "virtio-blk-device,drive=d")
+	cfg.ExtraArgs = append(cfg.ExtraArgs, "-global", "virtio-mmio.force-legacy=false", "-drive", "file="+img+",if=none,id=d,format=raw")
+	vm, err := qemu.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Kill()
+	if _, err := vm.Console.ExpectString("pagesnap: ready", 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	completeOrStopped := regexp.MustCompile(regexp.QuoteMeta(lines.CompletePrefix) + " |" + regexp.QuoteMeta(lines.StoppedPrefix) + "|error: ")
+	expect := func(re *regexp.Regexp, want string) string {
+		t.Helper()
+		m, err := vm.Console.Expect(re, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(m.Line, want) {
+			t.Fatalf("got %q, want %q...", m.Line, want)
+		}
+		return m.Line
+	}
+	vm.Send("snap start")
+	expect(completeOrStopped, lines.CompletePrefix)
+	vm.Send("snap start disk")
+	expect(regexp.MustCompile(`error: |`+regexp.QuoteMeta(lines.StartedPrefix)), "error: "+kernelErrKept)
+	vm.Send("snap start disk overwrite")
+	expect(completeOrStopped, lines.CompletePrefix)
+	expect(regexp.MustCompile(regexp.QuoteMeta(lines.DiskPrefix)+" "), lines.DiskPrefix)
+	vm.Send("snap protected")
+	expect(regexp.MustCompile(`snap: read-only pages: `), "snap: read-only pages: captured=0 storage=0/")
+}
+
+// kernelErrKept is kernel.ErrKept's text (package kernel builds only for
+// GOOS=tamago).
+const kernelErrKept = "snap: storage holds a complete image, kept write-protected"
