@@ -72,6 +72,7 @@ var (
 	ErrNone        = kernel.ErrNone        // no snapshot was started
 	ErrKept        = kernel.ErrKept        // a complete image is kept: Discard or Options.Overwrite
 	ErrNoImage     = kernel.ErrNoImage     // no complete image is kept
+	ErrDiskKept    = kernel.ErrDiskKept    // the disk holds this boot's complete image: Discard or Options.Overwrite
 	ErrSMP         = kernel.ErrSMP         // more than one CPU is online
 	ErrShare       = kernel.ErrShare       // the share is outside 1-90 %
 	ErrNoStorage   = kernel.ErrNoStorage   // no RAM is left for the storage

@@ -68,6 +68,7 @@ type Controller struct {
 	mu        sync.Mutex          // serializes Start, Discard, Status
 	cur       atomic.Pointer[run] // the current or last snapshot
 	kept      atomic.Bool         // storage holds a complete image, write-protected
+	diskKept  atomic.Bool         // the disk holds a complete image of this boot
 	idleCalls uint64
 }
 
@@ -110,6 +111,7 @@ var (
 	ErrShare     = errors.New("snap: the drain share must be a whole percentage from 1% to 90%")
 	ErrNoDisk    = errors.New("snap: no disk: attach a virtio-blk device (QEMU: -drive file=snap.img,if=none,id=d,format=raw -device virtio-blk-device,drive=d)")
 	ErrDiskTick  = errors.New("snap: a snapshot to disk needs the timer tick (a writer that fills the buffer waits for the tick's drain)")
+	ErrDiskKept  = errors.New("snap: the disk holds a complete image of this boot: copy it off, then snap discard or snap start disk overwrite")
 	ErrOnDisk    = errors.New("snap: the image is on the disk: verify it on the host (pagesnap verify snap.img)")
 )
 
@@ -252,6 +254,9 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 	if o.Disk && c.Disk == nil {
 		return nil, ErrNoDisk
 	}
+	if o.Disk && c.diskKept.Load() && !o.Overwrite {
+		return nil, ErrDiskKept
+	}
 	if o.Disk && irq.Hz == 0 {
 		return nil, ErrDiskTick
 	}
@@ -353,6 +358,9 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 				return nil, err
 			}
 		}
+	}
+	if o.Disk {
+		c.diskKept.Store(false) // snap start disk overwrite
 	}
 	runtime.GC() // start from a quiet heap: fewer faults right after the instant
 	c.cur.Store(r)
@@ -484,6 +492,8 @@ func (c *Controller) finish(r *run) {
 			var keepErr error
 			if !r.disk {
 				keepErr = c.keepStorage()
+			} else {
+				c.diskKept.Store(true)
 			}
 			st := s.Stats()
 			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
@@ -573,13 +583,22 @@ func (c *Controller) releaseStorage() error {
 
 // Discard drops the kept image: the storage becomes writable and its
 // header says discarded (snapshot.Discard), so no reader takes it for a
-// complete image and the next Start may overwrite it.
+// complete image and the next Start may overwrite it. For an image on the
+// disk it only lets the next snapshot to disk overwrite it (the header on
+// the disk is not rewritten).
 func (c *Controller) Discard() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.cur.Load()
 	if r != nil && r.capturing() {
 		return ErrBusy
+	}
+	if c.diskKept.Load() && !c.kept.Load() && r != nil {
+		// The image stays on the disk (its header there still says
+		// complete); the engine's copy of the header in the RAM buffer
+		// says discarded, so the next snap start disk may overwrite it.
+		c.diskKept.Store(false)
+		return r.s.Discard()
 	}
 	if !c.kept.Load() || r == nil {
 		return ErrNoImage

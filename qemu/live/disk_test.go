@@ -69,7 +69,8 @@ func TestDiskBufferFull(t *testing.T) {
 // TestDiskOverKeptImageARM64: with a complete image kept in RAM, snap
 // start disk (whose buffer is the RAM storage) is refused with the
 // kept-image error, and snap start disk overwrite discards the kept image
-// and streams to the disk. (The overwrite once left the storage
+// and streams to the disk; that disk image is kept in turn until snap
+// discard. (The overwrite once left the storage
 // write-protected: the engine's Start faulted on it and the kernel died.)
 func TestDiskOverKeptImageARM64(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -105,10 +106,11 @@ func TestDiskOverKeptImageARM64(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(m.Line, want) {
+		line := strings.TrimLeft(m.Line, "> ") // after the console's prompt
+		if !strings.HasPrefix(line, want) {
 			t.Fatalf("got %q, want %q...", m.Line, want)
 		}
-		return m.Line
+		return line
 	}
 	vm.Send("snap start")
 	expect(completeOrStopped, lines.CompletePrefix)
@@ -119,7 +121,19 @@ func TestDiskOverKeptImageARM64(t *testing.T) {
 	expect(regexp.MustCompile(regexp.QuoteMeta(lines.DiskPrefix)+" "), lines.DiskPrefix)
 	vm.Send("snap protected")
 	expect(regexp.MustCompile(`snap: read-only pages: `), "snap: read-only pages: captured=0 storage=0/")
+	// The disk's complete image is kept too: refused, then released by
+	// snap discard, then overwritten.
+	started := regexp.MustCompile(`error: |` + regexp.QuoteMeta(lines.StartedPrefix))
+	vm.Send("snap start disk")
+	expect(started, "error: "+kernelErrDiskKept)
+	vm.Send("snap discard")
+	vm.Send("snap start disk")
+	expect(started, lines.StartedPrefix)
+	expect(completeOrStopped, lines.CompletePrefix)
 }
+
+// kernelErrDiskKept is kernel.ErrDiskKept's text.
+const kernelErrDiskKept = "snap: the disk holds a complete image of this boot"
 
 // kernelErrKept is kernel.ErrKept's text (package kernel builds only for
 // GOOS=tamago).
