@@ -94,19 +94,7 @@ func checkDisk(t testing.TB, f *fixture, d *memDisk) []uint64 {
 	if im.Instant != 12345 || len(im.Ranges) != 2 || im.CopiedPages() != im.NumPages {
 		t.Fatalf("header: %+v, %d pages copied", im, im.CopiedPages())
 	}
-	var bad []uint64
-	for _, r := range ramRanges {
-		for pa := r.Base; pa < r.End(); pa += 4096 {
-			got, err := im.Page(pa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, f.ref[pa]) {
-				bad = append(bad, pa)
-			}
-		}
-	}
-	return bad
+	return mismatches(t, im, f.ref)
 }
 
 // runDisk runs workload, DMA device and drain around a Start with the

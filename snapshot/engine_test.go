@@ -200,19 +200,7 @@ func (f *fixture) check(t testing.TB) []uint64 {
 	if im.Instant != 12345 || im.PageSize != 4096 || len(im.Ranges) != 2 {
 		t.Fatalf("header: %+v", im)
 	}
-	var bad []uint64
-	for _, r := range ramRanges {
-		for pa := r.Base; pa < r.End(); pa += 4096 {
-			got, err := im.Page(pa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, f.ref[pa]) {
-				bad = append(bad, pa)
-			}
-		}
-	}
-	return bad
+	return mismatches(t, im, f.ref)
 }
 
 // slotChecker checks every write of a page slot at the moment it is made:
@@ -676,4 +664,23 @@ func TestAbortDuringFaultCopy(t *testing.T) {
 	if _, err := im.Page(page); !errors.Is(err, snapshot.ErrIncomplete) {
 		t.Fatalf("Page: %v", err)
 	}
+}
+
+// mismatches returns the pages of ramRanges where the image differs from
+// ref, the reference at the instant.
+func mismatches(t testing.TB, im *snapshot.Image, ref map[uint64][]byte) []uint64 {
+	t.Helper()
+	var bad []uint64
+	for _, r := range ramRanges {
+		for pa := r.Base; pa < r.End(); pa += 4096 {
+			got, err := im.Page(pa)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, ref[pa]) {
+				bad = append(bad, pa)
+			}
+		}
+	}
+	return bad
 }
