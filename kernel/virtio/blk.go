@@ -9,8 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	tvirtio "github.com/pagesnap/pagesnap/kernel/virtio/internal/transport"
-
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
@@ -29,9 +27,6 @@ const (
 	// and of the capacity (1.2, 5.2.4 Device configuration layout).
 	VIRTIO_BLK_SECTOR_SIZE = 512
 
-	// VIRTIO_MMIO_CONFIG is the device configuration space's offset in
-	// the register block (1.2, 4.2.2 MMIO Device Register Layout).
-	VIRTIO_MMIO_CONFIG = 0x100
 	// blkCapacity is the le64 capacity's offset in the block device's
 	// configuration (5.2.4).
 	blkCapacity = 0
@@ -64,16 +59,16 @@ var (
 // lock, so the snapshot drain may issue them from the timer interrupt.
 // Only one caller at a time (the drain is serialized by the engine).
 //
-// The rings, the request header and the status byte are DMA memory
-// (tamago's VirtualQueue, passed to dma.Expose before the device learns
+// The rings, the request headers and the status bytes are DMA memory
+// (dma.Reserve, so the dma guard knows them before the device learns
 // them); the data buffers are the caller's physical memory: the snapshot
 // engine's buffer region (outside captured RAM) or a captured page the
 // device only reads.
 type Blk struct {
 	t    Transport
-	io   *tvirtio.MMIO
-	vq   *tvirtio.VirtualQueue
-	rg   *ring
+	io   Transport // t: the request path's register access
+	q    *queue
+	rg   *ring  // q.rg
 	size uint64 // bytes
 	hdr  uint64 // request headers, 16 bytes each (DMA)
 	st   uint64 // status bytes, one per 16 bytes (DMA)
@@ -94,45 +89,43 @@ func OpenBlk(ts Transports) (*Blk, error) {
 
 // NewBlk initializes the block device on transport t (1.2, 3.1.1):
 // reset, VIRTIO_F_VERSION_1 only, one request queue whose rings and
-// request buffers are exposed to the dma guard before the queue is
-// registered, then DRIVER_OK.
+// request headers are allocated with dma.Reserve (so the dma guard knows
+// them before the queue is registered), then DRIVER_OK.
 func NewBlk(t Transport) (*Blk, error) {
 	if t.DeviceID != VIRTIO_ID_BLOCK {
 		return nil, fmt.Errorf("virtio: %s is not a block device (ID %d)", t, VIRTIO_ID_BLOCK)
 	}
-	io, err := t.initVersion1()
-	if err != nil {
+	if err := t.initVersion1(); err != nil {
 		return nil, err
 	}
-	if max := io.MaxQueueSize(blkRequestQueue); max < blkQueueSize {
-		t.write(tvirtio.Status, 0)
+	switch max, live := t.queueMax(blkRequestQueue); {
+	case live:
+		t.write(VIRTIO_MMIO_STATUS, 0)
+		return nil, fmt.Errorf("virtio: %s: request queue already live after reset", t)
+	case max < blkQueueSize:
+		t.write(VIRTIO_MMIO_STATUS, 0)
 		return nil, fmt.Errorf("virtio: %s: request queue of %d descriptors, need %d", t, max, blkQueueSize)
 	}
-	io.SetQueueSize(blkRequestQueue, blkQueueSize)
-	vq := &tvirtio.VirtualQueue{}
-	vq.Init(blkQueueSize, blkReqHeader, 0) // driver-owned buffers, none available yet
-	desc, driver, device := vq.Address()
-	_, _, usedBytes := RingBytes(blkQueueSize)
-	bufs := vq.Descriptors[0].Address
-	dma.Expose(bufs, blkQueueSize*blkReqHeader)
-	dma.Expose(uint64(desc), uint64(device)+uint64(usedBytes)-uint64(desc))
-	b := &Blk{t: t, io: io, vq: vq, hdr: bufs, st: bufs + BlkBatch*blkReqHeader}
-	b.rg = newRing(blkQueueSize, at(desc), at(driver), at(device))
-	if b.rg.availIdx != 0 || b.rg.lastUsed != 0 {
-		t.write(tvirtio.Status, 0)
-		vq.Destroy()
-		return nil, fmt.Errorf("virtio: %s: unexpected queue state (available %d, used %d)", t, b.rg.availIdx, b.rg.lastUsed)
+	q, err := newQueue(blkQueueSize, dma.Reserve)
+	if err != nil {
+		t.write(VIRTIO_MMIO_STATUS, 0)
+		return nil, fmt.Errorf("virtio: %s: %w", t, err)
 	}
+	// Request headers (BlkBatch of them), then the status bytes, each in
+	// a 16-byte slot.
+	hdrs, _ := dma.Reserve(blkQueueSize*blkReqHeader, dma.PageSize)
+	b := &Blk{t: t, io: t, q: q, rg: q.rg, hdr: uint64(hdrs), st: uint64(hdrs) + BlkBatch*blkReqHeader}
 	b.rg.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT) // we poll
 	lo := t.read(VIRTIO_MMIO_CONFIG + blkCapacity)
 	hi := t.read(VIRTIO_MMIO_CONFIG + blkCapacity + 4)
 	b.size = (uint64(hi)<<32 | uint64(lo)) * VIRTIO_BLK_SECTOR_SIZE
-	io.SetQueue(blkRequestQueue, vq)
-	io.SetReady()
-	if s := io.Status(); s&DEVICE_NEEDS_RESET != 0 || s&(1<<tvirtio.DriverOk) == 0 {
-		t.reset(time.Second)
-		vq.Destroy()
-		return nil, fmt.Errorf("virtio: %s: status %#x after DRIVER_OK", t, s)
+	t.setQueue(blkRequestQueue, q)
+	if err := t.driverOK(); err != nil {
+		if t.reset(time.Second) == nil { // else the device may still write: keep its memory
+			dma.Release(hdrs)
+			dma.Release(q.addr)
+		}
+		return nil, err
 	}
 	return b, nil
 }

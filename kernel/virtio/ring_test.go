@@ -8,9 +8,10 @@ import (
 	"unsafe"
 )
 
-// queueMem is a split queue's memory in Go memory, laid out as tamago's
-// VirtualQueue.Init lays it out for a device-writable queue: every
-// descriptor already in the available ring, available index = size.
+// queueMem is a split queue's memory in Go memory, filled as NewRNG fills
+// its queue before the device learns it: every descriptor a
+// device-writable buffer already in the available ring, available index =
+// size.
 type queueMem struct {
 	size              uint16
 	desc, avail, used []uint64

@@ -11,8 +11,6 @@ import (
 	"time"
 	"unsafe"
 
-	tvirtio "github.com/pagesnap/pagesnap/kernel/virtio/internal/transport"
-
 	"github.com/pagesnap/pagesnap/dma"
 	"github.com/pagesnap/pagesnap/irq"
 	"github.com/pagesnap/pagesnap/snapshot"
@@ -22,12 +20,6 @@ import (
 const (
 	// VIRTIO_ID_ENTROPY is the entropy device ID (1.2, 5 Device Types).
 	VIRTIO_ID_ENTROPY = 4
-	// VIRTIO_F_VERSION_1 is the feature bit of a virtio 1.x device (1.2,
-	// 6 Reserved Feature Bits).
-	VIRTIO_F_VERSION_1 = 32
-	// DEVICE_NEEDS_RESET is the device status bit set by a device that
-	// hit an error (1.2, 2.1 Device Status Field).
-	DEVICE_NEEDS_RESET = 1 << tvirtio.DeviceNeedsReset
 
 	// rngRequestQueue is the entropy device's only queue, requestq.
 	rngRequestQueue = 0
@@ -48,8 +40,9 @@ const (
 
 // RNGConfig configures an entropy device driver.
 type RNGConfig struct {
-	// QueueSize is the number of buffers kept at the device; 0 means the
-	// device's maximum, at most DefaultRNGQueueSize.
+	// QueueSize is the number of buffers kept at the device, a power of
+	// 2 (1.2, 2.7); 0 means the device's maximum, at most
+	// DefaultRNGQueueSize.
 	QueueSize int
 	// BufferSize is the size of each device-writable buffer in bytes; 0
 	// means DefaultRNGBufferSize.
@@ -101,7 +94,7 @@ type RNGStats struct {
 type rngBuffer struct {
 	addr uint
 	size int
-	own  bool // from dma.Reserve by the pump (else part of tamago's block)
+	own  bool // from dma.Reserve by the pump (else part of RNG.block)
 }
 
 // RNG drives a virtio entropy device: a pump goroutine keeps every buffer
@@ -110,13 +103,11 @@ type rngBuffer struct {
 type RNG struct {
 	cfg RNGConfig
 	t   Transport
-	io  *tvirtio.MMIO
-	vq  *tvirtio.VirtualQueue
-	rg  *ring
+	q   *queue
+	rg  *ring // q.rg
 
-	size     int       // queue size
-	rings    [2]uint64 // [base, end) of tamago's ring block
-	tamagoBl rngBuffer // tamago's block of all initial buffers
+	size  int  // queue size
+	block uint // dma.Reserve block of every initial buffer
 
 	mu   sync.Mutex  // guards descriptor table writes, bufs, run, closed
 	bufs []rngBuffer // current buffer of each descriptor
@@ -154,9 +145,9 @@ func OpenRNG(ts Transports, cfg RNGConfig) (*RNG, error) {
 // NewRNG initializes the entropy device on transport t (1.2, 3.1.1 Driver
 // Requirements: Device Initialization): reset, feature negotiation
 // (VIRTIO_F_VERSION_1 only), one request queue of device-writable buffers
-// whose rings and buffers are passed to dma.Expose before the queue is
-// registered, then DRIVER_OK. All buffers are given to the device at once;
-// call Start to keep them coming.
+// whose rings and buffers are allocated with dma.Reserve (so the dma guard
+// knows them before the queue is registered), then DRIVER_OK. All buffers
+// are given to the device at once; call Start to keep them coming.
 func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
 	if t.DeviceID != VIRTIO_ID_ENTROPY {
 		return nil, fmt.Errorf("virtio: %s is not an entropy device (ID %d)", t, VIRTIO_ID_ENTROPY)
@@ -173,67 +164,46 @@ func NewRNG(t Transport, cfg RNGConfig) (*RNG, error) {
 	if cfg.Wait == 0 {
 		cfg.Wait = DefaultRNGWait
 	}
-	io, err := t.initVersion1()
-	if err != nil {
+	if err := t.initVersion1(); err != nil {
 		return nil, err
 	}
-	if io.QueueReady(rngRequestQueue) {
-		t.write(tvirtio.Status, 0)
-		return nil, fmt.Errorf("virtio: %s: request queue already live after reset", t)
-	}
-	max := io.MaxQueueSize(rngRequestQueue)
+	max, live := t.queueMax(rngRequestQueue)
 	size := cfg.QueueSize
 	switch {
+	case live:
+		t.write(VIRTIO_MMIO_STATUS, 0)
+		return nil, fmt.Errorf("virtio: %s: request queue already live after reset", t)
 	case max == 0:
-		t.write(tvirtio.Status, 0)
+		t.write(VIRTIO_MMIO_STATUS, 0)
 		return nil, fmt.Errorf("virtio: %s: request queue not available", t)
 	case size == 0:
 		size = min(max, DefaultRNGQueueSize)
 	case size > max:
-		t.write(tvirtio.Status, 0)
+		t.write(VIRTIO_MMIO_STATUS, 0)
 		return nil, fmt.Errorf("virtio: %s: queue size %d above the device maximum %d", t, size, max)
 	}
-	io.SetQueueSize(rngRequestQueue, size)
-
-	// tamago reserves the buffers (one block) and the rings (one
-	// page-aligned block) from its global DMA region directly, with every
-	// buffer already in the available ring: expose both before the device
-	// can learn the addresses (SetQueue).
-	vq := &tvirtio.VirtualQueue{}
-	vq.Init(size, cfg.BufferSize, tvirtio.Write)
-	desc, driver, device := vq.Address()
-	_, _, usedBytes := RingBytes(size)
-	r := &RNG{cfg: cfg, t: t, io: io, vq: vq, size: size}
-	r.rings = [2]uint64{uint64(desc), uint64(device) + uint64(usedBytes)}
-	first := uint(vq.Descriptors[0].Address)
-	r.tamagoBl = rngBuffer{addr: first, size: size * cfg.BufferSize}
-	dma.Expose(uint64(first), uint64(size*cfg.BufferSize))
-	dma.Expose(r.rings[0], r.rings[1]-r.rings[0])
-
-	r.rg = newRing(uint16(size), at(desc), at(driver), at(device))
+	q, err := newQueue(size, dma.Reserve)
+	if err != nil {
+		t.write(VIRTIO_MMIO_STATUS, 0)
+		return nil, fmt.Errorf("virtio: %s: %w", t, err)
+	}
+	// Every buffer is device-writable and available before the device
+	// learns the queue (setQueue).
+	block, _ := dma.Reserve(size*cfg.BufferSize, dma.PageSize)
+	r := &RNG{cfg: cfg, t: t, q: q, rg: q.rg, size: size, block: block}
+	for i := 0; i < size; i++ {
+		b := rngBuffer{addr: block + uint(i*cfg.BufferSize), size: cfg.BufferSize}
+		r.rg.setDesc(uint16(i), uint64(b.addr), uint32(b.size), VIRTQ_DESC_F_WRITE)
+		r.rg.post(uint16(i))
+		r.bufs = append(r.bufs, b)
+	}
 	if !cfg.Interrupts {
 		r.rg.setAvailFlags(VIRTQ_AVAIL_F_NO_INTERRUPT) // we poll
 	}
-	for i := 0; i < size; i++ {
-		addr, n := r.rg.descriptor(uint16(i))
-		if uint(addr) != first+uint(i*cfg.BufferSize) || n != uint32(cfg.BufferSize) {
-			t.write(tvirtio.Status, 0)
-			vq.Destroy()
-			return nil, fmt.Errorf("virtio: unexpected tamago queue layout: descriptor %d at %#x+%d", i, addr, n)
-		}
-		r.bufs = append(r.bufs, rngBuffer{addr: uint(addr), size: int(n)})
-	}
-	if r.rg.availIdx != uint16(size) {
-		t.write(tvirtio.Status, 0)
-		vq.Destroy()
-		return nil, fmt.Errorf("virtio: unexpected tamago queue layout: available index %d, want %d", r.rg.availIdx, size)
-	}
-
-	io.SetQueue(rngRequestQueue, vq)
-	io.SetReady()
-	if s := io.Status(); s&DEVICE_NEEDS_RESET != 0 || s&(1<<tvirtio.DriverOk) == 0 {
+	t.setQueue(rngRequestQueue, q)
+	if err := t.driverOK(); err != nil {
 		r.shutdown()
-		return nil, fmt.Errorf("virtio: %s: status %#x after DRIVER_OK", t, s)
+		return nil, err
 	}
 	r.notify()
 	return r, nil
@@ -247,7 +217,7 @@ func (r *RNG) QueueSize() int { return r.size }
 
 func (r *RNG) notify() {
 	if !r.rg.notifySuppressed() {
-		r.io.QueueNotify(rngRequestQueue)
+		r.t.QueueNotify(rngRequestQueue)
 		r.notifies.Add(1)
 	}
 }
@@ -348,7 +318,7 @@ func (r *RNG) pump(run <-chan struct{}, done chan<- struct{}) {
 		if consumed+posted > 0 {
 			continue
 		}
-		if s := r.io.Status(); s&DEVICE_NEEDS_RESET != 0 {
+		if s := r.t.Status(); s&DEVICE_NEEDS_RESET != 0 {
 			r.fail(fmt.Errorf("virtio: %s: device needs reset (status %#x)", r.t, s))
 			return
 		}
@@ -489,7 +459,8 @@ func (r *RNG) Ranges() []snapshot.Range {
 	if r.closed {
 		return nil
 	}
-	rs := []snapshot.Range{{Base: r.rings[0], Size: r.rings[1] - r.rings[0]}}
+	base, size := r.q.bytes()
+	rs := []snapshot.Range{{Base: base, Size: size}}
 	for i := 0; i < r.size; i++ {
 		addr, n := r.rg.descriptor(uint16(i))
 		rs = append(rs, snapshot.Range{Base: addr, Size: uint64(n)})
@@ -514,7 +485,8 @@ func (r *RNG) Close() error {
 	return err
 }
 
-// shutdown resets the device and frees the queue memory.
+// shutdown resets the device and frees the queue's memory: the rings and
+// every buffer.
 func (r *RNG) shutdown() error {
 	if err := r.t.reset(time.Second); err != nil {
 		return err // the device may still write: keep its memory
@@ -524,6 +496,7 @@ func (r *RNG) shutdown() error {
 			dma.Release(b.addr)
 		}
 	}
-	r.vq.Destroy()
+	dma.Release(r.block)
+	dma.Release(r.q.addr)
 	return nil
 }
