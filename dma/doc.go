@@ -21,18 +21,15 @@
 //
 //   - Every driver must allocate device-visible memory through this
 //     package's Reserve/Alloc (RegionReserve/RegionAlloc for other regions),
-//     never through tamago's dma package directly.
-//   - Memory that tamago itself allocates from its dma package (for example
-//     kvm/virtio's VirtualQueue.Init reserves the descriptor table, the
-//     rings and the descriptor buffers) must be passed to Expose by the
-//     driver after the allocation and before the device can learn the
-//     address (before the queue is registered, made ready or notified).
+//     never through tamago's dma package directly, nor through tamago code
+//     that allocates from it (kvm/virtio's VirtualQueue): kernel/virtio
+//     allocates its queues and buffers here.
 //   - The guard runs with this package's lock held: it must not allocate or
-//     release DMA memory, nor call Expose.
+//     release DMA memory.
 //
 // Begin makes snapshot start and allocation mutually exclusive: while its
-// callback computes InUse and starts the snapshot no allocation, release or
-// Expose can happen, and the guard it returns is installed before any can,
+// callback computes InUse and starts the snapshot no allocation or release
+// can happen, and the guard it returns is installed before any can,
 // so every block is either in InUse at Start or passed to the new guard.
 //
 // A kernel starts a snapshot like this (s is the *snapshot.Snapshot; the

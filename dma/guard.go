@@ -8,11 +8,11 @@ import (
 // next: while a snapshot is capturing it must copy those pages into the
 // snapshot (if not yet copied) before returning. It runs with the package
 // lock held, so it must not allocate or release DMA memory through this
-// package, nor call Expose.
+// package.
 type Guard func(base, size uint64)
 
 var (
-	// mu orders allocations, releases, Expose and guard changes: a block is
+	// mu orders allocations, releases and guard changes: a block is
 	// either allocated before a Begin callback runs (and so is in InUse) or
 	// passed to the guard that callback installs.
 	mu sync.Mutex
@@ -29,14 +29,14 @@ func SetGuard(g Guard) (prev Guard) {
 	return prev
 }
 
-// Begin runs start with every allocation, release and Expose of this
+// Begin runs start with every allocation and release of this
 // package blocked, then installs the guard start returns (nil removes it).
 // start computes the DMA ranges in use (InUse) and starts the snapshot with
 // them as eager ranges, so that every DMA block is either in that eager set
 // or passed to the returned guard before any device can learn its address.
 // When start fails the installed guard is left unchanged and its error is
-// returned. start must not call this package's allocation functions, Expose
-// or SetGuard (they would deadlock).
+// returned. start must not call this package's allocation functions or
+// SetGuard (they would deadlock).
 func Begin(start func() (Guard, error)) error {
 	mu.Lock()
 	defer mu.Unlock()
@@ -46,16 +46,6 @@ func Begin(start func() (Guard, error)) error {
 	}
 	guard = g
 	return nil
-}
-
-// Expose passes the pages of [base, base+size) to the guard. Drivers call
-// it for device-visible memory they did not allocate through this package
-// (tamago's own dma allocations), after the allocation and before the
-// device can learn the address.
-func Expose(base, size uint64) {
-	mu.Lock()
-	defer mu.Unlock()
-	expose(base, size)
 }
 
 // expose calls the guard on the pages of [base, base+size); mu is held.

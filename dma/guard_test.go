@@ -47,8 +47,7 @@ func TestAllocateGuardsBeforeReturning(t *testing.T) {
 	// A zero-size result (nothing allocated, or a buffer already
 	// reserved) calls no guard.
 	allocate(func() (uint, int) { return 0x20005000, 0 })
-	Expose(0x20006000, 0)
-	Expose(0x20007ff8, 0x10)
+	allocate(func() (uint, int) { return 0x20007ff8, 0x10 })
 	if got, want := rec.got(), []R{rg(0x20001000, 0x2000), rg(0x20007000, 0x2000)}; !slices.Equal(got, want) {
 		t.Fatalf("guard calls %v, want %v", got, want)
 	}
@@ -108,7 +107,7 @@ func TestBeginErrorKeepsGuard(t *testing.T) {
 	if err := Begin(func() (Guard, error) { return nil, boom }); err != boom {
 		t.Fatalf("Begin = %v, want %v", err, boom)
 	}
-	Expose(0x3000, 1)
+	allocate(func() (uint, int) { return 0x3000, 1 })
 	if got, want := rec.got(), []R{rg(0x3000, 0x1000)}; !slices.Equal(got, want) {
 		t.Fatalf("guard calls %v, want %v", got, want)
 	}
@@ -116,7 +115,7 @@ func TestBeginErrorKeepsGuard(t *testing.T) {
 	if err := Begin(func() (Guard, error) { return nil, nil }); err != nil {
 		t.Fatal(err)
 	}
-	Expose(0x4000, 1)
+	allocate(func() (uint, int) { return 0x4000, 1 })
 	if n := len(rec.got()); n != 1 {
 		t.Fatalf("%d guard calls, want 1", n)
 	}
