@@ -13,8 +13,9 @@
 // the virtio-mmio transports with their SPIs (VirtioMMIOTransports).
 //
 // Devices used: the PL011 UART (console), the Arm generic timer (clock,
-// idle and, with StartTick, the periodic tick through the GICv2, which
-// EnableSPI also opens to one device interrupt), semihosting or PSCI
+// idle and, with StartTick, the periodic tick through the GIC the device
+// tree names, a GICv2 or, with gic-version=3, a GICv3 (package
+// irq/gicv3), which EnableSPI also opens to one device interrupt), semihosting or PSCI
 // (exit). The exception vectors save every register of the interrupted
 // code, R27 (the assembler's temporary) included: vectors_arm64.s says
 // why that needs care. Data and instruction aborts in Go code (nil
