@@ -3,8 +3,10 @@
 // GOARCH=arm64 kernels built with the project's toolchain.
 //
 // The kernel is entered by QEMU's -kernel ELF loader with the MMU off, at
-// EL1 (or at EL2 with virtualization=on: cpuinit then drops to EL1; EL3,
-// secure=on, is refused with a message). The board's cpuinit enables
+// EL1, at EL2 with virtualization=on (cpuinit then drops to EL1) or at EL3
+// with secure=on (cpuinit sets the GIC's Secure side up as firmware would,
+// every interrupt in Non-secure Group 1, and drops to Non-secure EL2 or
+// EL1). The board's cpuinit enables
 // FP/SIMD, installs exception vectors, turns on the MMU with identity boot
 // tables, sizes the runtime's memory from the device tree that QEMU places
 // at the start of RAM, and enters the runtime.
