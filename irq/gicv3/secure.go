@@ -8,8 +8,11 @@ package gicv3
 // board): affinity routing on for both states (GICD_CTLR.ARE_S and
 // ARE_NS, Secure view), every SPI, SGI and PPI in Non-secure Group 1
 // (GICD_IGROUPR<n>, GICR_IGROUPR0; GICD_IGRPMODR stays 0), this PE's
-// redistributor awake (GICR_WAKER) and the System register interface
-// open to the lower exception levels (ICC_SRE_EL3 = SRE|DFB|DIB|Enable).
+// redistributor awake (GICR_WAKER), the System register interface open
+// to the lower exception levels (ICC_SRE_EL3 = SRE|DFB|DIB|Enable) and the
+// priority mask open (ICC_PMR_EL1: a Non-secure write is ignored while it
+// is in the Secure half of the range, where it resets, if Group 0 goes
+// to EL3).
 const (
 	// ICC_SRE_EL3_ALL is SRE, DFB, DIB and Enable.
 	ICC_SRE_EL3_ALL = 0xf

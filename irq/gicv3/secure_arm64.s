@@ -44,4 +44,10 @@ asleep:
 	MOVD	$0xf, R0
 	WORD	$0xd51ecca0	// MSR ICC_SRE_EL3, X0 (op1 6, C12, C12, op2 5)
 	ISB	$15
+	// ICC_PMR_EL1 = 0xff from the Secure side: a Non-secure write is
+	// ignored while the mask is in the Secure half of the range (where
+	// it resets) and Group 0 is routed to EL3 (SCR_EL3.FIQ).
+	MOVD	$0xff, R0
+	WORD	$0xd5184600	// MSR ICC_PMR_EL1, X0
+	ISB	$15
 	RET

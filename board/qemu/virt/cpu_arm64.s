@@ -25,7 +25,7 @@ el3:
 	// continuing at cpuinitEL2) or EL1. The GIC's Secure side first: with a
 	// GICv3 (ID_AA64PFR0_EL1.GIC) gicv3.SecureInit; with a GICv2 every
 	// interrupt in Group 1 (GICD_IGROUPR<n>, n = 0 .. ITLinesNumber;
-	// IGROUPR0 is this CPU's banked copy).
+	// IGROUPR0 is this CPU's banked copy) and the priority mask open.
 	MRS	ID_AA64PFR0_EL1, R0
 	UBFX	$const_ID_AA64PFR0_EL1_GIC_SHIFT, R0, $4, R0
 	CBZ	R0, el3gicv2
@@ -45,6 +45,10 @@ el3groups:
 	ADD	$4, R5
 	SUB	$1, R3
 	CBNZ	R3, el3groups
+	// GICC_PMR from the Secure side (gic.go says why).
+	MOVD	$const_GICC_BASE, R0
+	MOVW	$const_GIC_PMR_ALL, R2
+	MOVW	R2, const_GICC_PMR(R0)
 el3drop:
 	WORD	$0xd51e115f	// MSR CPTR_EL3, XZR: FP/SIMD not trapped to EL3
 	MOVD	$const_SCTLR_EL1_RES1, R0

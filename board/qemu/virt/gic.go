@@ -10,13 +10,18 @@ package virt
 // is in Group 0 and signalled as IRQ; with secure=on cpuinit (at EL3) puts
 // every interrupt in Group 1 (Non-secure) before it drops to EL1, and this
 // driver's writes to GICD_CTLR and GICC_CTLR bit 0 enable Group 1 in the
-// Non-secure view (4.3.1, 4.4.1). The register blocks are the device
+// Non-secure view (4.3.1, 4.4.1). cpuinit also sets GICC_PMR from the
+// Secure side: a Non-secure write of GICC_PMR is ignored while the mask is
+// in the Secure half of the priority range, where it resets (4.4.2; QEMU
+// implements it so: without it no interrupt reaches EL1). The register blocks are the device
 // tree's (intc.go).
 const (
 	// GICD_BASE is virt's distributor (hw/arm/virt.c VIRT_GIC_DIST, the
-	// device tree's /intc@8000000 reg) for both GIC versions: cpuinit
-	// uses it at EL3, before the device tree is read.
+	// device tree's /intc@8000000 reg) for both GIC versions, GICC_BASE
+	// its GICv2 CPU interface (VIRT_GIC_CPU): cpuinit uses them at EL3,
+	// before the device tree is read.
 	GICD_BASE = 0x08000000
+	GICC_BASE = 0x08010000
 
 	// Distributor registers (4.3, Table 4-1).
 	GICD_CTLR       = 0x000 // bit 0: forward interrupts to the CPU interfaces
