@@ -300,7 +300,8 @@ func TestExceptionLevels(t *testing.T) {
 		}
 	})
 	// EL3 (secure=on): the board sets the GIC's Secure side up and drops
-	// to Non-secure EL1; with a GICv2 and with a GICv3.
+	// to Non-secure EL1; with a GICv2 and with a GICv3. And the GICv3 at
+	// EL1 and from EL2 (ICC_SRE_EL2 opens the System registers to EL1).
 	for _, tc := range []struct {
 		name string
 		opts []string
@@ -308,6 +309,7 @@ func TestExceptionLevels(t *testing.T) {
 		{"EL3", []string{"secure=on"}},
 		{"EL3-GICv3", []string{"secure=on", "gic-version=3"}},
 		{"EL1-GICv3", []string{"gic-version=3"}},
+		{"EL2-GICv3", []string{"virtualization=on", "gic-version=3"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel, ICount: true,
