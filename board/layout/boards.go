@@ -29,7 +29,9 @@ const (
 	// memory); pagesnap's glue moves it to follow the runtime's memory.
 	tamagoDMASize = 256 * MiB
 	// ownDMASize is the DMA window of pagesnap's own QEMU boards
-	// (board/qemu/microvm DMASize, board/qemu/virt DMASize).
+	// (board/qemu/microvm DMASize, board/qemu/virt DMASize) and the one
+	// its glue gives the i.MX 8M Plus in DDR (board/tamago
+	// board_imx8mpevk.go DMASize).
 	ownDMASize = 16 * MiB
 )
 
