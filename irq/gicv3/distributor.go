@@ -37,10 +37,6 @@ const (
 	// GIC_ID_SPURIOUS is the INTID an acknowledge returns when no
 	// interrupt is pending any more.
 	GIC_ID_SPURIOUS = 1023
-
-	// GICD_IROUTER's affinity fields: Aff3 in 39:32, Aff2-Aff0 in 23:0
-	// (as in MPIDR_EL1); IRM (bit 31) 0 routes to that PE.
-	GICD_IROUTER_AFF = 0xff_00ff_ffff
 )
 
 // waitRWP waits until the distributor has applied a GICD_CTLR or
@@ -118,7 +114,6 @@ func (g *GIC) disableSPI(id uint32) {
 //
 //go:nosplit
 func setPriority(base uint64, id uint32, prio uint8) {
-	reg := base + uint64(id&^3)
-	shift := (id & 3) * 8
-	write32(reg, read32(reg)&^(0xff<<shift)|uint32(prio)<<shift)
+	reg := base + priorityOffset(id)
+	write32(reg, priorityWord(id, read32(reg), prio))
 }

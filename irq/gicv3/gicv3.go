@@ -21,7 +21,7 @@ type GIC struct {
 func (g *GIC) Init(gicd, gicr, gicrSize uint64) error {
 	g.GICD = gicd
 	mpidr := readMPIDR()
-	g.affinity = mpidr & GICD_IROUTER_AFF
+	g.affinity = routerAffinity(mpidr)
 	g.ds = read32(gicd+GICD_CTLR)&GICD_CTLR_DS != 0
 	if err := g.findRedistributor(gicr, gicrSize); err != nil {
 		return err

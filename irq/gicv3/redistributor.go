@@ -44,8 +44,7 @@ const (
 // GICR_TYPER affinity is this PE's (MPIDR_EL1 Aff3.Aff2.Aff1.Aff0),
 // walking the region from base.
 func (g *GIC) findRedistributor(base, size uint64) error {
-	mpidr := readMPIDR()
-	want := mpidr>>32&0xff<<24 | mpidr&0xffffff
+	want := typerAffinity(readMPIDR())
 	for rd := base; size == 0 || rd < base+size; {
 		typer := read64(rd + GICR_TYPER)
 		if typer>>GICR_TYPER_AFF_SHIFT == want {
