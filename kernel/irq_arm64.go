@@ -9,8 +9,7 @@ import "github.com/pagesnap/pagesnap/board/qemu/virt"
 // faults the handler takes go below its frame, see fault_arm64.s), before
 // it the board's exception stack.
 func startTick(hz uint32) error {
-	virt.StartTick(hz)
-	return nil
+	return virt.StartTick(hz)
 }
 
 func stopTick() { virt.StopTick() }

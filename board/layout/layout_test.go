@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/pagesnap/pagesnap/kernel"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -177,6 +178,46 @@ func TestTamagoBoardsDefault(t *testing.T) {
 			t.Errorf("%s: tamago %v, ldflags %q", name, b.TamagoBoard, b.LinkerFlags())
 		}
 		checkPlan(t, l)
+	}
+}
+
+// imx8mpevk at tamago's default 1G and at RAM=768M: the runtime's memory
+// from DDR's base (tamago's imx8mp RamStart, kernels linked at
+// 0x40010000 as tamago's README builds them), the 16 MiB DMA window in DDR
+// right after it (board/tamago/board_imx8mpevk.go DMASize: not tamago's
+// OCRAM at 0x900000, which is below DDR and neither captured nor in the
+// window), the captured RAM from DDR's base to the window's end, and
+// guest memory within the EVK's 6 GiB.
+func TestIMX8MPEVKLayout(t *testing.T) {
+	b := Boards["imx8mpevk"]
+	const ocram = 0x900000
+	if b.LinkerFlags() != "-T 0x40010000 -R 0x1000" || b.BuildTags() != "linkramsize board_imx8mpevk" || !b.TamagoBoard {
+		t.Errorf("ldflags %q tags %q tamago %v", b.LinkerFlags(), b.BuildTags(), b.TamagoBoard)
+	}
+	for _, tc := range []struct {
+		ram          uint64
+		runtime, dma Range
+	}{
+		{1 * GiB, Range{Base: 0x40000000, Size: 1 * GiB}, Range{Base: 0x80000000, Size: 16 * MiB}},
+		{768 * MiB, Range{Base: 0x40000000, Size: 768 * MiB}, Range{Base: 0x70000000, Size: 16 * MiB}},
+	} {
+		l, err := b.Plan(tc.ram)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPlan(t, l)
+		if l.Runtime != tc.runtime || l.DMA != tc.dma {
+			t.Errorf("RAM=%s: runtime %v dma %v, want %v %v", FormatSize(tc.ram), l.Runtime, l.DMA, tc.runtime, tc.dma)
+		}
+		if c := l.Machine.Captured; len(c) != 1 || c[0] != (Range{Base: 0x40000000, Size: tc.dma.End() - 0x40000000}) {
+			t.Errorf("RAM=%s: captured %v, want DDR's base to the end of the DMA window %#x", FormatSize(tc.ram), c, tc.dma.End())
+		}
+		if slices.ContainsFunc(l.Machine.Captured, func(r Range) bool { return r.Contains(ocram) }) || l.DMA.Contains(ocram) {
+			t.Errorf("RAM=%s: the OCRAM at %#x is in the captured RAM or the DMA window", FormatSize(tc.ram), ocram)
+		}
+		if l.GuestMiB > 6*1024 {
+			t.Errorf("RAM=%s: %d MiB of guest memory, more than the EVK's 6 GiB", FormatSize(tc.ram), l.GuestMiB)
+		}
 	}
 }
 

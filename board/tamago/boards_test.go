@@ -5,6 +5,9 @@ package tamago
 import (
 	"context"
 	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +42,17 @@ func tamagoGo(t *testing.T) string {
 // mem_size.go through -overlay, its tags and linker flags.
 func buildBootcheck(t *testing.T, goBin string, b layout.Board, ram uint64) string {
 	t.Helper()
+	out, msg, err := tryBuildBootcheck(t, goBin, b, ram, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, msg)
+	}
+	return out
+}
+
+// tryBuildBootcheck is buildBootcheck with extra -overlay replacements
+// (file: replacement), returning the build's error and output.
+func tryBuildBootcheck(t *testing.T, goBin string, b layout.Board, ram uint64, extra map[string]string) (string, []byte, error) {
+	t.Helper()
 	dir := t.TempDir()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -54,6 +68,16 @@ func buildBootcheck(t *testing.T, goBin string, b layout.Board, ram uint64) stri
 	if err := os.WriteFile(gen, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if len(extra) > 0 {
+		var o struct{ Replace map[string]string }
+		if err := json.Unmarshal(js, &o); err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(o.Replace, extra)
+		if js, err = json.Marshal(o); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.WriteFile(ov, js, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +92,11 @@ func buildBootcheck(t *testing.T, goBin string, b layout.Board, ram uint64) stri
 		}
 		env = append(env, e)
 	}
-	cmd.Env = append(env, "GOOS=tamago", "GOARCH=amd64", "GOTOOLCHAIN=local", "GOOSPKG=github.com/usbarmory/tamago")
+	cmd.Env = append(env, "GOOS=tamago", "GOARCH="+b.Arch, "GOTOOLCHAIN=local", "GOOSPKG=github.com/usbarmory/tamago")
 	if o, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, o)
+		return "", o, fmt.Errorf("%s: %v", strings.Join(cmd.Args, " "), err)
 	}
-	return out
+	return out, nil, nil
 }
 
 // ramSizeOf reads goos.RamSize's initial value from the ELF.
@@ -109,7 +133,8 @@ func ramSizeOf(t *testing.T, path string) uint64 {
 // TestBuildBoards builds the boot check on each of tamago's amd64 boards
 // at RAM=768M, as make kernel BOARD= RAM=768M does, and checks the linked
 // goos.RamSize is the size asked for: the board package, pagesnap's glue
-// (board/tamago) and the generated mem_size.go link together.
+// (board/tamago) and the generated mem_size.go link together. (imx8mpevk:
+// TestIMX8MPEVKGlue.)
 func TestBuildBoards(t *testing.T) {
 	goBin := tamagoGo(t)
 	for _, name := range []string{"tamago-microvm", "firecracker", "cloud-hypervisor", "gcp"} {
@@ -120,6 +145,72 @@ func TestBuildBoards(t *testing.T) {
 				t.Errorf("goos.RamSize = %#x, want %#x", got, 768*layout.MiB)
 			}
 		})
+	}
+}
+
+// TestIMX8MPEVKGlue builds the boot check on tamago's imx8mpevk board
+// (arm64) with pagesnap's glue (board/tamago/board_imx8mpevk.go: the DMA
+// window in DDR after the runtime's memory, UART1, the generic timer's
+// clock) at RAM=768M. With the project's toolchain as it is, tamago
+// v1.26.0's arm64 package does not compile: its arm64/mmu.go takes
+// runtime.MemRegion and runtime.TextRegion as uint64 (tamago-go's arm64
+// runtime declares them so), and this toolchain's runtime returns uint.
+// The test pins that failure down (when the toolchain changes, it fails
+// and make kernel BOARD=imx8mpevk's refusal and docs/boards.md must
+// change), then builds again with the toolchain's own os_tamago.go
+// widened to uint64 for those two functions through a test-only -overlay
+// (toolchain/ is not changed) and checks the kernel links with the
+// goos.RamSize asked for: nothing else in the board or the glue stands in
+// the way of the build.
+func TestIMX8MPEVKGlue(t *testing.T) {
+	goBin := tamagoGo(t)
+	b := layout.Boards["imx8mpevk"]
+	_, msg, err := tryBuildBootcheck(t, goBin, b, 768*layout.MiB, nil)
+	if err == nil {
+		t.Fatal("the boot check built on imx8mpevk with the unchanged toolchain: tamago's arm64 package compiles now; update board/layout.Unsupported and docs/boards.md")
+	}
+	for _, want := range []string{"github.com/usbarmory/tamago@v1.26.0/arm64/mmu.go", "mismatched types uint64 and uint"} {
+		if !strings.Contains(string(msg), want) {
+			t.Fatalf("build failed, but not as expected (no %q):\n%s", want, msg)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(msg)), "\n") {
+		if !strings.HasPrefix(l, "#") && !strings.Contains(l, "/arm64/mmu.go:") {
+			t.Fatalf("build error outside tamago's arm64/mmu.go: %s\n%s", l, msg)
+		}
+	}
+
+	out, err := exec.Command(goBin, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := filepath.Join(strings.TrimSpace(string(out)), "src", "runtime", "os_tamago.go")
+	src, err := os.ReadFile(rt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widened := string(src)
+	for _, r := range [][2]string{
+		{"func MemRegion() (start uint, end uint) {\n\treturn goos.RamStart, goos.RamStart + goos.RamSize\n}",
+			"func MemRegion() (start uint64, end uint64) {\n\treturn uint64(goos.RamStart), uint64(goos.RamStart + goos.RamSize)\n}"},
+		{"func TextRegion() (start uint, end uint) {\n\treturn uint(firstmoduledata.text), uint(firstmoduledata.etext)\n}",
+			"func TextRegion() (start uint64, end uint64) {\n\treturn uint64(firstmoduledata.text), uint64(firstmoduledata.etext)\n}"},
+	} {
+		if !strings.Contains(widened, r[0]) {
+			t.Fatalf("%s: no %q: the toolchain changed", rt, r[0])
+		}
+		widened = strings.Replace(widened, r[0], r[1], 1)
+	}
+	ovRT := filepath.Join(t.TempDir(), "os_tamago.go")
+	if err := os.WriteFile(ovRT, []byte(widened), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	elf, msg, err := tryBuildBootcheck(t, goBin, b, 768*layout.MiB, map[string]string{rt: ovRT})
+	if err != nil {
+		t.Fatalf("with MemRegion and TextRegion widened: %v\n%s", err, msg)
+	}
+	if got := ramSizeOf(t, elf); got != 768*layout.MiB {
+		t.Errorf("goos.RamSize = %#x, want %#x", got, 768*layout.MiB)
 	}
 }
 

@@ -1,4 +1,4 @@
-//go:build tamago && amd64 && linkramsize
+//go:build tamago && linkramsize
 
 package tamago
 

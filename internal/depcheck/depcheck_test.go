@@ -8,10 +8,11 @@ import (
 )
 
 // engineAndDrivers must not depend on a board: the engine (snapshot, mmu,
-// dma, memrange) and the drivers (virtio, the APICs, the interrupt hooks).
+// dma, memrange) and the drivers (virtio, the APICs, the GICv3, the
+// interrupt hooks).
 var engineAndDrivers = []string{
 	"./snapshot", "./mmu", "./dma", "./memrange",
-	"./kernel/virtio", "./lapic", "./ioapic", "./irq",
+	"./kernel/virtio", "./lapic", "./ioapic", "./irq", "./irq/gicv3",
 }
 
 func hostGo() string { return filepath.Join(runtime.GOROOT(), "bin", "go") }

@@ -134,6 +134,10 @@ type Options struct {
 	// executed instructions (1 ns each), so pause figures repeat from run
 	// to run whatever the host's load.
 	ICount bool
+	// Machine are options of the QEMU machine (-M board,opt), e.g.
+	// "gic-version=3" (a GICv3) or "secure=on" (entered at EL3) on
+	// arm64 virt.
+	Machine []string
 }
 
 // Report is the outcome of a main-job run.
@@ -333,7 +337,10 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	wall := time.Now()
-	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, rngDevices(o.NoRNG), func(c *qemu.Config) { c.ICount = o.ICount })
+	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, rngDevices(o.NoRNG), func(c *qemu.Config) {
+		c.ICount = o.ICount
+		c.MachineOpts = append(c.MachineOpts, o.Machine...)
+	})
 	if err != nil {
 		return nil, err
 	}

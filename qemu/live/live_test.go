@@ -131,6 +131,37 @@ func TestSnapshotBitExactARM64(t *testing.T) {
 	}
 }
 
+// TestSnapshotBitExactGICv3ARM64 runs the arm64 main job (256M, the
+// never-blocking workload) on QEMU virt with a GICv3 (gic-version=3: the
+// tick and the virtio-rng interrupt through package irq/gicv3, the board
+// choosing it from the device tree) and entered at EL3 (secure=on: the
+// board sets the GIC's Secure side up and drops to Non-secure EL1). The
+// kernel's banner must name the GICv3; the snapshot must verify bit for
+// bit with the tick draining and the device interrupting.
+func TestSnapshotBitExactGICv3ARM64(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		machine []string
+	}{
+		{"gicv3", []string{"gic-version=3"}},
+		{"gicv3-el3", []string{"gic-version=3", "secure=on"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := kernelFor(t, "PAGESNAP_KERNEL_ARM64")
+			log := &lockedBuffer{}
+			rep, err := Run(context.Background(), Options{Kernel: k, RAM: "256M", DMA: "inuse", Work: time.Second, Timeout: 60 * time.Minute,
+				Workload: "cpu", Share: testShare, Machine: tc.machine, Log: log})
+			if rep != nil {
+				t.Logf("\n%s", rep)
+			}
+			if !strings.Contains(log.String(), "MHz, GICv3\n") {
+				t.Errorf("the kernel's banner names no GICv3:\n%.2000s", log.String())
+			}
+			requireBitExact(t, rep, err, qemu.ARM64)
+		})
+	}
+}
+
 func requireBitExact(t *testing.T, rep *Report, err error, arch qemu.Arch) {
 	t.Helper()
 	if err != nil {

@@ -15,6 +15,19 @@ const (
 	SCTLR_EL1_RES1       = 0x30d00800 // bits 29, 28, 23, 22, 20, 11 (Armv8.0); little-endian, MMU off
 	SPSR_EL1h_MASKED     = 0x3c5      // M = EL1h (0b0101), D, A, I, F masked
 
+	// Entry at EL3 (secure=on): the kernel acts as the firmware and
+	// drops to Non-secure EL2 or EL1 (SCR_EL3: NS, lower levels
+	// Non-secure; RW, they are AArch64; HCE, HVC enabled, with EL2).
+	SCR_EL3_NS                = 1 << 0
+	SCR_EL3_HCE               = 1 << 8
+	SCR_EL3_RW                = 1 << 10
+	SPSR_EL2h_MASKED          = 0x3c9 // M = EL2h (0b1001), D, A, I, F masked
+	ID_AA64PFR0_EL1_EL2_SHIFT = 8     // EL2, bits 11:8: 0 if EL2 is not implemented
+	ID_AA64PFR0_EL1_GIC_SHIFT = 24    // GIC, bits 27:24: non-zero with a GICv3 System register interface
+	// ICC_SRE_EL2_SRE_ENABLE: SRE (bit 0) and Enable (bit 3, EL1 may
+	// use ICC_SRE_EL1) of ICC_SRE_EL2 (IHI 0069H 12.2).
+	ICC_SRE_EL2_SRE_ENABLE = 1<<0 | 1<<3
+
 	// CPACR_EL1.FPEN, bits 21:20: 0b11 traps no FP/SIMD instruction.
 	CPACR_EL1_FPEN = 0b11 << 20
 

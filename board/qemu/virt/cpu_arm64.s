@@ -4,17 +4,77 @@
 #include "textflag.h"
 
 // cpuinit is the first board code to run (the ELF entry jumps here through
-// runtime/goos.CPUInit). QEMU enters at EL1h (EL2h with virtualization=on)
-// with the MMU off, all exceptions masked and X0 = 0.
+// runtime/goos.CPUInit). QEMU enters at EL1h (EL2h with virtualization=on,
+// EL3h with secure=on) with the MMU off, all exceptions masked and X0 = 0.
 TEXT cpuinit(SB),NOSPLIT|NOFRAME,$0
 	// CurrentEL, bits 3:2: the exception level.
 	MRS	CurrentEL, R0
 	UBFX	$2, R0, $2, R0
 	CMP	$1, R0
 	BEQ	el1
-	CMP	$2, R0
-	BNE	wrongEL
+	CMP	$3, R0
+	BEQ	el3
+	B	cpuinitEL2(SB)
 
+el1:
+	B	cpuinitEL1(SB)
+
+el3:
+	// EL3 (secure=on): do what firmware does before it starts a
+	// Non-secure kernel, then drop to Non-secure EL2 (if implemented,
+	// continuing at cpuinitEL2) or EL1. The GIC's Secure side first: with a
+	// GICv3 (ID_AA64PFR0_EL1.GIC) gicv3.SecureInit; with a GICv2 every
+	// interrupt in Group 1 (GICD_IGROUPR<n>, n = 0 .. ITLinesNumber;
+	// IGROUPR0 is this CPU's banked copy) and the priority mask open.
+	MRS	ID_AA64PFR0_EL1, R0
+	UBFX	$const_ID_AA64PFR0_EL1_GIC_SHIFT, R0, $4, R0
+	CBZ	R0, el3gicv2
+	MOVD	$const_GICD_BASE, R0
+	MOVD	$const_GICR_BASE, R1
+	BL	github·com∕pagesnap∕pagesnap∕irq∕gicv3·SecureInit(SB)
+	B	el3drop
+el3gicv2:
+	MOVD	$const_GICD_BASE, R0
+	MOVWU	const_GICD_TYPER(R0), R3
+	AND	$0x1f, R3
+	ADD	$1, R3
+	MOVW	$0xffffffff, R4
+	ADD	$const_GICD_IGROUPR, R0, R5
+el3groups:
+	MOVW	R4, (R5)
+	ADD	$4, R5
+	SUB	$1, R3
+	CBNZ	R3, el3groups
+	// GICC_PMR from the Secure side (gic.go says why).
+	MOVD	$const_GICC_BASE, R0
+	MOVW	$const_GIC_PMR_ALL, R2
+	MOVW	R2, const_GICC_PMR(R0)
+el3drop:
+	WORD	$0xd51e115f	// MSR CPTR_EL3, XZR: FP/SIMD not trapped to EL3
+	MOVD	$const_SCTLR_EL1_RES1, R0
+	MSR	R0, SCTLR_EL1
+	MRS	ID_AA64PFR0_EL1, R1
+	UBFX	$const_ID_AA64PFR0_EL1_EL2_SHIFT, R1, $4, R1
+	CBZ	R1, el3toEL1
+	MOVD	$(const_SCR_EL3_NS|const_SCR_EL3_RW|const_SCR_EL3_HCE), R0
+	WORD	$0xd51e1100	// MSR SCR_EL3, X0
+	MOVD	$const_SPSR_EL2h_MASKED, R0
+	WORD	$0xd51e4000	// MSR SPSR_EL3, X0
+	MOVD	$cpuinitEL2(SB), R0
+	B	el3eret
+el3toEL1:
+	MOVD	$(const_SCR_EL3_NS|const_SCR_EL3_RW), R0
+	WORD	$0xd51e1100	// MSR SCR_EL3, X0
+	MOVD	$const_SPSR_EL1h_MASKED, R0
+	WORD	$0xd51e4000	// MSR SPSR_EL3, X0
+	MOVD	$cpuinitEL1(SB), R0
+el3eret:
+	WORD	$0xd51e4020	// MSR ELR_EL3, X0
+	ISB	$15
+	ERET
+
+// cpuinitEL2 drops from EL2 to EL1.
+TEXT cpuinitEL2(SB),NOSPLIT|NOFRAME,$0
 	// EL2: run the kernel at EL1 with nothing trapped to EL2 and no
 	// stage 2 translation (register fields: see cpu.go). The EL2
 	// registers are written with WORD: the Go assembler does not name
@@ -27,6 +87,14 @@ TEXT cpuinit(SB),NOSPLIT|NOFRAME,$0
 	ORR	$(const_CNTHCTL_EL2_EL1PCTEN|const_CNTHCTL_EL2_EL1PCEN), R0
 	WORD	$0xd51ce100	// MSR CNTHCTL_EL2, X0
 	WORD	$0xd51ce07f	// MSR CNTVOFF_EL2, XZR
+	// With a GICv3 (ID_AA64PFR0_EL1.GIC), let EL1 use its System
+	// registers: ICC_SRE_EL2 = SRE | Enable.
+	MRS	ID_AA64PFR0_EL1, R0
+	UBFX	$const_ID_AA64PFR0_EL1_GIC_SHIFT, R0, $4, R0
+	CBZ	R0, el2gicdone
+	MOVD	$const_ICC_SRE_EL2_SRE_ENABLE, R0
+	WORD	$0xd51cc9a0	// MSR ICC_SRE_EL2, X0 (op1 4, C12, C9, op2 5)
+el2gicdone:
 	MOVD	$const_SCTLR_EL1_RES1, R0
 	MSR	R0, SCTLR_EL1
 	MOVD	$const_SPSR_EL1h_MASKED, R0
@@ -35,42 +103,6 @@ TEXT cpuinit(SB),NOSPLIT|NOFRAME,$0
 	WORD	$0xd51c4020	// MSR ELR_EL2, X0
 	ISB	$15
 	ERET
-
-el1:
-	B	cpuinitEL1(SB)
-
-wrongEL:
-	// EL3: QEMU was started with secure=on.
-	MOVD	$wrongELMsg<>(SB), R1
-	MOVD	$const_PL011_BASE, R2
-puts:
-	MOVBU.P	1(R1), R3
-	CBZ	R3, done
-	MOVW	R3, (R2)
-	B	puts
-done:
-	// Exit with ExceptionExitCode through semihosting, if it is on
-	// (semihosting works at any exception level); otherwise the HLT
-	// traps to EL3 vectors nobody set up: wait, with the message on the
-	// console.
-	MOVD	$const_SYS_EXIT_EXTENDED, R0
-	MOVD	$wrongELExit<>(SB), R1
-	HLT	$0xf000
-halt:
-	WFE
-	B	halt
-
-DATA wrongELExit<>+0(SB)/8, $const_ADP_Stopped_ApplicationExit
-DATA wrongELExit<>+8(SB)/8, $const_ExceptionExitCode
-GLOBL wrongELExit<>(SB), NOPTR, $16
-
-DATA wrongELMsg<>+0(SB)/8, $"virt: en"
-DATA wrongELMsg<>+8(SB)/8, $"tered at"
-DATA wrongELMsg<>+16(SB)/8, $" EL3: ru"
-DATA wrongELMsg<>+24(SB)/8, $"n withou"
-DATA wrongELMsg<>+32(SB)/8, $"t secure"
-DATA wrongELMsg<>+40(SB)/8, $"=on\n\x00\x00\x00\x00"
-GLOBL wrongELMsg<>(SB), RODATA, $48
 
 // cpuinitEL1 sets up the processor at EL1 and enters the runtime.
 TEXT cpuinitEL1(SB),NOSPLIT|NOFRAME,$0

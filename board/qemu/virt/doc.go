@@ -3,8 +3,10 @@
 // GOARCH=arm64 kernels built with the project's toolchain.
 //
 // The kernel is entered by QEMU's -kernel ELF loader with the MMU off, at
-// EL1 (or at EL2 with virtualization=on: cpuinit then drops to EL1; EL3,
-// secure=on, is refused with a message). The board's cpuinit enables
+// EL1, at EL2 with virtualization=on (cpuinit then drops to EL1) or at EL3
+// with secure=on (cpuinit sets the GIC's Secure side up as firmware would,
+// every interrupt in Non-secure Group 1, and drops to Non-secure EL2 or
+// EL1). The board's cpuinit enables
 // FP/SIMD, installs exception vectors, turns on the MMU with identity boot
 // tables, sizes the runtime's memory from the device tree that QEMU places
 // at the start of RAM, and enters the runtime.
@@ -13,8 +15,9 @@
 // the virtio-mmio transports with their SPIs (VirtioMMIOTransports).
 //
 // Devices used: the PL011 UART (console), the Arm generic timer (clock,
-// idle and, with StartTick, the periodic tick through the GICv2, which
-// EnableSPI also opens to one device interrupt), semihosting or PSCI
+// idle and, with StartTick, the periodic tick through the GIC the device
+// tree names, a GICv2 or, with gic-version=3, a GICv3 (package
+// irq/gicv3), which EnableSPI also opens to one device interrupt), semihosting or PSCI
 // (exit). The exception vectors save every register of the interrupted
 // code, R27 (the assembler's temporary) included: vectors_arm64.s says
 // why that needs care. Data and instruction aborts in Go code (nil

@@ -55,6 +55,7 @@ const (
 	fdtErrStructure
 	fdtErrNoMemory
 	fdtErrInterrupt
+	fdtErrNoGIC
 )
 
 var fdtErrors = [...]string{
@@ -65,6 +66,7 @@ var fdtErrors = [...]string{
 	fdtErrStructure: "malformed device tree structure block",
 	fdtErrNoMemory:  "device tree has no memory bank holding RamStart",
 	fdtErrInterrupt: "virtio,mmio node whose interrupt is not a GIC SPI",
+	fdtErrNoGIC:     "no arm,gic-v3 or GICv2 interrupt controller node",
 }
 
 func (e fdtError) String() string { return fdtErrors[e] }

@@ -271,3 +271,46 @@ func TestFDTQEMUDevices(t *testing.T) {
 		})
 	}
 }
+
+// TestFDTQEMUGIC reads the interrupt controller node of QEMU virt's device
+// trees: a GICv2 (arm,cortex-a15-gic) by default, a GICv3 (arm,gic-v3)
+// with gic-version=3, secure=on or not, at QEMU virt's addresses
+// (hw/arm/virt.c: VIRT_GIC_DIST 0x08000000, VIRT_GIC_CPU 0x08010000,
+// VIRT_GIC_REDIST 0x080a0000, which cpuinit uses at EL3 as GICD_BASE and
+// GICR_BASE). A tree without one is refused.
+func TestFDTQEMUGIC(t *testing.T) {
+	base := qemu.Config{Arch: qemu.ARM64, MemoryMiB: 640, CPU: "max"}
+	for _, tc := range []struct {
+		name string
+		opts []string
+		want GICNode
+	}{
+		{"default", nil, GICNode{2, Range{0x08000000, 0x10000}, Range{0x08010000, 0x10000}}},
+		{"secure", []string{"secure=on"}, GICNode{2, Range{0x08000000, 0x10000}, Range{0x08010000, 0x10000}}},
+		{"gicv3", []string{"gic-version=3"}, GICNode{3, Range{0x08000000, 0x10000}, Range{0x080a0000, 0xf60000}}},
+		{"gicv3 secure", []string{"gic-version=3", "secure=on"}, GICNode{3, Range{0x08000000, 0x10000}, Range{0x080a0000, 0xf60000}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			c.MachineOpts = tc.opts
+			f, err := parse(dumpDTB(t, c))
+			if err != fdtOK {
+				t.Fatalf("parseFDT: %q", err)
+			}
+			got, err := f.gic()
+			if err != fdtOK || got != tc.want {
+				t.Errorf("gic() = %+v, %q; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	t.Run("none", func(t *testing.T) {
+		// The early reader's sample tree: memory, no GIC.
+		f, err := parse(sample().blob())
+		if err != fdtOK {
+			t.Fatalf("parseFDT: %q", err)
+		}
+		if _, err := f.gic(); err != fdtErrNoGIC {
+			t.Errorf("gic() on a tree without an interrupt controller: %q, want %q", err, fdtErrNoGIC)
+		}
+	})
+}

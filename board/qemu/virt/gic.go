@@ -6,16 +6,27 @@ package virt
 // Interrupt Controller Architecture Specification, version 2.0"), as QEMU
 // virt provides it by default (gic-version=2): the distributor routes
 // interrupts, the CPU interface signals them to the processor. QEMU's GIC
-// for virt has no Security Extensions unless secure=on (refused by
-// cpuinit), so every interrupt is in Group 0 and signalled as IRQ.
+// for virt has no Security Extensions unless secure=on, so every interrupt
+// is in Group 0 and signalled as IRQ; with secure=on cpuinit (at EL3) puts
+// every interrupt in Group 1 (Non-secure) before it drops to EL1, and this
+// driver's writes to GICD_CTLR and GICC_CTLR bit 0 enable Group 1 in the
+// Non-secure view (4.3.1, 4.4.1). cpuinit also sets GICC_PMR from the
+// Secure side: a Non-secure write of GICC_PMR is ignored while the mask is
+// in the Secure half of the priority range, where it resets (4.4.2; QEMU
+// implements it so: without it no interrupt reaches EL1). The register blocks are the device
+// tree's (intc.go).
 const (
-	// GICD_BASE and GICC_BASE are virt's distributor and CPU interface
-	// (the device tree's /intc@8000000 reg).
+	// GICD_BASE is virt's distributor (hw/arm/virt.c VIRT_GIC_DIST, the
+	// device tree's /intc@8000000 reg) for both GIC versions, GICC_BASE
+	// its GICv2 CPU interface (VIRT_GIC_CPU): cpuinit uses them at EL3,
+	// before the device tree is read.
 	GICD_BASE = 0x08000000
 	GICC_BASE = 0x08010000
 
 	// Distributor registers (4.3, Table 4-1).
 	GICD_CTLR       = 0x000 // bit 0: forward interrupts to the CPU interfaces
+	GICD_TYPER      = 0x004 // bits 4:0 ITLinesNumber: 32*(N+1) interrupts
+	GICD_IGROUPR    = 0x080 // one bit per interrupt: 1 is Group 1 (Non-secure)
 	GICD_ISENABLER  = 0x100 // set-enable, one bit per interrupt
 	GICD_ICENABLER  = 0x180 // clear-enable
 	GICD_IPRIORITYR = 0x400 // one byte per interrupt, lower is higher priority
@@ -39,48 +50,48 @@ const (
 	GIC_PMR_ALL       = 0xff
 )
 
-// gicInit enables the distributor and this processor's CPU interface,
+// gic2Init enables the distributor and this processor's CPU interface,
 // letting every priority through.
 //
 //go:nosplit
-func gicInit() {
-	write32(GICD_BASE+GICD_CTLR, GICD_CTLR_ENABLE)
-	write32(GICC_BASE+GICC_PMR, GIC_PMR_ALL)
-	write32(GICC_BASE+GICC_CTLR, GICC_CTLR_ENABLE)
+func gic2Init() {
+	write32(gic.dist+GICD_CTLR, GICD_CTLR_ENABLE)
+	write32(gic.cpu+GICC_PMR, GIC_PMR_ALL)
+	write32(gic.cpu+GICC_CTLR, GICC_CTLR_ENABLE)
 }
 
-// gicEnable enables interrupt id (a PPI or SPI) at priority prio.
+// gic2Enable enables interrupt id (a PPI or SPI) at priority prio.
 //
 //go:nosplit
-func gicEnable(id uint32, prio uint8) {
+func gic2Enable(id uint32, prio uint8) {
 	// IPRIORITYR is byte-accessible (4.3.11), but write32 keeps to the
 	// word accesses every GIC implementation must support.
-	reg := GICD_BASE + GICD_IPRIORITYR + uint64(id&^3)
+	reg := gic.dist + GICD_IPRIORITYR + uint64(id&^3)
 	shift := (id & 3) * 8
 	v := read32(reg)
 	v = v&^(0xff<<shift) | uint32(prio)<<shift
 	write32(reg, v)
-	write32(GICD_BASE+GICD_ISENABLER+uint64(id/32*4), 1<<(id%32))
+	write32(gic.dist+GICD_ISENABLER+uint64(id/32*4), 1<<(id%32))
 }
 
-// gicDisable disables interrupt id.
+// gic2Disable disables interrupt id.
 //
 //go:nosplit
-func gicDisable(id uint32) {
-	write32(GICD_BASE+GICD_ICENABLER+uint64(id/32*4), 1<<(id%32))
+func gic2Disable(id uint32) {
+	write32(gic.dist+GICD_ICENABLER+uint64(id/32*4), 1<<(id%32))
 }
 
-// gicAck acknowledges the highest-priority pending interrupt and returns
-// the IAR value (pass it to gicEOI; its ID is GIC_ID_SPURIOUS if none).
+// gic2Ack acknowledges the highest-priority pending interrupt and returns
+// the IAR value (pass it to gic2EOI; its ID is GIC_ID_SPURIOUS if none).
 //
 //go:nosplit
-func gicAck() uint32 {
-	return read32(GICC_BASE + GICC_IAR)
+func gic2Ack() uint32 {
+	return read32(gic.cpu + GICC_IAR)
 }
 
-// gicEOI ends the interrupt acknowledged with iar.
+// gic2EOI ends the interrupt acknowledged with iar.
 //
 //go:nosplit
-func gicEOI(iar uint32) {
-	write32(GICC_BASE+GICC_EOIR, iar)
+func gic2EOI(iar uint32) {
+	write32(gic.cpu+GICC_EOIR, iar)
 }

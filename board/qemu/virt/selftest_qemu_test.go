@@ -269,8 +269,8 @@ func TestExceptions(t *testing.T) {
 
 // TestExceptionLevels boots the self-test entered at EL2
 // (virtualization=on: the board drops to EL1, and PSCI goes through SMC as
-// the device tree says) and at EL3 (secure=on: refused with a message and
-// ExceptionExitCode).
+// the device tree says) and at EL3 (secure=on: the board acts as the
+// firmware and drops to Non-secure EL1), with a GICv2 or a GICv3.
 func TestExceptionLevels(t *testing.T) {
 	goBin := tamagoGo(t)
 	kernel := buildSelftest(t, goBin)
@@ -299,12 +299,31 @@ func TestExceptionLevels(t *testing.T) {
 			t.Errorf("QEMU ended with %v, want exit status 0", st)
 		}
 	})
-	t.Run("EL3", func(t *testing.T) {
-		lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel,
-			MachineOpts: []string{"secure=on"}, ExtraArgs: semihosting})
-		requireLines(t, lines, "virt: entered at EL3: run without secure=on")
-		if st.Killed || st.Signal != 0 || st.Code != ExceptionExitCode {
-			t.Errorf("QEMU ended with %v, want exit status %d", st, ExceptionExitCode)
-		}
-	})
+	// EL3 (secure=on): the board sets the GIC's Secure side up and drops
+	// to Non-secure EL1; with a GICv2 and with a GICv3. And the GICv3 at
+	// EL1 and from EL2 (ICC_SRE_EL2 opens the System registers to EL1).
+	for _, tc := range []struct {
+		name string
+		opts []string
+	}{
+		{"EL3", []string{"secure=on"}},
+		{"EL3-GICv3", []string{"secure=on", "gic-version=3"}},
+		{"EL1-GICv3", []string{"gic-version=3"}},
+		{"EL2-GICv3", []string{"virtualization=on", "gic-version=3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines, st := bootConfig(t, qemu.Config{CPU: "max", MemoryMiB: 512, Kernel: kernel, ICount: true,
+				MachineOpts: tc.opts, ExtraArgs: semihosting})
+			for _, c := range selftestChecks {
+				requireLines(t, lines, "selftest: "+c+": ok")
+			}
+			requireLines(t, lines, "selftest: PASS")
+			if st.Killed || st.Signal != 0 || st.Code != 0 {
+				t.Errorf("QEMU ended with %v, want exit status 0", st)
+			}
+			if t.Failed() {
+				t.Logf("console:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
 }

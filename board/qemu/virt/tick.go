@@ -11,7 +11,7 @@ import (
 
 // The periodic tick: the generic timer's virtual timer (CNTV, Arm ARM DDI
 // 0487, D12 "The Generic Timer in AArch64 state") interrupts through the
-// GIC as PPI 27 every 1/Hz s (its compare value, CNTV_CVAL_EL0, moves a
+// GIC (v2 or v3, intc.go) as PPI 27 every 1/Hz s (its compare value, CNTV_CVAL_EL0, moves a
 // period on at each tick; a preemption that found the goroutine at an
 // unsafe point is retried by an extra interrupt tens of microseconds
 // later). The IRQ is taken on the SP_EL1 stack (the
@@ -52,19 +52,27 @@ var tickState struct {
 // StartTick starts the periodic timer interrupt at hz interrupts per second
 // (irq.DefaultHz if 0) and unmasks IRQs: from now on every tick calls
 // irq.Tick, then runtime.TickPreempt, which preempts a goroutine that has
-// run for its time slice. It sets irq.Hz.
-func StartTick(hz uint32) {
+// run for its time slice. It sets irq.Hz. It fails if the device tree
+// names no interrupt controller it drives or the GIC cannot be set up.
+func StartTick(hz uint32) error {
 	if hz == 0 {
 		hz = irq.DefaultHz
 	}
-	gicInit()
+	if err := initGIC(); err != nil {
+		return err
+	}
 	tickState.period = clock.freq / uint64(hz)
 	tickState.next = read_cntvct() + tickState.period
 	write_cntv_cval(tickState.next)
 	write_cntv_ctl(CNTV_CTL_ENABLE)
 	gicEnable(PPI_VTIMER, GIC_PRIORITY_TICK)
+	if err := gicCheckEnabled(PPI_VTIMER); err != nil {
+		write_cntv_ctl(CNTV_CTL_IMASK)
+		return err
+	}
 	irq.Hz = hz
 	unmaskIRQ()
+	return nil
 }
 
 // StopTick stops the periodic timer interrupt (IRQs stay unmasked: no
@@ -145,9 +153,12 @@ var deviceIRQ atomic.Uint32
 // EnableSPI routes the shared peripheral interrupt spi (a device tree
 // interrupts = <0 spi flags> value) to irq.Device: GIC ID 32+spi, enabled
 // at the tick's priority. The tick must run (StartTick initializes the
-// GIC and unmasks IRQs). One device interrupt at a time.
-func EnableSPI(spi uint32) {
+// GIC and unmasks IRQs). One device interrupt at a time. It fails if the
+// interrupt did not become enabled (a GICv3 whose Secure side left it
+// Secure).
+func EnableSPI(spi uint32) error {
 	id := GIC_SPI_BASE + spi
 	deviceIRQ.Store(id)
 	gicEnable(id, GIC_PRIORITY_TICK)
+	return gicCheckEnabled(id)
 }

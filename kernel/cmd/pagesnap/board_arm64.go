@@ -16,7 +16,15 @@ import (
 // The virt board: generic timer clock, PL011 console, DMA region after the
 // runtime's memory (ram* build tags), semihosting exit.
 
-func clockBanner() string { return fmt.Sprintf("counter %d MHz", virt.CounterFrequency()/1e6) }
+// clockBanner names the counter's frequency and the interrupt controller
+// of the tick (GICv2 or GICv3, from the device tree).
+func clockBanner() string {
+	gic := "no GIC"
+	if n, err := virt.InterruptController(); err == nil {
+		gic = fmt.Sprintf("GICv%d", n.Version)
+	}
+	return fmt.Sprintf("counter %d MHz, %s", virt.CounterFrequency()/1e6, gic)
+}
 
 func ticksPerSecond() uint64 { return virt.CounterFrequency() }
 
@@ -64,8 +72,7 @@ func routeDeviceIRQ(n int) error {
 	if n < 0 || n >= len(transports) {
 		return fmt.Errorf("no virtio-mmio transport %d in the device tree", n)
 	}
-	virt.EnableSPI(transports[n].SPI)
-	return nil
+	return virt.EnableSPI(transports[n].SPI)
 }
 
 func consoleRead() (byte, bool) { return virt.UART0.Rx() }

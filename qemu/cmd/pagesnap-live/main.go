@@ -5,7 +5,7 @@
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
 //	pagesnap-live app -kernel ELF [-ram SIZE] [-send LINE] [-timeout D]
 //	pagesnap-live bench -kernel ELF [-ram SIZE] [-icount] [-share N] [-work D] [-out DIR]
-//	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D]
+//	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D] [-machine OPTS]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
 // exit status, and prints the boot time (QEMU start to banner) and which
@@ -42,6 +42,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pagesnap/pagesnap/qemu"
@@ -125,8 +126,12 @@ func snap(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "kill QEMU and fail after this long")
 	quiet := fs.Bool("q", false, "do not copy the guest console")
 	fs.BoolVar(&o.ICount, "icount", false, "run TCG with -icount (guest time counts instructions: repeatable figures)")
+	machine := fs.String("machine", "", "QEMU machine `options`, comma-separated (-M board,OPTIONS), e.g. gic-version=3,secure=on on arm64 virt")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *machine != "" {
+		o.Machine = strings.Split(*machine, ",")
 	}
 	if o.Kernel == "" {
 		fmt.Fprintln(stderr, "pagesnap-live snapshot: -kernel is required")

@@ -1,4 +1,4 @@
-//go:build tamago && amd64 && linkramsize
+//go:build tamago && linkramsize
 
 // Command bootcheck boots on one of tamago's own amd64 board packages with
 // pagesnap's glue (package board/tamago) and checks what pagesnap needs of
