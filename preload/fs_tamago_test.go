@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -319,6 +320,41 @@ func TestSocketFunc(t *testing.T) {
 
 // A nil dereference in Go code is a recoverable run-time panic (amd64:
 // kernel.GoFaultPanic; arm64: the board's FaultPanic).
+// A signal the program sends itself reaches os/signal (syscall.Kill on
+// GOOS=tamago); other pids do not exist.
+func TestSelfSignal(t *testing.T) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGTERM)
+	defer signal.Stop(c)
+	for i := 0; i < 3; i++ {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatalf("Kill(self, SIGTERM) = %v, want nil", err)
+		}
+		select {
+		case s := <-c:
+			if s != syscall.SIGTERM {
+				t.Fatalf("received %v, want %v", s, syscall.SIGTERM)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("signal %d not received", i)
+		}
+	}
+	if err := syscall.Kill(os.Getpid()+1, syscall.SIGTERM); err != syscall.ESRCH {
+		t.Errorf("Kill(other pid) = %v, want ESRCH", err)
+	}
+	if err := syscall.Kill(os.Getpid(), 65); err != syscall.EINVAL {
+		t.Errorf("Kill(self, 65) = %v, want EINVAL", err)
+	}
+	if err := syscall.Kill(os.Getpid(), 0); err != nil {
+		t.Errorf("Kill(self, 0) = %v, want nil", err)
+	}
+	select {
+	case s := <-c:
+		t.Errorf("spurious %v", s)
+	default:
+	}
+}
+
 func TestNilDereferencePanics(t *testing.T) {
 	var p *int
 	defer func() {

@@ -28,8 +28,10 @@ type sigset struct{}
 // gsignalStack is unused: there are no signals.
 type gsignalStack struct{}
 
-// There are no signals.
-const _NSIG = 0
+// Signals: there are no signal handlers, but a program can send itself a
+// signal (syscall.Kill with its own pid), which package os/signal receives
+// (sigqueue_tamago.go). 65 as on Linux: os/signal's numSig.
+const _NSIG = 65
 
 const _SIGSEGV = 0xb
 

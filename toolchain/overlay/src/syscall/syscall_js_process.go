@@ -43,3 +43,5 @@ func Getppid() int {
 func Umask(mask int) (oldmask int) {
 	return jsProcess.Call("umask", mask).Int()
 }
+
+func Kill(pid int, signum Signal) error { return ENOSYS }
