@@ -302,14 +302,26 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 // interrupts off on the snapshot stack.
 func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	var disk snapshot.Disk
+	storage := c.M.Storage
 	if o.Disk {
 		disk = c.Disk
+		// A snapshot to disk takes only its buffer region of the
+		// storage (snapshot.BufferLayout), whatever RAM is left: the
+		// image costs no second copy of RAM. (snapshot.New says so if
+		// even that does not fit.)
+		if l, err := snapshot.NewLayout(4096, c.M.Captured); err == nil {
+			pages := o.BufferPages
+			if pages == 0 {
+				pages = snapshot.DefaultBufferPages(l.NumPages, 4096)
+			}
+			storage.Size = min(storage.Size, alignUp(snapshot.NewBufferLayout(l, pages).Size, 4096))
+		}
 	}
 	s, err := snapshot.New(snapshot.Config{
 		Disk:        disk,
 		BufferPages: o.BufferPages,
 		Ranges:      c.M.Captured,
-		Storage:     c.M.Storage,
+		Storage:     storage,
 		DMA:         dmaRanges,
 		Mem:         &engineMem{},
 		Tables:      c.M.Tables,

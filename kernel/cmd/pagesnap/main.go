@@ -55,8 +55,8 @@ func main() {
 	ctl := snap.Controller()
 	m := ctl.M
 	if m.Storage.Size < m.StorageNeeded() {
-		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work\n",
-			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size)
+		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work (its default buffer needs %#x)\n",
+			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size, m.DiskStorageNeeded())
 	}
 	if n, err := snap.CPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
