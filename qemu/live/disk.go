@@ -35,7 +35,7 @@ type DiskOptions struct {
 	// (DiskMemoryFor) unless MemoryMiB is set.
 	DiskOnly bool
 	Timeout  time.Duration // 0: 20 minutes
-	Log       io.Writer
+	Log      io.Writer
 	// Dir keeps the disk file and the reference (empty: a temporary
 	// directory, removed).
 	Dir string
@@ -52,7 +52,7 @@ type DiskReport struct {
 	// memory the snapshot needed for copies, in pages), faults a full
 	// buffer turned away, disk writes, the RAM region of the backend.
 	BufferPages, HighWater, FullFaults, Writes, RAMBytes uint64
-	GuestMiB                                             int // the guest's memory
+	GuestMiB                                             int           // the guest's memory
 	Total                                                time.Duration // guest time from Start to complete
 	WritesDuring                                         uint64        // workload writes between started and complete
 	Verify                                               *verify.Report
