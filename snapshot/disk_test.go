@@ -13,47 +13,66 @@ import (
 	"github.com/pagesnap/pagesnap/snapshot/sim"
 )
 
-// memDisk is a block device in host memory: it moves bytes between its
-// contents and the simulated physical memory, taking at least delay per
-// write (a slow disk), and fails every request from the failAt-th write
-// on (0: never).
+// memDisk is a block device in host memory, asynchronous like a real
+// one: Submit queues a request, Kick hands the queued requests to the
+// "device", and Reap completes the oldest one, moving its bytes from the
+// simulated physical memory only then (so a buffer the engine reused
+// before completion would show in the image), and only once delay has
+// passed since the previous completion (a slow disk). Every request from
+// the failAt-th write on fails (0: never).
 type memDisk struct {
 	mem    *sim.Memory
 	b      []byte
 	delay  time.Duration
 	failAt uint64
 	writes atomic.Uint64
+
+	q          [64]memReq // ring of queued requests
+	head, tail int        // q[head%64:tail%64] queued, [head, kicked) visible to the device
+	kicked     int
+	last       time.Time
+	maxQueued  int
+}
+
+type memReq struct {
+	tag         int
+	off, src, n uint64
+	fail        bool
 }
 
 var errDisk = errors.New("disk: injected I/O error")
 
 func (d *memDisk) Size() uint64 { return uint64(len(d.b)) }
 
-func (d *memDisk) WriteAt(off, src, n uint64) error {
-	if w := d.writes.Add(1); d.failAt != 0 && w >= d.failAt {
-		return errDisk
+func (d *memDisk) Submit(tag int, off, src, n uint64) error {
+	if d.tail-d.head == len(d.q) || off+n > uint64(len(d.b)) {
+		return errors.New("disk: bad request")
 	}
-	d.mem.Read(src, d.b[off:off+n])
-	if d.delay > 0 {
-		for t0 := time.Now(); time.Since(t0) < d.delay; {
-			runtime.Gosched()
-		}
-	}
+	w := d.writes.Add(1)
+	d.q[d.tail%len(d.q)] = memReq{tag: tag, off: off, src: src, n: n, fail: d.failAt != 0 && w >= d.failAt}
+	d.tail++
+	d.maxQueued = max(d.maxQueued, d.tail-d.head)
 	return nil
 }
 
-func (d *memDisk) WriteBatch(offs, srcs []uint64, n uint64) error {
-	for k := range offs {
-		if err := d.WriteAt(offs[k], srcs[k], n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (d *memDisk) Kick() { d.kicked = d.tail }
 
-func (d *memDisk) ReadAt(off, dst, n uint64) error {
-	d.mem.Write(dst, d.b[off:off+n])
-	return nil
+func (d *memDisk) Reap() (int, bool, error) {
+	if d.head == d.kicked {
+		return 0, false, nil
+	}
+	if d.delay > 0 && time.Since(d.last) < d.delay {
+		runtime.Gosched()
+		return 0, false, nil
+	}
+	r := d.q[d.head%len(d.q)]
+	d.head++
+	d.last = time.Now()
+	if r.fail {
+		return r.tag, true, errDisk
+	}
+	d.mem.Read(r.src, d.b[r.off:r.off+r.n])
+	return r.tag, true, nil
 }
 
 // eagerPages is the fixture's eager set inside the captured ranges: the

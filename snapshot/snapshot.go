@@ -218,11 +218,17 @@ type Snapshot struct {
 	bufHint, bufUsed, bufHigh atomic.Uint64
 	bufFull                   atomic.Uint64
 	diskWrites, diskReads     atomic.Uint64
-	diskHdr                   bool   // drain: the header is on disk
+	diskHdr                   bool   // drain: the header is submitted
 	flushNext                 uint64 // drain: next slot to look at
-	raFirst, raCount          uint64 // hash phase: pages read back into the buffer
-	batchOff, batchSrc        []uint64
-	batchSlot                 []uint64 // drain: the buffered pages of one WriteBatch
+	bufInflight               uint64 // drain: buffered pages being written
+	reqFree                   uint64 // drain: free request tags (bit set)
+	inflight                  int    // drain: requests outstanding
+	kick                      bool   // drain: requests submitted since the last Kick
+	stageFree                 uint8  // drain: free staging areas (bit set)
+	endStep                   uint8  // hash phase: 1 root done, 2 manifest, 3 map, 4 header submitted
+	rootNext                  uint64 // hash phase: manifest entries in the root hash
+	reqKind                   []uint8
+	reqArg                    []uint64 // drain: each tag's request (reqHeader...)
 }
 
 // New validates cfg and returns an engine; it touches no memory.
@@ -313,7 +319,7 @@ func New(cfg Config) (*Snapshot, error) {
 		disk: cfg.Disk, buf2: bl,
 	}
 	if cfg.Disk != nil {
-		s.batchOff, s.batchSrc, s.batchSlot = make([]uint64, DiskBatch), make([]uint64, DiskBatch), make([]uint64, DiskBatch)
+		s.reqKind, s.reqArg = make([]uint8, DiskQueue), make([]uint64, DiskQueue)
 	}
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
@@ -822,40 +828,17 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 		return false, ErrNotActive
 	}
 	if s.disk != nil {
-		return s.diskDrain(budget)
+		if err := s.diskWork(budget); err != nil {
+			s.abort()
+			return false, fmt.Errorf("snapshot: disk: %w", err)
+		}
+		return s.Phase() == PhaseDone, nil
 	}
 	budget, ended := s.capture(budget, direct)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
 	}
 	return s.hash(budget), nil
-}
-
-// diskDrain is DrainStep with the block backend: buffered pages go to disk
-// first (they hold up faulting writers), then the drain copies and hashes.
-// A disk error aborts the snapshot.
-//
-// One budget unit is DiskBatch pages here: a disk request costs a round
-// trip to the device whether it carries one page or DiskBatch, so the
-// timer tick's DrainStep(1) moves a batch.
-func (s *Snapshot) diskDrain(budget int) (bool, error) {
-	budget, err := s.diskStep(budget * DiskBatch)
-	if err == nil && s.Phase() == PhaseCapturing {
-		var ended bool
-		budget, ended, err = s.diskCapture(budget)
-		if err == nil && (ended || budget > 0 && s.Phase() == PhaseCapturing) {
-			return false, nil
-		}
-	}
-	var done bool
-	if err == nil && budget > 0 {
-		done, err = s.diskHash(budget)
-	}
-	if err != nil {
-		s.abort()
-		return false, fmt.Errorf("snapshot: disk: %w", err)
-	}
-	return done, nil
 }
 
 // capture is the drain's first phase: it visits the captured pages in
@@ -997,17 +980,22 @@ func (s *Snapshot) unprotectAll() {
 	s.tlb.InvalidateAll()
 }
 
+// kept reports whether a page in state st has its Start content kept:
+// copied, or (block backend) staged and being written from the staging
+// area. Such a page may be made writable.
+func kept(st uint64) bool { return st == pageCopied || st == pageDrainWrite }
+
 // flushRun makes the pages drained since the last flush, [runStart,
-// cursor), writable, a maximal sub-run of copied pages at a time (a page
+// cursor), writable, a maximal sub-run of kept pages at a time (a page
 // still being copied by a fault on another CPU is left to that fault).
 func (s *Snapshot) flushRun() {
 	i := s.runStart
 	for i < s.cursor {
-		for i < s.cursor && s.state(i) != pageCopied {
+		for i < s.cursor && !kept(s.state(i)) {
 			i++
 		}
 		j := i
-		for j < s.cursor && s.state(j) == pageCopied && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
+		for j < s.cursor && kept(s.state(j)) && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
 			j++
 		}
 		if j > i {
