@@ -91,6 +91,8 @@ type run struct {
 	tickBudget  uint64 // cycles the tick drains per timer interrupt
 	ticks       uint64 // timer interrupts while capturing or hashing
 	tickBusy    uint64 // ticks that found the drain running (idle hook)
+	tickDebt    uint64 // cycles the last ticks overran their budget by, paid back by the next
+	tickSkipped uint64 // ticks that did not drain, paying back an overrun
 	tickPages   uint64 // DrainStep budget units spent by the tick
 	tickCycles  uint64
 	idleCalls   uint64

@@ -55,9 +55,7 @@ const (
 	// DiskQueue is the most requests the drain has outstanding at once
 	// (tags 0 to DiskQueue-1).
 	DiskQueue = 32
-	// DiskBatch is the most pages of one drained run (one request), and
-	// the pages one DrainStep budget unit stands for with the block
-	// backend.
+	// DiskBatch is the most pages of one drained run (one request).
 	DiskBatch = 32
 	// DiskStages is the number of staging areas (DiskBatch pages each):
 	// the drained runs in flight at once.
@@ -215,7 +213,7 @@ func (s *Snapshot) submit(kind uint8, arg, off, src, n uint64) error {
 	s.reqFree &^= 1 << tag
 	s.reqKind[tag], s.reqArg[tag] = kind, arg
 	s.inflight++
-	s.kick = true
+	s.unkicked++
 	s.diskWrites.Add(1)
 	return s.disk.Submit(tag, off, src, n)
 }
@@ -272,12 +270,12 @@ func (s *Snapshot) hashTo(i, src uint64) {
 // first, then buffered pages (they hold up faulting writers), then
 // drained runs, and in the hash phase the manifest, the copy map and the
 // complete header — and kicks the device once. Nothing waits for the
-// device. One budget unit is DiskBatch pages of copying and hashing.
+// device. One budget unit is one page copied or hashed (a manifest
+// page in the root hash).
 func (s *Snapshot) diskWork(budget int) error {
 	if err := s.reap(); err != nil {
 		return err
 	}
-	budget *= DiskBatch
 	if !s.diskHdr && s.reqFree != 0 {
 		if err := s.submit(reqHeader, 0, 0, s.base, s.layout.MapOff); err != nil {
 			return err
@@ -292,14 +290,30 @@ func (s *Snapshot) diskWork(budget int) error {
 	if err == nil && s.Phase() == PhaseHashing && budget > 0 {
 		err = s.diskHash(budget)
 	}
-	if s.kick {
-		s.kick = false
-		s.disk.Kick()
-	}
+	s.kickMaybe(false)
 	if err != nil {
 		return err
 	}
 	return s.reap() // what completed meanwhile frees slots now
+}
+
+// kickLazy is how many submitted requests wait for a Kick while the
+// device still has kicked ones to work on: a notification costs an exit
+// to the hypervisor, long under emulation, so the drain does not pay it
+// for every request.
+const kickLazy = DiskQueue / 4
+
+// kickMaybe kicks the device if requests wait for it and it may run
+// out of work (none of the outstanding requests was kicked), enough of
+// them wait (kickLazy), no tag is free, or always is set.
+func (s *Snapshot) kickMaybe(always bool) {
+	if s.unkicked == 0 {
+		return
+	}
+	if always || s.inflight == s.unkicked || s.unkicked >= kickLazy || s.reqFree == 0 || s.Phase() == PhaseHashing {
+		s.unkicked = 0
+		s.disk.Kick()
+	}
 }
 
 // flushBuffer hashes buffered pages and submits each to its slot on
@@ -327,61 +341,74 @@ func (s *Snapshot) flushBuffer(budget int) (int, error) {
 	return budget, nil
 }
 
-// diskCapture is capture with the block backend: in a free staging area
-// it stages a run of up to DiskBatch uncopied pages with consecutive
-// indices (so consecutive on disk), each by the copyViaScratch protocol
-// (copy, then CAS Uncopied → DrainWrite; a fault that takes a page ends
-// the run), hashes them there and submits the run as one request; the
-// pages become Copied when it completes (reap). A fault on a staged page
-// sees DrainWrite and only unprotects it: the staging area holds its
-// clean copy, so flushRun makes staged pages writable too.
+// diskCapture is capture with the block backend. It stages runs of up to
+// DiskBatch uncopied pages with consecutive indices (so consecutive on
+// disk) in a free staging area, a page at a time across drain steps (the
+// open run), each by the copyViaScratch protocol (copy, then CAS
+// Uncopied → DrainWrite) and hashed there; a run is submitted as one
+// request when it is full or the next page is not Uncopied (a fault took
+// it), and its pages become Copied when it completes (reap). A fault on a
+// staged page sees DrainWrite and only unprotects it: the staging area
+// holds its clean copy, so flushRun makes staged pages writable too.
 // (Config.DrainUninterrupted and DrainStepUninterrupted change nothing
 // here.) It returns the budget left.
 func (s *Snapshot) diskCapture(budget int) (int, error) {
 	l := &s.layout
-	for budget > 0 && s.Phase() == PhaseCapturing {
+	for s.Phase() == PhaseCapturing {
+		if s.runClosed || s.runK == DiskBatch || s.cursor == l.NumPages && s.runK > 0 {
+			if s.reqFree == 0 {
+				return budget, nil // submitted once a request completes
+			}
+			if err := s.submitRun(); err != nil {
+				return budget, err
+			}
+		}
 		if s.cursor == l.NumPages {
 			s.endCapture()
 			return budget, nil
 		}
-		if s.stageFree == 0 || s.reqFree == 0 {
+		if budget <= 0 {
 			return budget, nil
 		}
-		sn := uint64(bits.TrailingZeros8(s.stageFree))
-		stage := s.base + s.buf2.StageOff + sn*DiskBatch*s.ps
-		first := s.cursor
-		var k uint64
-		for k < DiskBatch && int(k) < budget && first+k < l.NumPages && s.state(first+k) == pageUncopied {
-			i := first + k
-			s.mem.Copy(stage+k*s.ps, s.pageAddr(i), s.ps)
-			if !s.casState(i, pageUncopied, pageDrainWrite) {
-				s.discards.Add(1)
-				break // a fault took it (and copies it): the run ends before it
+		i := s.cursor
+		if s.state(i) == pageUncopied {
+			if s.runK == 0 {
+				if s.stageFree == 0 {
+					return budget, nil
+				}
+				s.runStage, s.runFirst = uint64(bits.TrailingZeros8(s.stageFree)), i
+				s.stageFree &^= 1 << s.runStage
 			}
-			k++
-		}
-		var err error
-		if k > 0 {
-			for m := uint64(0); m < k; m++ {
-				s.hashTo(first+m, stage+m*s.ps)
+			dst := s.base + s.buf2.StageOff + (s.runStage*DiskBatch+s.runK)*s.ps
+			budget--
+			s.mem.Copy(dst, s.pageAddr(i), s.ps)
+			if s.casState(i, pageUncopied, pageDrainWrite) {
+				s.hashTo(i, dst)
+				s.runK++
+			} else {
+				s.discards.Add(1) // a fault took it (and copies it): the run ends before it
+				s.runClosed = s.runK > 0
 			}
-			s.stageFree &^= 1 << sn
-			err = s.submit(reqRun, first<<16|k<<8|sn, s.diskOff(first), stage, k*s.ps)
-			budget -= int(k)
+		} else {
+			s.runClosed = s.runK > 0
 		}
-		for range max(k, 1) {
-			pa := s.pageAddr(s.cursor)
-			s.cursor++
-			next := pa + s.ps
-			if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
-				s.flushRun()
-			}
-		}
-		if err != nil {
-			return budget, err
+		pa := s.pageAddr(i)
+		s.cursor++
+		next := pa + s.ps
+		if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+			s.flushRun()
 		}
 	}
 	return budget, nil
+}
+
+// submitRun submits the open run (a free tag is needed); its staging area
+// stays taken until the request completes.
+func (s *Snapshot) submitRun() error {
+	first, k, sn := s.runFirst, s.runK, s.runStage
+	s.runK, s.runClosed = 0, false
+	stage := s.base + s.buf2.StageOff + sn*DiskBatch*s.ps
+	return s.submit(reqRun, first<<16|k<<8|sn, s.diskOff(first), stage, k*s.ps)
 }
 
 // diskHash is the hash phase with the block backend. Every page was
@@ -408,7 +435,7 @@ func (s *Snapshot) diskHash(budget int) error {
 		if budget <= 0 {
 			return nil
 		}
-		budget -= DiskBatch
+		budget--
 		n := min(s.ps/HashSize, l.NumPages-s.rootNext)
 		b := s.buf[:n*HashSize]
 		s.mem.Read(mf+s.rootNext*HashSize, b)
@@ -447,15 +474,11 @@ func (s *Snapshot) diskAbort() {
 	if s.disk == nil {
 		return
 	}
-	if s.kick {
-		s.kick = false
-		s.disk.Kick()
-	}
+	s.kickMaybe(true)
 	s.reapAll()
 	if s.diskHdr && s.reqFree != 0 {
 		if s.submit(reqAbort, 0, 0, s.base, s.layout.MapOff) == nil {
-			s.kick = false
-			s.disk.Kick()
+			s.kickMaybe(true)
 			s.reapAll()
 		}
 	}
@@ -516,8 +539,9 @@ func (s *Snapshot) resetBuffer() {
 	s.diskWrites.Store(0)
 	s.diskReads.Store(0)
 	s.diskHdr, s.flushNext, s.bufInflight = false, 0, 0
-	s.reqFree, s.inflight, s.kick = 1<<DiskQueue-1, 0, false
+	s.reqFree, s.inflight, s.unkicked = 1<<DiskQueue-1, 0, 0
 	s.stageFree, s.endStep, s.rootNext = 1<<DiskStages-1, 0, 0
+	s.runK, s.runClosed = 0, false
 }
 
 // Saved reports whether the Start content of the page containing addr is

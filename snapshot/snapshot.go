@@ -223,10 +223,12 @@ type Snapshot struct {
 	bufInflight               uint64 // drain: buffered pages being written
 	reqFree                   uint64 // drain: free request tags (bit set)
 	inflight                  int    // drain: requests outstanding
-	kick                      bool   // drain: requests submitted since the last Kick
+	unkicked                  int    // drain: requests submitted since the last Kick
 	stageFree                 uint8  // drain: free staging areas (bit set)
 	endStep                   uint8  // hash phase: 1 root done, 2 manifest, 3 map, 4 header submitted
 	rootNext                  uint64 // hash phase: manifest entries in the root hash
+	runFirst, runK, runStage  uint64 // capture: the open run, staged and not submitted
+	runClosed                 bool   // capture: the open run takes no more pages
 	reqKind                   []uint8
 	reqArg                    []uint64 // drain: each tag's request (reqHeader...)
 }

@@ -54,14 +54,15 @@ type DiskReport struct {
 	BufferPages, HighWater, FullFaults, Writes, RAMBytes uint64
 	GuestMiB                                             int           // the guest's memory
 	Total                                                time.Duration // guest time from Start to complete
+	Shares                                               lines.Shares  // the drain's CPU share (snap: complete)
 	WritesDuring                                         uint64        // workload writes between started and complete
 	Verify                                               *verify.Report
 }
 
 func (r *DiskReport) String() string {
-	return fmt.Sprintf("%s: %d pages captured (%d MiB) in a %d MiB guest; the snapshot's RAM region %d KiB; buffer %d pages, high-water %d pages (%d KiB); %d faults waited on a full buffer; %d disk writes; guest time to complete %v; workload writes during the capture %d; compared %d pages, %d matched",
+	return fmt.Sprintf("%s: %d pages captured (%d MiB) in a %d MiB guest; the snapshot's RAM region %d KiB; buffer %d pages, high-water %d pages (%d KiB); %d faults waited on a full buffer; %d disk writes; guest time to complete %v (drain share %.1f %%, setting %d %%); workload writes during the capture %d; compared %d pages, %d matched",
 		r.Arch, r.Verify.Pages, capturedBytes(r.Layout.Captured)>>20, r.GuestMiB, r.RAMBytes>>10, r.BufferPages, r.HighWater, r.HighWater*4, r.FullFaults, r.Writes,
-		r.Total, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
+		r.Total, r.Shares.DrainShare, r.Shares.ShareSetting, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
 }
 
 var diskRE = regexp.MustCompile(regexp.QuoteMeta(lines.DiskPrefix) + " ")
@@ -172,7 +173,7 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Total = cl.Total
+	rep.Total, rep.Shares = cl.Total, cl.Shares
 	d1, err := sampleWork(vm)
 	if err != nil {
 		return nil, err

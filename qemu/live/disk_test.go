@@ -35,6 +35,13 @@ func diskRun(t *testing.T, env string, o DiskOptions) *DiskReport {
 	if rep.HighWater == 0 || rep.HighWater > rep.BufferPages || rep.Verify.Compared != rep.Verify.Matched {
 		t.Fatalf("figures: %+v", rep)
 	}
+	// The drain keeps to its share: disk requests are asynchronous and
+	// a tick's overrun is paid back by the next ticks (kernel tickDrain).
+	// (Ticks come late under TCG, so the share is often under the
+	// setting; a tick's last step may overrun it a little.)
+	if sh := rep.Shares; sh.ShareSetting != 20 || sh.DrainShare > float64(sh.ShareSetting)*1.1 || sh.DrainShare < 5 {
+		t.Fatalf("drain share %.1f %%, setting %d %%", sh.DrainShare, sh.ShareSetting)
+	}
 	return rep
 }
 
