@@ -234,8 +234,8 @@ func TestDiskOnlyGuest(t *testing.T) {
 		board, ram string
 		diskMiB    uint64
 	}{
-		{"qemu-microvm", "256M", 566},
-		{"qemu-virt", "256M", 296},
+		{"qemu-microvm", "256M", 570},
+		{"qemu-virt", "256M", 300},
 	} {
 		t.Run(tc.board+"-"+tc.ram, func(t *testing.T) {
 			b, _ := Lookup(tc.board)
