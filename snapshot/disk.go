@@ -436,6 +436,9 @@ func (s *Snapshot) diskHash(budget int) error {
 			return nil
 		}
 		budget--
+		if s.rootNext == 0 {
+			s.rootHeader()
+		}
 		n := min(s.ps/HashSize, l.NumPages-s.rootNext)
 		b := s.buf[:n*HashSize]
 		s.mem.Read(mf+s.rootNext*HashSize, b)

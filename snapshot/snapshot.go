@@ -857,7 +857,8 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
-		if s.state(i) == pageUncopied {
+		st := s.state(i)
+		if st == pageUncopied {
 			budget--
 			var copied bool
 			if direct {
@@ -867,9 +868,21 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 			}
 			if copied {
 				s.drained.Add(1)
+				st = pageCopied
 			} else {
 				s.discards.Add(1)
+				st = s.state(i)
 			}
+		} else if st == pageCopied && s.hashNext == i {
+			budget-- // hashing a page a fault or Start copied
+		}
+		// Hash while hot: a copied page's slot is final, so it is
+		// hashed now, in page order, instead of read back after the
+		// capture. A page a fault on another CPU is still copying
+		// stops this: the hash phase goes on from hashNext.
+		if st == pageCopied && s.hashNext == i {
+			s.hashPage(i)
+			s.hashNext++
 		}
 		s.cursor++
 		next := pa + s.ps
@@ -912,18 +925,24 @@ func (s *Snapshot) copyViaScratch(i, pa uint64) bool {
 
 // endCapture ends the capture phase: every page was visited, but a fault
 // on another CPU may still be copying one (FaultCopy); the hashing phase
-// waits for it. The root hash starts with the header, its state zeroed.
+// waits for it.
 func (s *Snapshot) endCapture() {
 	s.flushRun()
-	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
-	clear(h[hdrState : hdrState+4])
-	s.root.Write(h)
 	s.phase.Store(uint32(PhaseHashing))
 }
 
-// hash is the drain's second phase: it hashes copied pages in order into
-// the manifest and the root hash (up to budget pages), then completes the
-// snapshot. It reports whether the snapshot is complete.
+// rootHeader starts the root hash: the header, its state zeroed. It goes
+// in before page 0's hash, whenever that is hashed.
+func (s *Snapshot) rootHeader() {
+	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
+	clear(h[hdrState : hdrState+4])
+	s.root.Write(h)
+}
+
+// hash is the drain's second phase: it hashes the copied pages capture
+// left unhashed (none unless a fault on another CPU held one up) in order
+// into the manifest and the root hash (up to budget pages), then
+// completes the snapshot. It reports whether the snapshot is complete.
 func (s *Snapshot) hash(budget int) bool {
 	for budget > 0 && s.Phase() == PhaseHashing {
 		if s.hashNext == s.layout.NumPages {
@@ -942,9 +961,13 @@ func (s *Snapshot) hash(budget int) bool {
 	return s.Phase() == PhaseDone
 }
 
-// hashPage writes page i's digest to the manifest and into the root hash,
-// with the reused digest and buffer: no allocation.
+// hashPage writes page i's digest to the manifest and into the root hash
+// (page 0 first starts it with the header), with the reused digest and
+// buffer: no allocation.
 func (s *Snapshot) hashPage(i uint64) {
+	if i == 0 {
+		s.rootHeader()
+	}
 	s.mem.Read(s.slot(i), s.buf)
 	sum := s.hashBuf()
 	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
