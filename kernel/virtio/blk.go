@@ -173,7 +173,6 @@ func (b *Blk) Kick() {
 	}
 }
 
-
 // Reap returns the tag of one completed request, or ok false when none
 // has completed, without waiting. err is the request's error (ok true:
 // the device failed it) or the device's (ok false: it needs a reset, or
