@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -563,4 +564,20 @@ func (s *Snapshot) Saved(addr uint64) bool {
 	}
 	st := s.state(i)
 	return st == pageCopied || st == pageDrainWrite
+}
+
+// HeaderSize is how many bytes of an image's start HeaderState reads.
+const HeaderSize = 64
+
+// HeaderState reads the state and instant of the image whose first
+// HeaderSize bytes are b (a disk's first sector, read at boot): ok is
+// false if b does not start with a header of this format version. A
+// kernel refuses to overwrite a disk whose image is complete (a previous
+// boot's snapshot) without being told to.
+func HeaderState(b []byte) (st State, instant uint64, ok bool) {
+	if len(b) < HeaderSize || string(b[hdrMagic:hdrMagic+8]) != Magic ||
+		binary.LittleEndian.Uint32(b[hdrVersion:]) != Version {
+		return 0, 0, false
+	}
+	return State(binary.LittleEndian.Uint32(b[hdrState:])), binary.LittleEndian.Uint64(b[hdrInstant:]), true
 }

@@ -344,3 +344,25 @@ func TestDiskPrepareWriteFull(t *testing.T) {
 		t.Fatalf("%+v", ds)
 	}
 }
+
+// TestHeaderState: a disk's first bytes say whether it holds a complete
+// image (HeaderState), as the kernel reads them at boot.
+func TestHeaderState(t *testing.T) {
+	f, d := newDiskFixture(t, mmu.AMD64, 4, opts{}, 0, 0)
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize]); ok {
+		t.Fatal("a blank disk has a header")
+	}
+	f.start(t)
+	f.drain(t, 64)
+	st, instant, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize])
+	if !ok || st != snapshot.StateComplete || instant != 12345 {
+		t.Fatalf("HeaderState: %v %d %v", st, instant, ok)
+	}
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize-1]); ok {
+		t.Fatal("a short header read")
+	}
+	d.b[8]++ // another format version
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize]); ok {
+		t.Fatal("a foreign version read")
+	}
+}
