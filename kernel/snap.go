@@ -616,12 +616,11 @@ func (c *Controller) CheckDisk() (kept bool, instant uint64, err error) {
 	if err := c.DiskRead(0, st.Base, 4096); err != nil {
 		return false, 0, err
 	}
-	b := make([]byte, snapshot.HeaderSize)
+	b := make([]byte, 4096)
 	PhysMem{}.Read(st.Base, b)
-	for off := uint64(0); off < 4096; off += 8 {
-		PhysMem{}.Store64(st.Base+off, 0)
-	}
-	state, instant, ok := snapshot.HeaderState(b)
+	state, instant, ok := snapshot.HeaderState(b[:snapshot.HeaderSize])
+	clear(b)
+	PhysMem{}.Write(st.Base, b)
 	if !ok || state != snapshot.StateComplete {
 		return false, 0, nil
 	}

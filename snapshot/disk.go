@@ -259,9 +259,8 @@ func (s *Snapshot) reap() error {
 // into manifest entry i in the buffer region ("hash while hot": the page
 // was just copied, or is about to be written from there).
 func (s *Snapshot) hashTo(i, src uint64) {
-	s.mem.Read(src, s.buf)
 	s.page.Reset()
-	s.page.Write(s.buf)
+	s.page.Write(s.pageBytes(src))
 	s.mem.Write(s.base+s.buf2.ManifestOff+i*HashSize, s.page.Sum(s.sum[:0]))
 	s.hashed.Add(1)
 }

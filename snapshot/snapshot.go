@@ -28,6 +28,14 @@ type PhysMem interface {
 	Write(pa uint64, b []byte)
 }
 
+// PhysView is implemented by a PhysMem whose memory can be read in
+// place (identity-mapped physical memory): View returns the n bytes at pa
+// as a slice, so that the drain hashes a page where it lies instead of
+// copying it into a buffer first. Not used by the fault path.
+type PhysView interface {
+	View(pa, n uint64) []byte
+}
+
 // TLB issues TLB invalidations for the page tables the engine edits (the
 // mmu's Flush values are applied to it). Its methods run in the fault
 // path: //go:nosplit, no allocation, no locks.
@@ -193,6 +201,7 @@ type Snapshot struct {
 	eager   memrange.Set // Eager ∪ DMA
 	protect []Range      // captured minus eager: what Start protects
 	instant uint64
+	view    PhysView // mem, if it reads in place (else nil)
 
 	phase     atomic.Uint32
 	drainBusy atomic.Uint32
@@ -323,6 +332,7 @@ func New(cfg Config) (*Snapshot, error) {
 	if cfg.Disk != nil {
 		s.reqKind, s.reqArg = make([]uint8, DiskQueue), make([]uint64, DiskQueue)
 	}
+	s.view, _ = cfg.Mem.(PhysView)
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
 	for _, r := range l.Ranges {
@@ -968,16 +978,25 @@ func (s *Snapshot) hashPage(i uint64) {
 	if i == 0 {
 		s.rootHeader()
 	}
-	s.mem.Read(s.slot(i), s.buf)
-	sum := s.hashBuf()
+	sum := s.hashBytes(s.pageBytes(s.slot(i)))
 	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
 }
 
-// hashBuf hashes the page in s.buf into the root hash and returns its
-// digest (in s.sum): the hash of the next page in order.
-func (s *Snapshot) hashBuf() []byte {
+// pageBytes returns the page at pa: in place if the memory allows it
+// (PhysView), else copied into s.buf.
+func (s *Snapshot) pageBytes(pa uint64) []byte {
+	if s.view != nil {
+		return s.view.View(pa, s.ps)
+	}
+	s.mem.Read(pa, s.buf)
+	return s.buf
+}
+
+// hashBytes hashes page b into the root hash and returns its digest (in
+// s.sum): the hash of the next page in order.
+func (s *Snapshot) hashBytes(b []byte) []byte {
 	s.page.Reset()
-	s.page.Write(s.buf)
+	s.page.Write(b)
 	sum := s.page.Sum(s.sum[:0])
 	s.root.Write(sum)
 	s.hashed.Add(1)
