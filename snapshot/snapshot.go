@@ -804,7 +804,9 @@ func (s *Snapshot) fallback(pa, limit uint64) (ok, wait bool) {
 // drainChunk is the granule at which the drain unprotects copied runs.
 const drainChunk = 2 << 20
 
-// DrainStep does up to budget pages of work (copying, then hashing) and
+// DrainStep does up to budget pages of work (a page copied and hashed as
+// it is copied, or a page copied earlier hashed; with the block backend
+// requests submitted and reaped too, never waited for) and
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
