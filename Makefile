@@ -54,7 +54,7 @@ help:
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
-	@echo "make disk            snapshots to virtio-blk under load, read back from the disk file, verified (both arches; make test runs two of three)"
+	@echo "make disk            snapshots to virtio-blk under load, read back from the disk file, verified (both arches; make test runs all but the amd64 default-buffer run)"
 	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
 	@echo "make std-test        the Go distribution's tests of 40+ standard packages on GOOS=tamago in QEMU (ARCH=; STD_PKGS=)"
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
@@ -192,7 +192,8 @@ test: deps kernels boards
 
 # Snapshots streamed to a virtio-blk disk under the never-blocking workload
 # (default buffer on each arch; full buffer and throttled disk on amd64),
-# each read back from the disk file and verified against its reference.
+# in disk-only guests, each read back from the disk file and verified
+# against its reference; a disk image kept across a reboot (arm64).
 # make test skips the amd64 default-buffer run (TestDiskBufferFull covers amd64).
 disk: deps
 	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M

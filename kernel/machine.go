@@ -153,6 +153,26 @@ func (m *Machine) StorageNeeded() uint64 {
 	return alignUp(l.Size, 4096)
 }
 
+// DiskStorageNeeded returns the storage size a snapshot to disk needs
+// with the default RAM buffer (snapshot.DefaultBufferPages): its
+// BufferLayout (header, copy map, slot directory, staging area, buffer),
+// rounded up to the 2 MiB leaf. That is all the RAM a disk-only machine
+// gives pagesnap beyond the reserved region (Layout.DiskGuestMiB).
+func (m *Machine) DiskStorageNeeded() uint64 {
+	l, err := snapshot.NewLayout(4096, m.Captured)
+	if err != nil {
+		return 0
+	}
+	b := snapshot.NewBufferLayout(l, snapshot.DefaultBufferPages(l.NumPages, 4096))
+	return alignUp(b.Size, hugePage)
+}
+
+// HoldsDiskBuffer says whether the storage holds the RAM region of a
+// snapshot to disk with the default buffer (snap start disk).
+func (m *Machine) HoldsDiskBuffer() bool {
+	return m.Storage.Size != 0 && m.Storage.Size >= m.DiskStorageNeeded()
+}
+
 // HoldsImage says whether the storage holds a whole image in RAM (else
 // only a snapshot to disk fits, with the storage as its RAM buffer).
 func (m *Machine) HoldsImage() bool {

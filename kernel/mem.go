@@ -2,7 +2,11 @@
 
 package kernel
 
-import "github.com/pagesnap/pagesnap/mmu"
+import (
+	"unsafe"
+
+	"github.com/pagesnap/pagesnap/mmu"
+)
 
 // PhysMem is physical memory through the identity map (nosplit,
 // allocation free and lock free: the fault path uses it).
@@ -43,6 +47,14 @@ func (*engineMem) Read(pa uint64, b []byte) { PhysMem{}.Read(pa, b) }
 
 // Write is PhysMem.Write (not on the fault path).
 func (*engineMem) Write(pa uint64, b []byte) { PhysMem{}.Write(pa, b) }
+
+// View returns the n bytes at physical address pa in place (identity
+// mapped; snapshot.PhysView): the drain hashes pages where they lie. Not
+// on the fault path.
+func (*engineMem) View(pa, n uint64) []byte {
+	var p unsafe.Pointer
+	return unsafe.Slice((*byte)(unsafe.Add(p, pa)), n)
+}
 
 // engineTLB is the snapshot.TLB the engine is given: TLB's methods behind
 // pointer receivers of its own, nosplit. An interface holding TLB{} (a

@@ -64,6 +64,9 @@ type Controller struct {
 	// which the drain issues from the timer tick (eager set).
 	Disk      snapshot.Disk
 	DiskOwned func() []Range
+	// DiskRead, if set, reads n bytes at byte offset off of the disk
+	// into physical memory at dst, waiting (CheckDisk, at boot).
+	DiskRead func(off, dst, n uint64) error
 
 	mu        sync.Mutex          // serializes Start, Discard, Status
 	cur       atomic.Pointer[run] // the current or last snapshot
@@ -91,6 +94,8 @@ type run struct {
 	tickBudget  uint64 // cycles the tick drains per timer interrupt
 	ticks       uint64 // timer interrupts while capturing or hashing
 	tickBusy    uint64 // ticks that found the drain running (idle hook)
+	tickDebt    uint64 // cycles the last ticks overran their budget by, paid back by the next
+	tickSkipped uint64 // ticks that did not drain, paying back an overrun
 	tickPages   uint64 // DrainStep budget units spent by the tick
 	tickCycles  uint64
 	idleCalls   uint64
@@ -111,7 +116,7 @@ var (
 	ErrShare     = errors.New("snap: the drain share must be a whole percentage from 1% to 90%")
 	ErrNoDisk    = errors.New("snap: no disk: attach a virtio-blk device (QEMU: -drive file=snap.img,if=none,id=d,format=raw -device virtio-blk-device,drive=d)")
 	ErrDiskTick  = errors.New("snap: a snapshot to disk needs the timer tick (a writer that fills the buffer waits for the tick's drain)")
-	ErrDiskKept  = errors.New("snap: the disk holds a complete image of this boot: copy it off, then snap discard or snap start disk overwrite")
+	ErrDiskKept  = errors.New("snap: the disk holds a complete image (of this boot or found at boot): copy it off, then snap discard or snap start disk overwrite")
 	ErrOnDisk    = errors.New("snap: the image is on the disk: verify it on the host (pagesnap verify snap.img)")
 )
 
@@ -302,14 +307,26 @@ func (c *Controller) Start(o StartOptions) (*Result, error) {
 // interrupts off on the snapshot stack.
 func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 	var disk snapshot.Disk
+	storage := c.M.Storage
 	if o.Disk {
 		disk = c.Disk
+		// A snapshot to disk takes only its buffer region of the
+		// storage (snapshot.BufferLayout), whatever RAM is left: the
+		// image costs no second copy of RAM. (snapshot.New says so if
+		// even that does not fit.)
+		if l, err := snapshot.NewLayout(4096, c.M.Captured); err == nil {
+			pages := o.BufferPages
+			if pages == 0 {
+				pages = snapshot.DefaultBufferPages(l.NumPages, 4096)
+			}
+			storage.Size = min(storage.Size, alignUp(snapshot.NewBufferLayout(l, pages).Size, 4096))
+		}
 	}
 	s, err := snapshot.New(snapshot.Config{
 		Disk:        disk,
 		BufferPages: o.BufferPages,
 		Ranges:      c.M.Captured,
-		Storage:     c.M.Storage,
+		Storage:     storage,
 		DMA:         dmaRanges,
 		Mem:         &engineMem{},
 		Tables:      c.M.Tables,
@@ -581,6 +598,36 @@ func (c *Controller) releaseStorage() error {
 	return nil
 }
 
+// CheckDisk reads the disk's header at boot: if the disk holds a complete
+// image (a previous boot's snapshot to disk), it is kept as if this boot
+// had taken it: snap start disk refuses (ErrDiskKept) until snap discard
+// or snap start disk overwrite. It reports whether the disk holds one and
+// that image's instant. The header is read into the storage region,
+// outside captured RAM and unused before the first snapshot, then
+// cleared there (no reader of guest RAM may take it for an image in
+// RAM); call it before any snapshot.
+func (c *Controller) CheckDisk() (kept bool, instant uint64, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.M.Storage
+	if c.DiskRead == nil || st.Size < 4096 || c.cur.Load() != nil {
+		return false, 0, nil
+	}
+	if err := c.DiskRead(0, st.Base, 4096); err != nil {
+		return false, 0, err
+	}
+	b := make([]byte, 4096)
+	PhysMem{}.Read(st.Base, b)
+	state, instant, ok := snapshot.HeaderState(b[:snapshot.HeaderSize])
+	clear(b)
+	PhysMem{}.Write(st.Base, b)
+	if !ok || state != snapshot.StateComplete {
+		return false, 0, nil
+	}
+	c.diskKept.Store(true)
+	return true, instant, nil
+}
+
 // Discard drops the kept image: the storage becomes writable and its
 // header says discarded (snapshot.Discard), so no reader takes it for a
 // complete image and the next Start may overwrite it. For an image on the
@@ -593,11 +640,15 @@ func (c *Controller) Discard() error {
 	if r != nil && r.capturing() {
 		return ErrBusy
 	}
-	if c.diskKept.Load() && !c.kept.Load() && r != nil {
+	if c.diskKept.Load() && !c.kept.Load() {
 		// The image stays on the disk (its header there still says
 		// complete); the engine's copy of the header in the RAM buffer
 		// says discarded, so the next snap start disk may overwrite it.
+		// (A previous boot's image, found by CheckDisk, has no engine.)
 		c.diskKept.Store(false)
+		if r == nil {
+			return nil
+		}
 		return r.s.Discard()
 	}
 	if !c.kept.Load() || r == nil {

@@ -1,34 +1,43 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
 // Disk is a block device that receives the image (the block backend, see
 // "Storage backends" in the package doc). The image on the disk has the
 // format of the RAM storage, from byte 0.
 //
-// Only the drain calls its methods (DrainStep and Abort), never the fault
-// path or Start. A kernel may call DrainStep from a timer interrupt, so
-// WriteAt and ReadAt must allocate nothing, take no lock an interrupted
-// goroutine may hold and return when the transfer is done (e.g. by polling
-// the device). They transfer between the disk and physical memory: the
-// buffer region (Config.Storage) or, for WriteAt, a captured page that is
-// still write-protected.
+// Requests are asynchronous: the drain submits a few, kicks the device
+// and returns; a later DrainStep reaps their completions, so that no
+// drain step waits for a round trip to the device. Only the drain calls
+// these methods (DrainStep and Abort), never the fault path or Start. A
+// kernel may call DrainStep from a timer interrupt, so they must allocate
+// nothing, take no lock an interrupted goroutine may hold and never wait
+// for the device (Abort excepted, which reaps until every request is
+// done). They transfer from physical memory: the buffer region
+// (Config.Storage) or the drain's staging area, which the engine leaves
+// untouched until the request completes.
 type Disk interface {
 	// Size returns the disk's size in bytes.
 	Size() uint64
-	// WriteAt writes n bytes (a multiple of the page size) from physical
-	// address src to the disk at byte offset off.
-	WriteAt(off, src, n uint64) error
-	// WriteBatch writes n bytes from srcs[k] to offset offs[k] for every
-	// k (at most DiskBatch requests, which the device may run at once)
-	// and returns when all are done.
-	WriteBatch(offs, srcs []uint64, n uint64) error
-	// ReadAt reads n bytes from the disk at byte offset off into physical
-	// memory at dst.
-	ReadAt(off, dst, n uint64) error
+	// Submit posts a request writing n bytes (a multiple of the page
+	// size) from physical address src to the disk at byte offset off,
+	// tagged tag (0 <= tag < DiskQueue; a tag is reused only once Reap
+	// returned it), and returns without waiting. The device may not
+	// see it before Kick.
+	Submit(tag int, off, src, n uint64) error
+	// Kick tells the device about the requests submitted since the last
+	// Kick.
+	Kick()
+	// Reap returns the tag of one completed request, or ok false when
+	// none has completed yet, without waiting; err is that request's
+	// error, or (ok false) the device's failure, e.g. no completion
+	// within the driver's timeout.
+	Reap() (tag int, ok bool, err error)
 }
 
 // Buffer sizes of the block backend.
@@ -39,16 +48,19 @@ const (
 	// interrupt path, which cannot wait for the drain): write faults
 	// leave them free. The timer tick prepares at most two pages (the
 	// interrupted g, a preemption frame) before it drains, and its drain
-	// writes buffered pages out first, so the reserve is not used up.
+	// reaps written pages and submits buffered ones first, so the
+	// reserve is not used up.
 	InterruptSlots = 8
 	// MinBufferPages is the smallest buffer: the eager set must fit too.
 	MinBufferPages = InterruptSlots + 4
-	// readAhead is the most pages the hash phase reads back in one request.
-	readAhead = 64
-	// DiskBatch is the most requests (buffered pages) the drain hands the
-	// disk at once with WriteBatch, and the most pages of one drained run
-	// (one request): each round trip to the device is slow.
+	// DiskQueue is the most requests the drain has outstanding at once
+	// (tags 0 to DiskQueue-1).
+	DiskQueue = 32
+	// DiskBatch is the most pages of one drained run (one request).
 	DiskBatch = 32
+	// DiskStages is the number of staging areas (DiskBatch pages each):
+	// the drained runs in flight at once.
+	DiskStages = 4
 )
 
 // DefaultBufferPages returns the default RAM buffer for capturing
@@ -65,15 +77,17 @@ var ErrBufferSmall = errors.New("snapshot: the RAM buffer cannot hold the eager 
 
 // BufferLayout is the block backend's RAM region (Config.Storage): the
 // image's first DataOff bytes (header, copy map, scratch page) at the
-// image's own offsets, then the slot directory (one uint64 per slot),
-// one manifest page, the drain's staging area and the slots.
+// image's own offsets, then the slot directory (one uint64 per slot), the
+// manifest (page hashes and root, filled as pages are written: see
+// "Storage backends"), the drain's staging areas and the slots.
 type BufferLayout struct {
-	Slots       uint64 // buffer slots (pages)
-	DirOff      uint64 // slot directory
-	ManifestOff uint64 // one page: the manifest page being filled
-	StageOff    uint64 // DiskBatch pages: the drain's run being written
-	SlotsOff    uint64 // slot j at SlotsOff + j*PageSize
-	Size        uint64 // bytes of RAM the block backend needs
+	Slots        uint64 // buffer slots (pages)
+	DirOff       uint64 // slot directory
+	ManifestOff  uint64 // the manifest, as on disk at Layout.ManifestOff
+	ManifestSize uint64 // bytes: (NumPages+1) hashes, whole pages
+	StageOff     uint64 // DiskStages areas of DiskBatch pages: drained runs being written
+	SlotsOff     uint64 // slot j at SlotsOff + j*PageSize
+	Size         uint64 // bytes of RAM the block backend needs
 }
 
 // NewBufferLayout returns the RAM region layout of the block backend for
@@ -81,8 +95,9 @@ type BufferLayout struct {
 func NewBufferLayout(l Layout, slots uint64) BufferLayout {
 	b := BufferLayout{Slots: slots, DirOff: l.DataOff}
 	b.ManifestOff = b.DirOff + roundUp(8*slots, l.PageSize)
-	b.StageOff = b.ManifestOff + l.PageSize
-	b.SlotsOff = b.StageOff + DiskBatch*l.PageSize
+	b.ManifestSize = l.Size - l.ManifestOff
+	b.StageOff = b.ManifestOff + b.ManifestSize
+	b.SlotsOff = b.StageOff + DiskStages*DiskBatch*l.PageSize
 	b.Size = b.SlotsOff + slots*l.PageSize
 	return b
 }
@@ -177,185 +192,313 @@ func (s *Snapshot) faultCopyToBuffer(i, pa, limit uint64) (copied, full bool) {
 // diskOff returns the disk offset of page i's slot.
 func (s *Snapshot) diskOff(i uint64) uint64 { return s.layout.DataOff + i*s.ps }
 
-// diskStep is the block backend's part of a DrainStep before copying or
-// hashing: the header (state capturing) goes to disk first, then up to
-// budget buffered pages go to their slots. It returns the budget left.
-func (s *Snapshot) diskStep(budget int) (int, error) {
-	if !s.diskHdr {
-		if err := s.disk.WriteAt(0, s.base, s.layout.MapOff); err != nil {
-			return budget, err
-		}
-		s.diskWrites.Add(1)
-		s.diskHdr = true
-	}
-	n := s.buf2.Slots
-	for budget > 0 && s.bufUsed.Load() > 0 {
-		k := 0
-		for scanned := uint64(0); scanned < n && k < DiskBatch && k < budget; scanned++ {
-			j := s.flushNext % n
-			s.flushNext = j + 1
-			v := s.mem.Load64(s.base + s.buf2.DirOff + 8*j)
-			if v < dirPage {
-				continue
-			}
-			s.batchOff[k], s.batchSrc[k], s.batchSlot[k] = s.diskOff(v-dirPage), s.bufSlot(j), j
-			k++
-		}
-		if k == 0 {
-			break // only claimed slots, being filled
-		}
-		err := s.disk.WriteBatch(s.batchOff[:k], s.batchSrc[:k], s.ps)
-		s.diskWrites.Add(uint64(k))
-		if err != nil {
-			return budget, err
-		}
-		for _, j := range s.batchSlot[:k] {
-			s.bufRelease(j)
-		}
-		budget -= k
-	}
-	return budget, nil
+// Disk request kinds (Snapshot.reqKind), by tag.
+const (
+	reqHeader   = iota + 1 // the header, state capturing
+	reqSlot                // buffered page: arg is its slot
+	reqRun                 // drained run: arg is first<<16 | pages<<8 | stage
+	reqManifest            // the manifest and root hash
+	reqMap                 // the copy map
+	reqFinal               // the header, state complete
+	reqAbort               // the header, state aborted
+)
+
+// errDiskTag is returned when the disk reaps a tag that is not
+// outstanding.
+var errDiskTag = errors.New("the disk completed a request that is not outstanding")
+
+// submit posts one disk request of kind with arg (see reqHeader...) on a
+// free tag; the caller has checked s.reqFree != 0.
+func (s *Snapshot) submit(kind uint8, arg, off, src, n uint64) error {
+	tag := bits.TrailingZeros64(s.reqFree)
+	s.reqFree &^= 1 << tag
+	s.reqKind[tag], s.reqArg[tag] = kind, arg
+	s.inflight++
+	s.unkicked++
+	s.diskWrites.Add(1)
+	return s.disk.Submit(tag, off, src, n)
 }
 
-// diskCapture is capture with the block backend: it stages a run of up
-// to DiskBatch uncopied pages with consecutive indices (so consecutive on
-// disk) in the staging area, each by the copyViaScratch protocol (copy,
-// then CAS Uncopied → DrainWrite; a fault that takes a page ends the
-// run), writes the run with one request, then marks its pages Copied. A
-// fault on a staged page sees DrainWrite and only unprotects it: the
-// staging area holds its clean copy. (Config.DrainUninterrupted and
-// DrainStepUninterrupted change nothing here.) It returns the budget left, whether this call ended the
-// phase, and a disk error.
-func (s *Snapshot) diskCapture(budget int) (int, bool, error) {
-	l := &s.layout
-	stage := s.base + s.buf2.StageOff
-	for budget > 0 && s.Phase() == PhaseCapturing {
-		if s.cursor == l.NumPages {
-			s.endCapture()
-			return budget, true, nil
+// reap handles every request the disk has completed: written buffer slots
+// are freed, written runs' pages become Copied and their staging area
+// free, the complete header ends the snapshot.
+func (s *Snapshot) reap() error {
+	for s.inflight > 0 {
+		tag, ok, err := s.disk.Reap()
+		if !ok {
+			return err
 		}
-		first := s.cursor
-		var k uint64
-		for k < DiskBatch && int(k) < budget && first+k < l.NumPages && s.state(first+k) == pageUncopied {
-			i := first + k
-			s.mem.Copy(stage+k*s.ps, s.pageAddr(i), s.ps)
-			if !s.casState(i, pageUncopied, pageDrainWrite) {
-				s.discards.Add(1)
-				break // a fault took it (and copies it): the run ends before it
-			}
-			k++
+		if tag < 0 || tag >= DiskQueue || s.reqFree&(1<<tag) != 0 {
+			return errDiskTag
 		}
-		var err error
-		if k > 0 {
-			err = s.disk.WriteAt(s.diskOff(first), stage, k*s.ps)
-			s.diskWrites.Add(1)
+		s.reqFree |= 1 << tag
+		s.inflight--
+		if err != nil {
+			return err
+		}
+		arg := s.reqArg[tag]
+		switch s.reqKind[tag] {
+		case reqSlot:
+			s.bufInflight--
+			s.bufRelease(arg)
+		case reqRun:
+			first, k, stage := arg>>16, arg>>8&0xff, arg&0xff
 			for i := first; i < first+k; i++ {
 				s.setState(i, pageCopied)
 			}
 			s.drained.Add(k)
-			budget -= int(k)
+			s.stageFree |= 1 << stage
+		case reqFinal:
+			s.phase.Store(uint32(PhaseDone))
 		}
-		for range max(k, 1) {
-			pa := s.pageAddr(s.cursor)
-			s.cursor++
-			next := pa + s.ps
-			if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
-				s.flushRun()
-			}
-		}
-		if err != nil {
-			return budget, false, err
-		}
-	}
-	return budget, false, nil
-}
-
-// diskHash is the hash phase with the block backend: once every buffered
-// page is on disk (a fault on another CPU may still hold a slot), it reads
-// the pages back from disk into the (now free) buffer, up to readAhead at
-// a time, hashes them into the manifest page, which goes to disk when
-// full, and completes the snapshot. It reports whether it is complete.
-func (s *Snapshot) diskHash(budget int) (bool, error) {
-	if s.bufUsed.Load() > 0 {
-		return false, nil // diskStep flushes them; a claimed slot is still being filled
-	}
-	l := &s.layout
-	for budget > 0 && s.Phase() == PhaseHashing {
-		if s.hashNext == l.NumPages {
-			return s.diskComplete()
-		}
-		i := s.hashNext
-		if s.state(i) != pageCopied {
-			return false, nil // a fault on another CPU still copying it (host only)
-		}
-		if i < s.raFirst || i >= s.raFirst+s.raCount {
-			n := min(readAhead, s.buf2.Slots, l.NumPages-i)
-			if err := s.disk.ReadAt(s.diskOff(i), s.bufSlot(0), n*s.ps); err != nil {
-				return false, err
-			}
-			s.diskReads.Add(1)
-			s.raFirst, s.raCount = i, n
-		}
-		budget--
-		s.mem.Read(s.bufSlot(i-s.raFirst), s.buf)
-		sum := s.hashBuf()
-		if err := s.manifestPut(i, sum); err != nil {
-			return false, err
-		}
-		s.hashNext++
-	}
-	return s.Phase() == PhaseDone, nil
-}
-
-// manifestPut stores hash k (page k's, or the root at k = NumPages) in the
-// manifest page buffer and writes that page to disk when it is full or k
-// is the root.
-func (s *Snapshot) manifestPut(k uint64, sum []byte) error {
-	off := k * HashSize
-	page := off &^ (s.ps - 1)
-	mb := s.base + s.buf2.ManifestOff
-	s.mem.Write(mb+off-page, sum)
-	if off+HashSize-page < s.ps && k < s.layout.NumPages {
-		return nil
-	}
-	if err := s.disk.WriteAt(s.layout.ManifestOff+page, mb, s.ps); err != nil {
-		return err
-	}
-	s.diskWrites.Add(1)
-	for a := mb; a < mb+s.ps; a += 8 {
-		s.mem.Store64(a, 0)
 	}
 	return nil
 }
 
-// diskComplete is complete for the block backend: the root hash, then the
-// copy map, then the header (state complete) go to disk, in that order, so
-// that the disk reads complete only once everything else is there.
-func (s *Snapshot) diskComplete() (bool, error) {
-	l := &s.layout
-	s.unprotectAll()
-	if err := s.manifestPut(l.NumPages, s.root.Sum(s.sum[:0])); err != nil {
-		return false, err
-	}
-	if err := s.disk.WriteAt(l.MapOff, s.base+l.MapOff, l.MapSize); err != nil {
-		return false, err
-	}
-	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
-	if err := s.disk.WriteAt(0, s.base, l.MapOff); err != nil {
-		return false, err
-	}
-	s.diskWrites.Add(3)
-	s.phase.Store(uint32(PhaseDone))
-	return true, nil
+// hashTo hashes the page at physical address src, page i's final content,
+// into manifest entry i in the buffer region ("hash while hot": the page
+// was just copied, or is about to be written from there).
+func (s *Snapshot) hashTo(i, src uint64) {
+	s.page.Reset()
+	s.page.Write(s.pageBytes(src))
+	s.mem.Write(s.base+s.buf2.ManifestOff+i*HashSize, s.page.Sum(s.sum[:0]))
+	s.hashed.Add(1)
 }
 
-// diskAbort writes the aborted header to disk if the disk got a header
-// (errors are ignored: the disk then still reads capturing, which no
-// reader takes for complete).
-func (s *Snapshot) diskAbort() {
-	if s.disk != nil && s.diskHdr {
-		_ = s.disk.WriteAt(0, s.base, s.layout.MapOff)
+// diskWork is a DrainStep of the block backend: it reaps completed
+// requests, then submits new ones while tags are free — the header
+// first, then buffered pages (they hold up faulting writers), then
+// drained runs, and in the hash phase the manifest, the copy map and the
+// complete header — and kicks the device once. Nothing waits for the
+// device. One budget unit is one page copied or hashed (a manifest
+// page in the root hash).
+func (s *Snapshot) diskWork(budget int) error {
+	if err := s.reap(); err != nil {
+		return err
 	}
+	if !s.diskHdr && s.reqFree != 0 {
+		if err := s.submit(reqHeader, 0, 0, s.base, s.layout.MapOff); err != nil {
+			return err
+		}
+		s.diskHdr = true
+	}
+	var err error
+	budget, err = s.flushBuffer(budget)
+	if err == nil && s.Phase() == PhaseCapturing {
+		budget, err = s.diskCapture(budget)
+	}
+	if err == nil && s.Phase() == PhaseHashing && budget > 0 {
+		err = s.diskHash(budget)
+	}
+	s.kickMaybe(false)
+	if err != nil {
+		return err
+	}
+	return s.reap() // what completed meanwhile frees slots now
+}
+
+// kickLazy is how many submitted requests wait for a Kick while the
+// device still has kicked ones to work on: a notification costs an exit
+// to the hypervisor, long under emulation, so the drain does not pay it
+// for every request.
+const kickLazy = DiskQueue / 4
+
+// kickMaybe kicks the device if requests wait for it and it may run
+// out of work (none of the outstanding requests was kicked), enough of
+// them wait (kickLazy), no tag is free, or always is set.
+func (s *Snapshot) kickMaybe(always bool) {
+	if s.unkicked == 0 {
+		return
+	}
+	if always || s.inflight == s.unkicked || s.unkicked >= kickLazy || s.reqFree == 0 || s.Phase() == PhaseHashing {
+		s.unkicked = 0
+		s.disk.Kick()
+	}
+}
+
+// flushBuffer hashes buffered pages and submits each to its slot on
+// disk (up to budget pages, while tags are free); a slot stays taken
+// (claimed) until its request completes. It returns the budget left.
+func (s *Snapshot) flushBuffer(budget int) (int, error) {
+	n := s.buf2.Slots
+	for scanned := uint64(0); scanned < n && budget > 0 && s.reqFree != 0 && s.bufUsed.Load() > s.bufInflight; scanned++ {
+		j := s.flushNext % n
+		s.flushNext = j + 1
+		a := s.base + s.buf2.DirOff + 8*j
+		v := s.mem.Load64(a)
+		if v < dirPage {
+			continue // free, claimed by a copier, or being written
+		}
+		i := v - dirPage
+		s.hashTo(i, s.bufSlot(j))
+		s.mem.Store64(a, dirClaimed)
+		s.bufInflight++
+		budget--
+		if err := s.submit(reqSlot, j, s.diskOff(i), s.bufSlot(j), s.ps); err != nil {
+			return budget, err
+		}
+	}
+	return budget, nil
+}
+
+// diskCapture is capture with the block backend. It stages runs of up to
+// DiskBatch uncopied pages with consecutive indices (so consecutive on
+// disk) in a free staging area, a page at a time across drain steps (the
+// open run), each by the copyViaScratch protocol (copy, then CAS
+// Uncopied → DrainWrite) and hashed there; a run is submitted as one
+// request when it is full or the next page is not Uncopied (a fault took
+// it), and its pages become Copied when it completes (reap). A fault on a
+// staged page sees DrainWrite and only unprotects it: the staging area
+// holds its clean copy, so flushRun makes staged pages writable too.
+// (Config.DrainUninterrupted and DrainStepUninterrupted change nothing
+// here.) It returns the budget left.
+func (s *Snapshot) diskCapture(budget int) (int, error) {
+	l := &s.layout
+	for s.Phase() == PhaseCapturing {
+		if s.runClosed || s.runK == DiskBatch || s.cursor == l.NumPages && s.runK > 0 {
+			if s.reqFree == 0 {
+				return budget, nil // submitted once a request completes
+			}
+			if err := s.submitRun(); err != nil {
+				return budget, err
+			}
+		}
+		if s.cursor == l.NumPages {
+			s.endCapture()
+			return budget, nil
+		}
+		if budget <= 0 {
+			return budget, nil
+		}
+		i := s.cursor
+		if s.state(i) == pageUncopied {
+			if s.runK == 0 {
+				if s.stageFree == 0 {
+					return budget, nil
+				}
+				s.runStage, s.runFirst = uint64(bits.TrailingZeros8(s.stageFree)), i
+				s.stageFree &^= 1 << s.runStage
+			}
+			dst := s.base + s.buf2.StageOff + (s.runStage*DiskBatch+s.runK)*s.ps
+			budget--
+			s.mem.Copy(dst, s.pageAddr(i), s.ps)
+			if s.casState(i, pageUncopied, pageDrainWrite) {
+				s.hashTo(i, dst)
+				s.runK++
+			} else {
+				s.discards.Add(1) // a fault took it (and copies it): the run ends before it
+				s.runClosed = s.runK > 0
+			}
+		} else {
+			s.runClosed = s.runK > 0
+		}
+		pa := s.pageAddr(i)
+		s.cursor++
+		next := pa + s.ps
+		if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+			s.flushRun()
+		}
+	}
+	return budget, nil
+}
+
+// submitRun submits the open run (a free tag is needed); its staging area
+// stays taken until the request completes.
+func (s *Snapshot) submitRun() error {
+	first, k, sn := s.runFirst, s.runK, s.runStage
+	s.runK, s.runClosed = 0, false
+	stage := s.base + s.buf2.StageOff + sn*DiskBatch*s.ps
+	return s.submit(reqRun, first<<16|k<<8|sn, s.diskOff(first), stage, k*s.ps)
+}
+
+// diskHash is the hash phase with the block backend. Every page was
+// hashed into the manifest in RAM when it was submitted, so nothing is
+// read back from the disk: once every page is hashed (a fault on another
+// CPU may still hold a buffered page) the root hash takes the manifest in
+// page order (one budget unit a manifest page), then the manifest with
+// the root goes to disk; once every request has completed, the copy map
+// (every page Copied); once that has, the complete header, whose
+// completion ends the snapshot (reap). So the disk reads complete only
+// once everything else is on it.
+func (s *Snapshot) diskHash(budget int) error {
+	l := &s.layout
+	if s.hashed.Load() < l.NumPages {
+		return nil
+	}
+	mf := s.base + s.buf2.ManifestOff
+	for s.endStep == 0 {
+		if s.rootNext == l.NumPages {
+			s.mem.Write(mf+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+			s.endStep = 1
+			break
+		}
+		if budget <= 0 {
+			return nil
+		}
+		budget--
+		if s.rootNext == 0 {
+			s.rootHeader()
+		}
+		n := min(s.ps/HashSize, l.NumPages-s.rootNext)
+		b := s.buf[:n*HashSize]
+		s.mem.Read(mf+s.rootNext*HashSize, b)
+		s.root.Write(b)
+		s.rootNext += n
+	}
+	if s.endStep == 1 && s.reqFree != 0 {
+		if err := s.submit(reqManifest, 0, l.ManifestOff, mf, s.buf2.ManifestSize); err != nil {
+			return err
+		}
+		s.endStep = 2
+	}
+	if s.endStep == 2 && s.inflight == 0 {
+		s.unprotectAll()
+		if err := s.submit(reqMap, 0, l.MapOff, s.base+l.MapOff, l.MapSize); err != nil {
+			return err
+		}
+		s.endStep = 3
+	}
+	if s.endStep == 3 && s.inflight == 0 {
+		s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
+		if err := s.submit(reqFinal, 0, 0, s.base, l.MapOff); err != nil {
+			return err
+		}
+		s.endStep = 4
+	}
+	return nil
+}
+
+// diskAbort, after abort wrote the aborted header to the RAM region,
+// waits for the outstanding requests (their memory must not be reused
+// while the device reads it) and, if the disk got a header, writes the
+// aborted one. Errors are ignored: the disk then still reads capturing,
+// which no reader takes for complete.
+func (s *Snapshot) diskAbort() {
+	if s.disk == nil {
+		return
+	}
+	s.kickMaybe(true)
+	s.reapAll()
+	if s.diskHdr && s.reqFree != 0 {
+		if s.submit(reqAbort, 0, 0, s.base, s.layout.MapOff) == nil {
+			s.kickMaybe(true)
+			s.reapAll()
+		}
+	}
+}
+
+// reapAll reaps until no request is outstanding or the disk fails (its
+// driver bounds the wait).
+func (s *Snapshot) reapAll() {
+	for s.inflight > 0 {
+		_, ok, err := s.disk.Reap()
+		if ok {
+			s.inflight--
+		} else if err != nil {
+			break // the device failed: nothing more will complete
+		}
+	}
+	s.inflight, s.reqFree = 0, 1<<DiskQueue-1
 }
 
 // checkBuffer checks that the eager set fits the block backend's buffer.
@@ -373,7 +516,7 @@ type DiskStats struct {
 	HighWater   uint64 // most slots in use at once
 	FullFaults  uint64 // faults turned away because the buffer was full
 	Writes      uint64 // disk write requests
-	Reads       uint64 // disk read requests (hash phase)
+	Reads       uint64 // disk read requests (none: pages are hashed as they are written)
 	RAMBytes    uint64 // the RAM region the backend uses (BufferLayout.Size)
 }
 
@@ -398,7 +541,10 @@ func (s *Snapshot) resetBuffer() {
 	s.bufFull.Store(0)
 	s.diskWrites.Store(0)
 	s.diskReads.Store(0)
-	s.diskHdr, s.flushNext, s.raFirst, s.raCount = false, 0, 0, 0
+	s.diskHdr, s.flushNext, s.bufInflight = false, 0, 0
+	s.reqFree, s.inflight, s.unkicked = 1<<DiskQueue-1, 0, 0
+	s.stageFree, s.endStep, s.rootNext = 1<<DiskStages-1, 0, 0
+	s.runK, s.runClosed = 0, false
 }
 
 // Saved reports whether the Start content of the page containing addr is
@@ -417,4 +563,20 @@ func (s *Snapshot) Saved(addr uint64) bool {
 	}
 	st := s.state(i)
 	return st == pageCopied || st == pageDrainWrite
+}
+
+// HeaderSize is how many bytes of an image's start HeaderState reads.
+const HeaderSize = 64
+
+// HeaderState reads the state and instant of the image whose first
+// HeaderSize bytes are b (a disk's first sector, read at boot): ok is
+// false if b does not start with a header of this format version. A
+// kernel refuses to overwrite a disk whose image is complete (a previous
+// boot's snapshot) without being told to.
+func HeaderState(b []byte) (st State, instant uint64, ok bool) {
+	if len(b) < HeaderSize || string(b[hdrMagic:hdrMagic+8]) != Magic ||
+		binary.LittleEndian.Uint32(b[hdrVersion:]) != Version {
+		return 0, 0, false
+	}
+	return State(binary.LittleEndian.Uint32(b[hdrState:])), binary.LittleEndian.Uint64(b[hdrInstant:]), true
 }

@@ -13,47 +13,67 @@ import (
 	"github.com/pagesnap/pagesnap/snapshot/sim"
 )
 
-// memDisk is a block device in host memory: it moves bytes between its
-// contents and the simulated physical memory, taking at least delay per
-// write (a slow disk), and fails every request from the failAt-th write
-// on (0: never).
+// memDisk is a block device in host memory, asynchronous like a real
+// one: Submit queues a request, Kick hands the queued requests to the
+// "device", and Reap completes the oldest one, moving its bytes from the
+// simulated physical memory only then (so a buffer the engine reused
+// before completion would show in the image), and only once delay has
+// passed since the previous completion (a slow disk). Every request from
+// the failAt-th write on fails (0: never).
 type memDisk struct {
 	mem    *sim.Memory
 	b      []byte
 	delay  time.Duration
 	failAt uint64
 	writes atomic.Uint64
+
+	q          [64]memReq // ring of queued requests
+	head, tail int        // q[head%64:tail%64] queued, [head, kicked) visible to the device
+	kicked     int
+	last       time.Time
+	maxQueued  int
+	hold       bool // complete nothing (a device that is slow to answer)
+}
+
+type memReq struct {
+	tag         int
+	off, src, n uint64
+	fail        bool
 }
 
 var errDisk = errors.New("disk: injected I/O error")
 
 func (d *memDisk) Size() uint64 { return uint64(len(d.b)) }
 
-func (d *memDisk) WriteAt(off, src, n uint64) error {
-	if w := d.writes.Add(1); d.failAt != 0 && w >= d.failAt {
-		return errDisk
+func (d *memDisk) Submit(tag int, off, src, n uint64) error {
+	if d.tail-d.head == len(d.q) || off+n > uint64(len(d.b)) {
+		return errors.New("disk: bad request")
 	}
-	d.mem.Read(src, d.b[off:off+n])
-	if d.delay > 0 {
-		for t0 := time.Now(); time.Since(t0) < d.delay; {
-			runtime.Gosched()
-		}
-	}
+	w := d.writes.Add(1)
+	d.q[d.tail%len(d.q)] = memReq{tag: tag, off: off, src: src, n: n, fail: d.failAt != 0 && w >= d.failAt}
+	d.tail++
+	d.maxQueued = max(d.maxQueued, d.tail-d.head)
 	return nil
 }
 
-func (d *memDisk) WriteBatch(offs, srcs []uint64, n uint64) error {
-	for k := range offs {
-		if err := d.WriteAt(offs[k], srcs[k], n); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (d *memDisk) Kick() { d.kicked = d.tail }
 
-func (d *memDisk) ReadAt(off, dst, n uint64) error {
-	d.mem.Write(dst, d.b[off:off+n])
-	return nil
+func (d *memDisk) Reap() (int, bool, error) {
+	if d.head == d.kicked || d.hold {
+		return 0, false, nil
+	}
+	if d.delay > 0 && time.Since(d.last) < d.delay {
+		runtime.Gosched()
+		return 0, false, nil
+	}
+	r := d.q[d.head%len(d.q)]
+	d.head++
+	d.last = time.Now()
+	if r.fail {
+		return r.tag, true, errDisk
+	}
+	d.mem.Read(r.src, d.b[r.off:r.off+r.n])
+	return r.tag, true, nil
 }
 
 // eagerPages is the fixture's eager set inside the captured ranges: the
@@ -254,7 +274,7 @@ func TestDiskNoAllocations(t *testing.T) {
 		t.Errorf("HandleWriteFault: %v allocations", n)
 	}
 	if n := testing.AllocsPerRun(50, func() {
-		if _, err := s.DrainStep(1); err != nil { // a batch of DiskBatch pages
+		if _, err := s.DrainStep(1); err != nil { // one page
 			t.Fatal(err)
 		}
 	}); n != 0 || s.Phase() != snapshot.PhaseCapturing {
@@ -323,5 +343,59 @@ func TestDiskPrepareWriteFull(t *testing.T) {
 	}
 	if ds := f.s.DiskStats(); ds.FullFaults != 2 || ds.HighWater != eagerPages+snapshot.InterruptSlots {
 		t.Fatalf("%+v", ds)
+	}
+}
+
+// TestHeaderState: a disk's first bytes say whether it holds a complete
+// image (HeaderState), as the kernel reads them at boot.
+func TestHeaderState(t *testing.T) {
+	f, d := newDiskFixture(t, mmu.AMD64, 4, opts{}, 0, 0)
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize]); ok {
+		t.Fatal("a blank disk has a header")
+	}
+	f.start(t)
+	f.drain(t, 64)
+	st, instant, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize])
+	if !ok || st != snapshot.StateComplete || instant != 12345 {
+		t.Fatalf("HeaderState: %v %d %v", st, instant, ok)
+	}
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize-1]); ok {
+		t.Fatal("a short header read")
+	}
+	d.b[8]++ // another format version
+	if _, _, ok := snapshot.HeaderState(d.b[:snapshot.HeaderSize]); ok {
+		t.Fatal("a foreign version read")
+	}
+}
+
+// TestDiskAsync: the drain never waits for the disk. With a device that
+// completes nothing, DrainStep keeps returning, with DiskQueue requests
+// outstanding, every one kicked, and submits no more; once the device
+// answers, the snapshot completes bit-exact (memDisk reads a request's
+// memory at completion: a slot or staging area reused before that would
+// show).
+func TestDiskAsync(t *testing.T) {
+	f, d := newDiskFixture(t, mmu.AMD64, 6, opts{}, 0, 0)
+	d.hold = true
+	f.start(t)
+	before := f.s.DiskStats()
+	for i := 0; i < 1000; i++ {
+		if done, err := f.s.DrainStep(4); done || err != nil {
+			t.Fatalf("DrainStep: done %v, %v", done, err)
+		}
+	}
+	if q := d.tail - d.head; q != snapshot.DiskQueue || d.maxQueued != snapshot.DiskQueue || d.kicked != d.tail {
+		t.Fatalf("%d requests queued (most %d), %d kicked; want %d, all kicked", q, d.maxQueued, d.kicked-d.head, snapshot.DiskQueue)
+	}
+	if ds := f.s.DiskStats(); ds.Writes != snapshot.DiskQueue || ds.HighWater != before.HighWater {
+		t.Fatalf("with nothing completed: %+v (at Start %+v)", ds, before)
+	}
+	d.hold = false
+	f.drain(t, 16)
+	if bad := checkDisk(t, f, d); len(bad) > 0 {
+		t.Fatalf("%d pages differ, first %#x", len(bad), bad[0])
+	}
+	if d.maxQueued > snapshot.DiskQueue {
+		t.Fatalf("%d requests outstanding at once", d.maxQueued)
 	}
 }

@@ -12,8 +12,10 @@
 // that covers it, see package mmu) and flushes the TLB. A write to a
 // protected page faults into HandleWriteFault, which copies the page before
 // the write, marks it and makes it writable. DrainStep, called from the idle
-// task, copies the remaining pages; when all are copied it hashes them and
-// writes the manifest.
+// task, copies the remaining pages and hashes every page as it passes it
+// in order (hash while hot: a copied page's slot is final), writing the
+// manifest as it goes; when all are copied and hashed it writes the root
+// hash and the complete header.
 //
 // # Storage layout (format version 2)
 //
@@ -95,21 +97,33 @@
 // dump or a disk file alike. With a disk, Config.Storage is only a RAM
 // region of BufferLayout.Size bytes: the image's header, copy map and
 // scratch page at their usual offsets (the copy map stays in RAM, where
-// the fault path CASes it), a slot directory, one manifest page and a
-// buffer of Config.BufferPages slots (default min(64 MiB, 5 % of the
-// captured RAM)).
+// the fault path CASes it), a slot directory, the manifest (32 bytes a
+// page: 1/128 of the captured RAM), DiskStages staging areas and a buffer
+// of Config.BufferPages slots (default min(64 MiB, 5 % of the captured
+// RAM)). That is all the RAM a snapshot to disk needs: no second copy of
+// the captured RAM (a kernel may run on a machine whose RAM cannot hold
+// an image: board/layout's DiskGuestMiB).
 //
 // Start and the fault path cannot do I/O (interrupts off, no waiting), so
 // they copy a page into a free buffer slot (claimed by a CAS on its
-// directory entry) and publish it; the drain (DrainStep) first writes
-// buffered pages to their slots on disk (up to DiskBatch requests at once)
-// and frees them, then copies runs of uncopied pages into a staging area,
-// by the scratch protocol below (DrainWrite while staged), and writes
-// each run to disk with one request. The header (state capturing) is the
-// drain's first write. The
-// hash phase reads the pages back from disk into the buffer, which is
-// empty by then, hashes them, and writes the manifest a page at a time;
-// the root hash, the copy map and last the header (complete) end it.
+// directory entry) and publish it. The drain (DrainStep) does the I/O,
+// asynchronously: the Disk's Submit posts a request and returns, Kick
+// notifies the device (lazily: an exit to the hypervisor is costly), Reap
+// takes completions without waiting. A step first reaps what completed
+// (freeing the slots and staging areas those requests read), then, while
+// request tags are free (DiskQueue), submits the header (state capturing,
+// the first request), buffered pages, each hashed into the manifest in
+// RAM and left claimed until its write completes, and runs of uncopied
+// pages with consecutive indices staged a page at a time by the scratch
+// protocol below (DrainWrite while staged: the staging area holds the
+// clean copy, so the page may be made writable at once; Copied when the
+// run's write completes), hashed there and written with one request. So
+// no step waits for the device, and a budget unit is one page copied or
+// hashed: the drain keeps to its share (see "Drain share"). Every page is
+// hashed exactly once, when it is written; the hash phase reads nothing
+// back: once every page is hashed it takes the manifest into the root
+// hash in page order, writes the manifest, then (every request done) the
+// copy map, then (done) the complete header.
 // Start refuses (ErrBufferSmall, and New and AddEager with the size
 // needed) when the eager set does not fit the buffer.
 //
@@ -184,9 +198,10 @@
 // program wrote to the page meanwhile. With true concurrency (host tests) the
 // same arguments hold, and a page's slot is written by exactly one copier:
 // the winner of the CAS out of Uncopied. When the drain has visited every
-// page it hashes them in order, waiting for each to read Copied (a fault on
-// another CPU may still be copying one), and only then makes all captured
-// memory writable — unprotecting a page in FaultCopy would let the program
+// page it has hashed them in order (as it visited them, hash while hot;
+// from the first page a fault on another CPU was still copying, in the
+// hash phase, waiting for each to read Copied), and only then makes all
+// captured memory writable — unprotecting a page in FaultCopy would let the program
 // write it under the copier. The page-table updates are CAS-based
 // and idempotent (package mmu) so a fault can also interrupt or race a
 // drain's unprotect of a neighbouring page.
@@ -214,8 +229,11 @@
 //     irq.Hz, 100 Hz by default) while a snapshot is capturing or hashing,
 //     the tick calls DrainStepUninterrupted(1) (interrupts are off and it
 //     runs on the drain stack) until share × tick period has passed
-//     (plus at most one step): the drain share, a setting of each snapshot
-//     (kernel "snap start share=N%", 1–90 %, default 20 %);
+//     (plus at most one step; a tick that overran its budget pays the
+//     overrun back from the next ticks' budgets, so one long step — a
+//     disk notification under emulation — does not shift the share):
+//     the drain share, a setting of each snapshot (kernel "snap start
+//     share=N%", 1–90 %, default 20 %);
 //   - the idle hook: whenever no goroutine can run, all of the idle time;
 //   - with no timer tick (irq.Hz = 0), a fallback goroutine, which gets
 //     the CPU only when the program blocks.
@@ -225,7 +243,8 @@
 // spinning goroutines), which no setting controls; the tick runs whatever
 // the program does. What is guaranteed: the tick does at least
 // max(1, ⌊B/c⌋) steps per tick for a budget B = share × period and a cost c
-// per step, and a snapshot needs at most U + N + 2 steps (U pages left
+// per step (but for ticks paying back an earlier tick's overrun), and a
+// snapshot needs at most U + N + 2 steps (U pages left
 // uncopied at Start, N pages hashed, the two phase transitions;
 // TestTickAloneCompletes checks this bound with the tick as the only
 // drain). Hence completion under any load takes at most about 1/share of

@@ -104,9 +104,10 @@ func TestFaultAtRangeEdges(t *testing.T) {
 	}
 }
 
-// TestDrainBudget: DrainStep(n) copies exactly n pages (pages already
-// copied cost nothing), DrainStep(0) none, and hashes exactly n pages
-// once the capture ended.
+// TestDrainBudget: DrainStep(n) does exactly n pages of work: copying a
+// page (hashed as it is copied) or hashing a page Start or a fault copied
+// costs one; DrainStep(0) does none. The capture hashes every page (one
+// CPU), so the hash phase is the completing step.
 func TestDrainBudget(t *testing.T) {
 	skipUnderRace(t)
 	f := newFixture(t, mmu.AMD64, 11, opts{})
@@ -118,26 +119,25 @@ func TestDrainBudget(t *testing.T) {
 		}
 		return f.s.Stats()
 	}
-	if st := step(0); st.DrainedPages != 0 {
-		t.Fatalf("DrainStep(0) copied %d pages", st.DrainedPages)
+	if st := step(0); st.DrainedPages != 0 || st.HashedPages != 0 {
+		t.Fatalf("DrainStep(0) copied %d pages, hashed %d", st.DrainedPages, st.HashedPages)
 	}
-	if st := step(1); st.DrainedPages != 1 {
-		t.Fatalf("DrainStep(1) copied %d pages", st.DrainedPages)
+	if st := step(1); st.DrainedPages != 1 || st.HashedPages != 1 {
+		t.Fatalf("DrainStep(1) copied %d pages, hashed %d", st.DrainedPages, st.HashedPages)
 	}
 	// Pages [64, 144) of the first range are eager (page tables, stack):
-	// 70 pages more from page 1 are 63 drained, 80 skipped, 7 drained.
-	if st := step(70); st.DrainedPages != 71 {
-		t.Fatalf("DrainStep(70) copied %d pages, want 70 more than 1", st.DrainedPages-1)
+	// 70 pages more from page 1 are 63 drained, then 7 eager hashed.
+	if st := step(70); st.DrainedPages != 64 || st.HashedPages != 71 {
+		t.Fatalf("DrainStep(70) copied %d pages and hashed %d, want 63 and 70 more than 1", st.DrainedPages-1, st.HashedPages-1)
 	}
-	step(1 << 20) // the rest of the capture: the call that ends it hashes nothing
+	step(1 << 20) // the rest of the capture
 	p := f.s.Progress()
-	if p.Hashed != 0 || p.Phase != snapshot.PhaseHashing || p.Copied != p.Pages {
+	if p.Hashed != p.Pages || p.Phase != snapshot.PhaseHashing || p.Copied != p.Pages {
 		t.Fatalf("after the capture: %+v", p)
 	}
-	if st := step(5); st.HashedPages != 5 {
-		t.Fatalf("DrainStep(5) hashed %d pages", st.HashedPages)
+	if done, err := f.s.DrainStep(1); !done || err != nil {
+		t.Fatalf("the hash phase's step: done %v, %v", done, err)
 	}
-	f.drain(t, 1000)
 	if bad := f.check(t); len(bad) != 0 {
 		t.Fatalf("mismatch %#x", bad)
 	}
@@ -164,25 +164,27 @@ func TestDrainUnprotectsByChunk(t *testing.T) {
 			t.Errorf("store at %#x: %d faults, want fault %v", pa, got, wantFault)
 		}
 	}
-	drain := func(pages uint64) {
+	// drain copies pages, and hashes the eager pages it passes (a
+	// budget unit each).
+	drain := func(pages, eager uint64) {
 		t.Helper()
 		before := f.s.Stats().DrainedPages
-		if err := drainStepWithin(f.s, int(pages), 5*time.Second); err != nil {
+		if err := drainStepWithin(f.s, int(pages+eager), 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		if st := f.s.Stats(); st.DrainedPages-before != pages || st.DrainDiscards != 0 {
 			t.Fatalf("drained %d pages (%d discarded), want %d", st.DrainedPages-before, st.DrainDiscards, pages)
 		}
 	}
-	drain(1)       // page 0
+	drain(1, 0)    // page 0
 	store(8, true) // drained, its chunk unfinished: still protected
 	// The rest of [0, 2M): 512 pages, 80 eager (page tables, stack), page 0 done.
-	drain(512 - 80 - 1)
+	drain(512-80-1, 80)
 	store(300*4096, false) // finished chunk: writable
 	store(2*MiB-8, false)  // its last page too
-	drain(512 - 16)        // [2M, 4M), 16 pages of DMA (eager)
+	drain(512-16, 16)      // [2M, 4M), 16 pages of DMA (eager)
 	pool := f.s.Stats().PoolUsed
-	drain(512) // [4M, 6M): one 2 MiB page, protected whole
+	drain(512, 0) // [4M, 6M): one 2 MiB page, protected whole
 	if used := f.s.Stats().PoolUsed; used != pool {
 		t.Errorf("unprotecting a drained 2 MiB page took %d table pages", used-pool)
 	}
@@ -210,8 +212,9 @@ func TestFlushSkipsFaultCopy(t *testing.T) {
 	faulting, other := f.m.NewCPU(), f.m.NewCPU()
 	var during snapshot.Stats
 	h.hook = func() {
-		// The whole chunk: 512 pages, 80 eager, the faulting one skipped.
-		if err := drainStepWithin(f.s, 512-80-1, 5*time.Second); err != nil {
+		// The whole chunk: 512 pages, 80 eager (hashed: a budget unit
+		// each), the faulting one skipped.
+		if err := drainStepWithin(f.s, 512-1, 5*time.Second); err != nil {
 			t.Error(err)
 			return
 		}

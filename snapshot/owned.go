@@ -21,10 +21,9 @@ func (s *Snapshot) Owned() []Range {
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.hdr)), uintptr(cap(s.hdr))),
 		pagesOf(unsafe.Pointer(unsafe.SliceData(s.sum)), uintptr(cap(s.sum))),
 	}
-	for _, b := range [][]uint64{s.batchOff, s.batchSrc, s.batchSlot} {
-		if cap(b) > 0 {
-			rs = append(rs, pagesOf(unsafe.Pointer(unsafe.SliceData(b)), uintptr(cap(b))*8))
-		}
+	if cap(s.reqArg) > 0 {
+		rs = append(rs, pagesOf(unsafe.Pointer(unsafe.SliceData(s.reqArg)), uintptr(cap(s.reqArg))*8),
+			pagesOf(unsafe.Pointer(unsafe.SliceData(s.reqKind)), uintptr(cap(s.reqKind))))
 	}
 	for _, h := range []any{s.root, s.page} {
 		v := reflect.ValueOf(h)

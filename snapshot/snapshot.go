@@ -28,6 +28,14 @@ type PhysMem interface {
 	Write(pa uint64, b []byte)
 }
 
+// PhysView is implemented by a PhysMem whose memory can be read in
+// place (identity-mapped physical memory): View returns the n bytes at pa
+// as a slice, so that the drain hashes a page where it lies instead of
+// copying it into a buffer first. Not used by the fault path.
+type PhysView interface {
+	View(pa, n uint64) []byte
+}
+
 // TLB issues TLB invalidations for the page tables the engine edits (the
 // mmu's Flush values are applied to it). Its methods run in the fault
 // path: //go:nosplit, no allocation, no locks.
@@ -193,6 +201,7 @@ type Snapshot struct {
 	eager   memrange.Set // Eager ∪ DMA
 	protect []Range      // captured minus eager: what Start protects
 	instant uint64
+	view    PhysView // mem, if it reads in place (else nil)
 
 	phase     atomic.Uint32
 	drainBusy atomic.Uint32
@@ -218,11 +227,19 @@ type Snapshot struct {
 	bufHint, bufUsed, bufHigh atomic.Uint64
 	bufFull                   atomic.Uint64
 	diskWrites, diskReads     atomic.Uint64
-	diskHdr                   bool   // drain: the header is on disk
+	diskHdr                   bool   // drain: the header is submitted
 	flushNext                 uint64 // drain: next slot to look at
-	raFirst, raCount          uint64 // hash phase: pages read back into the buffer
-	batchOff, batchSrc        []uint64
-	batchSlot                 []uint64 // drain: the buffered pages of one WriteBatch
+	bufInflight               uint64 // drain: buffered pages being written
+	reqFree                   uint64 // drain: free request tags (bit set)
+	inflight                  int    // drain: requests outstanding
+	unkicked                  int    // drain: requests submitted since the last Kick
+	stageFree                 uint8  // drain: free staging areas (bit set)
+	endStep                   uint8  // hash phase: 1 root done, 2 manifest, 3 map, 4 header submitted
+	rootNext                  uint64 // hash phase: manifest entries in the root hash
+	runFirst, runK, runStage  uint64 // capture: the open run, staged and not submitted
+	runClosed                 bool   // capture: the open run takes no more pages
+	reqKind                   []uint8
+	reqArg                    []uint64 // drain: each tag's request (reqHeader...)
 }
 
 // New validates cfg and returns an engine; it touches no memory.
@@ -313,8 +330,9 @@ func New(cfg Config) (*Snapshot, error) {
 		disk: cfg.Disk, buf2: bl,
 	}
 	if cfg.Disk != nil {
-		s.batchOff, s.batchSrc, s.batchSlot = make([]uint64, DiskBatch), make([]uint64, DiskBatch), make([]uint64, DiskBatch)
+		s.reqKind, s.reqArg = make([]uint8, DiskQueue), make([]uint64, DiskQueue)
 	}
+	s.view, _ = cfg.Mem.(PhysView)
 	s.hdr = make([]byte, l.headerLen())
 	var n uint64
 	for _, r := range l.Ranges {
@@ -786,7 +804,9 @@ func (s *Snapshot) fallback(pa, limit uint64) (ok, wait bool) {
 // drainChunk is the granule at which the drain unprotects copied runs.
 const drainChunk = 2 << 20
 
-// DrainStep does up to budget pages of work (copying, then hashing) and
+// DrainStep does up to budget pages of work (a page copied and hashed as
+// it is copied, or a page copied earlier hashed; with the block backend
+// requests submitted and reaped too, never waited for) and
 // reports whether the snapshot is complete. Call it from the idle task
 // until it returns true. It returns ErrNotActive when no snapshot is
 // running and ErrDrainBusy if called concurrently with itself or Abort.
@@ -822,40 +842,17 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 		return false, ErrNotActive
 	}
 	if s.disk != nil {
-		return s.diskDrain(budget)
+		if err := s.diskWork(budget); err != nil {
+			s.abort()
+			return false, fmt.Errorf("snapshot: disk: %w", err)
+		}
+		return s.Phase() == PhaseDone, nil
 	}
 	budget, ended := s.capture(budget, direct)
 	if ended || budget > 0 && s.Phase() == PhaseCapturing {
 		return false, nil
 	}
 	return s.hash(budget), nil
-}
-
-// diskDrain is DrainStep with the block backend: buffered pages go to disk
-// first (they hold up faulting writers), then the drain copies and hashes.
-// A disk error aborts the snapshot.
-//
-// One budget unit is DiskBatch pages here: a disk request costs a round
-// trip to the device whether it carries one page or DiskBatch, so the
-// timer tick's DrainStep(1) moves a batch.
-func (s *Snapshot) diskDrain(budget int) (bool, error) {
-	budget, err := s.diskStep(budget * DiskBatch)
-	if err == nil && s.Phase() == PhaseCapturing {
-		var ended bool
-		budget, ended, err = s.diskCapture(budget)
-		if err == nil && (ended || budget > 0 && s.Phase() == PhaseCapturing) {
-			return false, nil
-		}
-	}
-	var done bool
-	if err == nil && budget > 0 {
-		done, err = s.diskHash(budget)
-	}
-	if err != nil {
-		s.abort()
-		return false, fmt.Errorf("snapshot: disk: %w", err)
-	}
-	return done, nil
 }
 
 // capture is the drain's first phase: it visits the captured pages in
@@ -872,7 +869,8 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 		}
 		i := s.cursor
 		pa := s.pageAddr(i)
-		if s.state(i) == pageUncopied {
+		st := s.state(i)
+		if st == pageUncopied {
 			budget--
 			var copied bool
 			if direct {
@@ -882,9 +880,21 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 			}
 			if copied {
 				s.drained.Add(1)
+				st = pageCopied
 			} else {
 				s.discards.Add(1)
+				st = s.state(i)
 			}
+		} else if st == pageCopied && s.hashNext == i {
+			budget-- // hashing a page a fault or Start copied
+		}
+		// Hash while hot: a copied page's slot is final, so it is
+		// hashed now, in page order, instead of read back after the
+		// capture. A page a fault on another CPU is still copying
+		// stops this: the hash phase goes on from hashNext.
+		if st == pageCopied && s.hashNext == i {
+			s.hashPage(i)
+			s.hashNext++
 		}
 		s.cursor++
 		next := pa + s.ps
@@ -927,18 +937,24 @@ func (s *Snapshot) copyViaScratch(i, pa uint64) bool {
 
 // endCapture ends the capture phase: every page was visited, but a fault
 // on another CPU may still be copying one (FaultCopy); the hashing phase
-// waits for it. The root hash starts with the header, its state zeroed.
+// waits for it.
 func (s *Snapshot) endCapture() {
 	s.flushRun()
-	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
-	clear(h[hdrState : hdrState+4])
-	s.root.Write(h)
 	s.phase.Store(uint32(PhaseHashing))
 }
 
-// hash is the drain's second phase: it hashes copied pages in order into
-// the manifest and the root hash (up to budget pages), then completes the
-// snapshot. It reports whether the snapshot is complete.
+// rootHeader starts the root hash: the header, its state zeroed. It goes
+// in before page 0's hash, whenever that is hashed.
+func (s *Snapshot) rootHeader() {
+	h := s.layout.encodeHeaderTo(s.hdr, StateComplete, s.instant)
+	clear(h[hdrState : hdrState+4])
+	s.root.Write(h)
+}
+
+// hash is the drain's second phase: it hashes the copied pages capture
+// left unhashed (none unless a fault on another CPU held one up) in order
+// into the manifest and the root hash (up to budget pages), then
+// completes the snapshot. It reports whether the snapshot is complete.
 func (s *Snapshot) hash(budget int) bool {
 	for budget > 0 && s.Phase() == PhaseHashing {
 		if s.hashNext == s.layout.NumPages {
@@ -957,19 +973,32 @@ func (s *Snapshot) hash(budget int) bool {
 	return s.Phase() == PhaseDone
 }
 
-// hashPage writes page i's digest to the manifest and into the root hash,
-// with the reused digest and buffer: no allocation.
+// hashPage writes page i's digest to the manifest and into the root hash
+// (page 0 first starts it with the header), with the reused digest and
+// buffer: no allocation.
 func (s *Snapshot) hashPage(i uint64) {
-	s.mem.Read(s.slot(i), s.buf)
-	sum := s.hashBuf()
+	if i == 0 {
+		s.rootHeader()
+	}
+	sum := s.hashBytes(s.pageBytes(s.slot(i)))
 	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
 }
 
-// hashBuf hashes the page in s.buf into the root hash and returns its
-// digest (in s.sum): the hash of the next page in order.
-func (s *Snapshot) hashBuf() []byte {
+// pageBytes returns the page at pa: in place if the memory allows it
+// (PhysView), else copied into s.buf.
+func (s *Snapshot) pageBytes(pa uint64) []byte {
+	if s.view != nil {
+		return s.view.View(pa, s.ps)
+	}
+	s.mem.Read(pa, s.buf)
+	return s.buf
+}
+
+// hashBytes hashes page b into the root hash and returns its digest (in
+// s.sum): the hash of the next page in order.
+func (s *Snapshot) hashBytes(b []byte) []byte {
 	s.page.Reset()
-	s.page.Write(s.buf)
+	s.page.Write(b)
 	sum := s.page.Sum(s.sum[:0])
 	s.root.Write(sum)
 	s.hashed.Add(1)
@@ -997,17 +1026,22 @@ func (s *Snapshot) unprotectAll() {
 	s.tlb.InvalidateAll()
 }
 
+// kept reports whether a page in state st has its Start content kept:
+// copied, or (block backend) staged and being written from the staging
+// area. Such a page may be made writable.
+func kept(st uint64) bool { return st == pageCopied || st == pageDrainWrite }
+
 // flushRun makes the pages drained since the last flush, [runStart,
-// cursor), writable, a maximal sub-run of copied pages at a time (a page
+// cursor), writable, a maximal sub-run of kept pages at a time (a page
 // still being copied by a fault on another CPU is left to that fault).
 func (s *Snapshot) flushRun() {
 	i := s.runStart
 	for i < s.cursor {
-		for i < s.cursor && s.state(i) != pageCopied {
+		for i < s.cursor && !kept(s.state(i)) {
 			i++
 		}
 		j := i
-		for j < s.cursor && s.state(j) == pageCopied && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
+		for j < s.cursor && kept(s.state(j)) && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
 			j++
 		}
 		if j > i {

@@ -199,13 +199,16 @@ func TestTickInterleavings(t *testing.T) {
 				t.Logf("%v seed %d: %d preemption stores refused (the tick hit the page its fault was copying)", arch, seed, x.refused)
 			}
 			// Every place was hit, and the tick did drain work from
-			// inside faults and between stores.
-			for _, w := range []string{inProgram, inFault, inCapture, inHashing} {
+			// inside faults and between stores. The drain hashes
+			// each page as it copies it (hash while hot), so ticks
+			// inside its hashing land in the capture phase; on one
+			// CPU the hash phase is the completing step alone.
+			for _, w := range []string{inProgram, inFault, inCapture} {
 				if x.ticks[w] < 5 {
 					t.Errorf("%v seed %d: %d ticks in %s (ticks %v)", arch, seed, x.ticks[w], w, x.ticks)
 				}
 			}
-			if x.drained[inFault] == 0 || x.drained[inProgram] == 0 || x.busy[inCapture] == 0 || x.busy[inHashing] == 0 {
+			if x.drained[inFault] == 0 || x.drained[inProgram] == 0 || x.busy[inCapture] == 0 {
 				t.Errorf("%v seed %d: drained %v busy %v: some interleaving never happened", arch, seed, x.drained, x.busy)
 			}
 			t.Logf("%v seed %d: ticks %v drained %v busy %v prepared %d stats %+v", arch, seed, x.ticks, x.drained, x.busy, x.prepared, x.f.s.Stats())
@@ -269,6 +272,9 @@ func TestDrainStepAllocates(t *testing.T) {
 		for f.s.Phase() != snapshot.PhaseDone {
 			p := f.s.Phase()
 			seen[p] = true
+			if p == snapshot.PhaseHashing && f.s.Stats().HashedPages != f.s.Layout().NumPages {
+				t.Fatalf("%v: capture ended with %d of %d pages hashed (one CPU: all are hashed as they are copied)", arch, f.s.Stats().HashedPages, f.s.Layout().NumPages)
+			}
 			if a := testing.AllocsPerRun(20, func() {
 				if _, err := f.s.DrainStep(9); err != nil {
 					t.Fatal(err)
@@ -277,7 +283,7 @@ func TestDrainStepAllocates(t *testing.T) {
 				t.Fatalf("%v: DrainStep in phase %v: %v allocations per call", arch, p, a)
 			}
 		}
-		if !seen[snapshot.PhaseCapturing] || !seen[snapshot.PhaseHashing] {
+		if !seen[snapshot.PhaseCapturing] {
 			t.Fatalf("%v: phases seen %v", arch, seen)
 		}
 		if bad := f.check(t); len(bad) != 0 {

@@ -99,6 +99,12 @@ type Layout struct {
 	GuestMiB uint64
 	// Machine is pagesnap's plan (kernel.Plan) for GuestMiB of RAM.
 	Machine *kernel.Machine
+	// DiskGuestMiB is the least guest memory, in MiB, of a disk-only
+	// machine: the captured RAM, the reserved region and the RAM region
+	// of a snapshot to disk with the default buffer
+	// (Machine.HoldsDiskBuffer), no image in RAM (snap start refuses,
+	// snap start disk works).
+	DiskGuestMiB uint64
 }
 
 // ErrSize is wrapped by every error about a RAM size.
@@ -207,6 +213,7 @@ func (b Board) Plan(size uint64) (*Layout, error) {
 		}
 	}
 	l.GuestMiB = lo
+	l.DiskGuestMiB = leastGuest(b, l.DMA, lo, (*kernel.Machine).HoldsDiskBuffer)
 	m, err := kernel.Plan(b.GuestRAM(lo), l.DMA)
 	if err != nil {
 		return nil, err
@@ -214,6 +221,25 @@ func (b Board) Plan(size uint64) (*Layout, error) {
 	l.Machine = m
 	return l, nil
 }
+
+// leastGuest returns the least guest memory, in MiB, at most hi, whose
+// plan (kernel.Plan) satisfies holds, which the plan for hi does.
+func leastGuest(b Board, dma Range, hi uint64, holds func(*kernel.Machine) bool) uint64 {
+	lo := uint64(1)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if m, err := kernel.Plan(b.GuestRAM(mid), dma); err == nil && holds(m) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// DiskImageMiB is the guest memory of a disk-only machine as the tests
+// give it: DiskGuestMiB rounded up to a multiple of 16 MiB.
+func DiskImageMiB(l *Layout) uint64 { return (l.DiskGuestMiB + 15) &^ 15 }
 
 // ImageMiB is the guest memory the images of make image give the guest:
 // GuestMiB rounded up to a multiple of 64 MiB.
@@ -242,14 +268,14 @@ func (l *Layout) String() string {
 		"  captured %s (%d MiB)\n"+
 		"  reserved %#x-%#x\n"+
 		"  storage  %#x-%#x (%d MiB)\n"+
-		"  guest memory at least %d MiB (largest RAM= for this board: %s)\n",
+		"  guest memory at least %d MiB (largest RAM= for this board: %s); disk-only (snap start disk): %d MiB\n",
 		l.Board.Name, l.Board.Arch, l.Board.Platform, FormatSize(l.RAMSize),
 		l.Runtime.Base, l.Runtime.End(), l.Runtime.Size,
 		l.DMA.Base, l.DMA.End(),
 		strings.Join(cap, ","), capturedBytes(m)/MiB,
 		m.Reserved.Base, m.Reserved.End(),
 		m.Storage.Base, m.Storage.End(), m.Storage.Size/MiB,
-		l.GuestMiB, FormatSize(l.Board.MaxRAM()))
+		l.GuestMiB, FormatSize(l.Board.MaxRAM()), l.DiskGuestMiB)
 }
 
 func capturedBytes(m *kernel.Machine) uint64 {

@@ -265,3 +265,45 @@ func TestLookup(t *testing.T) {
 }
 
 var kernelPlan = kernel.Plan
+
+// A disk-only machine holds the captured RAM, the reserved region and a
+// snapshot to disk's RAM region, no image in RAM: its guest memory is
+// the least that does (one MiB less does not) and under twice the
+// captured RAM, where an image in RAM needs more than twice.
+func TestDiskOnlyGuest(t *testing.T) {
+	for _, tc := range []struct {
+		board, ram string
+		diskMiB    uint64
+	}{
+		{"qemu-microvm", "256M", 570},
+		{"qemu-virt", "256M", 300},
+	} {
+		t.Run(tc.board+"-"+tc.ram, func(t *testing.T) {
+			b, _ := Lookup(tc.board)
+			size, _ := ParseSize(tc.ram)
+			l, err := b.Plan(size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.DiskGuestMiB != tc.diskMiB {
+				t.Errorf("disk-only guest memory %d MiB, want %d", l.DiskGuestMiB, tc.diskMiB)
+			}
+			captured := capturedBytes(l.Machine) / MiB
+			if l.DiskGuestMiB >= 2*captured || l.GuestMiB <= 2*captured {
+				t.Errorf("disk-only %d MiB, RAM image %d MiB, captured %d MiB", l.DiskGuestMiB, l.GuestMiB, captured)
+			}
+			for _, c := range []struct {
+				mib  uint64
+				want bool
+			}{{l.DiskGuestMiB, true}, {l.DiskGuestMiB - 1, false}, {DiskImageMiB(l), true}} {
+				m, err := kernel.Plan(b.GuestRAM(c.mib), l.DMA)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.HoldsDiskBuffer() != c.want || m.HoldsImage() {
+					t.Errorf("%d MiB: storage %v holds the disk buffer (%#x): %v, an image: %v", c.mib, m.Storage, m.DiskStorageNeeded(), m.HoldsDiskBuffer(), m.HoldsImage())
+				}
+			}
+		})
+	}
+}

@@ -34,7 +34,8 @@ const (
 	blkRequestQueue = 0   // requestq (5.2.2 Virtqueues)
 	blkQueueSize    = 128 // descriptors: 3 per request (header, data, status)
 	blkReqHeader    = 16
-	// BlkBatch is the most requests WriteBatch posts at once.
+	// BlkBatch is the most requests outstanding at once (tags 0 to
+	// BlkBatch-1 of Submit).
 	BlkBatch = blkQueueSize / 3 / 4 * 4
 	// blkTimeout bounds one request (a throttled disk is slow, not dead).
 	blkTimeout = 60 * time.Second
@@ -48,15 +49,18 @@ var (
 	ErrBlkTimeout = errors.New("virtio-blk: no completion in time")
 	ErrBlkReset   = errors.New("virtio-blk: device needs reset")
 	ErrBlkUsed    = errors.New("virtio-blk: the device returned an unknown descriptor")
-	ErrBlkBatch   = errors.New("virtio-blk: batch larger than BlkBatch")
+	ErrBlkBatch   = errors.New("virtio-blk: request tag out of range or outstanding")
+	ErrBlkBusy    = errors.New("virtio-blk: requests outstanding")
 )
 
-// Blk drives a virtio block device, polled: WriteAt and ReadAt post one
-// descriptor chain (header, data, status), WriteBatch up to BlkBatch of
-// them, notify the device once and spin on the used ring until all have
-// completed. It
-// implements snapshot.Disk: the requests allocate nothing and take no
-// lock, so the snapshot drain may issue them from the timer interrupt.
+// Blk drives a virtio block device, polled. It implements snapshot.Disk,
+// asynchronously: Submit posts one descriptor chain (header, data,
+// status) per request, up to BlkBatch outstanding, Kick notifies the
+// device once for all of them, Reap takes one completion off the used
+// ring without waiting; the requests allocate nothing and take no lock,
+// so the snapshot drain may issue them from the timer interrupt and reap
+// them on a later tick. WriteAt and ReadAt are synchronous (one request,
+// spinning until it completes), for use with no request outstanding.
 // Only one caller at a time (the drain is serialized by the engine).
 //
 // The rings, the request headers and the status bytes are DMA memory
@@ -74,6 +78,13 @@ type Blk struct {
 	st   uint64 // status bytes, one per 16 bytes (DMA)
 
 	writes, reads, bytes atomic.Uint64
+
+	// Outstanding requests, by tag (the request path's state).
+	busy    [BlkBatch]bool
+	size32  [BlkBatch]uint32 // bytes of each request
+	pending int              // requests submitted and not reaped
+	polls   uint64           // Reap calls that found nothing
+	since   int64            // ns: last completion, or first submission with none pending (no pointer: the tick writes it)
 }
 
 // OpenBlk finds the first block device on the board's virtio-mmio
@@ -136,85 +147,126 @@ func (b *Blk) Transport() Transport { return b.t }
 // Size returns the disk's capacity in bytes.
 func (b *Blk) Size() uint64 { return b.size }
 
-// WriteAt writes n bytes from physical address src to the disk at byte
-// offset off (both multiples of 512).
-func (b *Blk) WriteAt(off, src, n uint64) error {
+// Submit posts request tag (0 to BlkBatch-1, not outstanding), writing n
+// bytes from physical address src to the disk at byte offset off (both
+// multiples of 512), and returns without notifying the device (Kick).
+func (b *Blk) Submit(tag int, off, src, n uint64) error {
+	if err := b.post(tag, VIRTIO_BLK_T_OUT, off, src, n); err != nil {
+		return err
+	}
 	b.writes.Add(1)
-	return b.requests(VIRTIO_BLK_T_OUT, []uint64{off}, []uint64{src}, n)
+	return nil
 }
 
-// WriteBatch writes n bytes from srcs[k] to the disk at offs[k] for every
-// k, posting all requests (at most BlkBatch) before it waits.
-func (b *Blk) WriteBatch(offs, srcs []uint64, n uint64) error {
-	if len(offs) > BlkBatch || len(srcs) != len(offs) {
-		return ErrBlkBatch
+// Kick notifies the device of the requests posted since the last Kick
+// (unless it asked not to be notified: it polls the ring then).
+func (b *Blk) Kick() {
+	if !b.rg.notifySuppressed() {
+		b.io.QueueNotify(blkRequestQueue)
 	}
-	b.writes.Add(uint64(len(offs)))
-	return b.requests(VIRTIO_BLK_T_OUT, offs, srcs, n)
+}
+
+// Reap returns the tag of one completed request, or ok false when none
+// has completed, without waiting. err is the request's error (ok true:
+// the device failed it) or the device's (ok false: it needs a reset, or
+// no request completed within blkTimeout while some were outstanding).
+func (b *Blk) Reap() (tag int, ok bool, err error) {
+	id, _, got := b.rg.next()
+	if !got {
+		if b.pending == 0 {
+			return 0, false, nil
+		}
+		b.polls++
+		// Every 1024 polls, and only after a second without a
+		// completion, the device's status (a register read: an exit
+		// to the hypervisor) and the timeout.
+		if b.polls%1024 == 0 {
+			if d := time.Duration(time.Now().UnixNano() - b.since); d > time.Second {
+				if b.io.Status()&DEVICE_NEEDS_RESET != 0 {
+					return 0, false, ErrBlkReset
+				}
+				if d > blkTimeout {
+					return 0, false, ErrBlkTimeout
+				}
+			}
+		}
+		return 0, false, nil
+	}
+	tag = int(id / 3)
+	if id%3 != 0 || tag >= BlkBatch || !b.busy[tag] {
+		return 0, false, ErrBlkUsed
+	}
+	b.busy[tag] = false
+	b.pending--
+	b.since = time.Now().UnixNano()
+	if uint8(atomic.LoadUint32((*uint32)(at(uint(b.st+uint64(tag)*blkReqHeader))))) != VIRTIO_BLK_S_OK {
+		return tag, true, ErrBlkIO
+	}
+	b.bytes.Add(uint64(b.size32[tag]))
+	return tag, true, nil
+}
+
+// WriteAt writes n bytes from physical address src to the disk at byte
+// offset off (both multiples of 512) and waits for the device.
+func (b *Blk) WriteAt(off, src, n uint64) error {
+	b.writes.Add(1)
+	return b.request(VIRTIO_BLK_T_OUT, off, src, n)
 }
 
 // ReadAt reads n bytes from the disk at byte offset off into physical
-// memory at dst (both multiples of 512).
+// memory at dst (both multiples of 512) and waits for the device.
 func (b *Blk) ReadAt(off, dst, n uint64) error {
 	b.reads.Add(1)
-	return b.requests(VIRTIO_BLK_T_IN, []uint64{off}, []uint64{dst}, n)
+	return b.request(VIRTIO_BLK_T_IN, off, dst, n)
 }
 
-// requests runs one request per offs[k] (n bytes at addrs[k]) and waits
-// for all of them (1.2, 5.2.6: struct virtio_blk_req: le32 type, le32
-// reserved, le64 sector, data, u8 status). Request k uses descriptors
-// 3k..3k+2, header k and status k. The one-element slices of WriteAt and
-// ReadAt do not escape: no allocation.
-func (b *Blk) requests(typ uint32, offs, addrs []uint64, n uint64) error {
-	for _, off := range offs {
-		if off%VIRTIO_BLK_SECTOR_SIZE != 0 || n%VIRTIO_BLK_SECTOR_SIZE != 0 || n == 0 || n > 1<<31 || off+n > b.size || off+n < off {
-			return ErrBlkRange
+// request runs one request on tag 0 and spins until it completes; no
+// other request may be outstanding.
+func (b *Blk) request(typ uint32, off, addr, n uint64) error {
+	if b.pending != 0 {
+		return ErrBlkBusy
+	}
+	if err := b.post(0, typ, off, addr, n); err != nil {
+		return err
+	}
+	b.Kick()
+	for {
+		_, ok, err := b.Reap()
+		if ok || err != nil {
+			return err
 		}
+	}
+}
+
+// post fills request tag's descriptors 3·tag..3·tag+2, header and status
+// (1.2, 5.2.6: struct virtio_blk_req: le32 type, le32 reserved, le64
+// sector, data, u8 status) and makes the chain available.
+func (b *Blk) post(tag int, typ uint32, off, addr, n uint64) error {
+	if tag < 0 || tag >= BlkBatch || b.busy[tag] {
+		return ErrBlkBatch
+	}
+	if off%VIRTIO_BLK_SECTOR_SIZE != 0 || n%VIRTIO_BLK_SECTOR_SIZE != 0 || n == 0 || n > 1<<31 || off+n > b.size || off+n < off {
+		return ErrBlkRange
 	}
 	data := uint16(VIRTQ_DESC_F_NEXT)
 	if typ == VIRTIO_BLK_T_IN {
 		data |= VIRTQ_DESC_F_WRITE
 	}
-	for k, off := range offs {
-		hdr, st := b.hdr+uint64(k)*blkReqHeader, b.st+uint64(k)*blkReqHeader
-		*(*uint32)(at(uint(hdr))) = typ
-		*(*uint32)(at(uint(hdr + 4))) = 0
-		*(*uint64)(at(uint(hdr + 8))) = off / VIRTIO_BLK_SECTOR_SIZE
-		atomic.StoreUint32((*uint32)(at(uint(st))), 0xff) // the status byte and 3 unused bytes
-		d := uint16(3 * k)
-		b.rg.setDescNext(d, hdr, blkReqHeader, VIRTQ_DESC_F_NEXT, d+1)
-		b.rg.setDescNext(d+1, addrs[k], uint32(n), data, d+2)
-		b.rg.setDesc(d+2, st, 1, VIRTQ_DESC_F_WRITE)
-		b.rg.post(d)
+	hdr, st := b.hdr+uint64(tag)*blkReqHeader, b.st+uint64(tag)*blkReqHeader
+	*(*uint32)(at(uint(hdr))) = typ
+	*(*uint32)(at(uint(hdr + 4))) = 0
+	*(*uint64)(at(uint(hdr + 8))) = off / VIRTIO_BLK_SECTOR_SIZE
+	atomic.StoreUint32((*uint32)(at(uint(st))), 0xff) // the status byte and 3 unused bytes
+	d := uint16(3 * tag)
+	b.rg.setDescNext(d, hdr, blkReqHeader, VIRTQ_DESC_F_NEXT, d+1)
+	b.rg.setDescNext(d+1, addr, uint32(n), data, d+2)
+	b.rg.setDesc(d+2, st, 1, VIRTQ_DESC_F_WRITE)
+	b.busy[tag], b.size32[tag] = true, uint32(n)
+	if b.pending == 0 {
+		b.since = time.Now().UnixNano()
 	}
-	if !b.rg.notifySuppressed() {
-		b.io.QueueNotify(blkRequestQueue)
-	}
-	deadline := time.Now().Add(blkTimeout)
-	for done, spins := 0, 0; done < len(offs); spins++ {
-		id, _, ok := b.rg.next()
-		if ok {
-			if id%3 != 0 || int(id/3) >= len(offs) {
-				return ErrBlkUsed
-			}
-			done++
-			continue
-		}
-		if spins%1024 == 1023 {
-			if b.io.Status()&DEVICE_NEEDS_RESET != 0 {
-				return ErrBlkReset
-			}
-			if time.Now().After(deadline) {
-				return ErrBlkTimeout
-			}
-		}
-	}
-	for k := range offs {
-		if uint8(atomic.LoadUint32((*uint32)(at(uint(b.st+uint64(k)*blkReqHeader))))) != VIRTIO_BLK_S_OK {
-			return ErrBlkIO
-		}
-	}
-	b.bytes.Add(uint64(len(offs)) * n)
+	b.pending++
+	b.rg.post(d)
 	return nil
 }
 
@@ -244,5 +296,5 @@ func (b *Blk) Owned() []snapshot.Range {
 }
 
 // A negative array length fails the build if the snapshot engine's
-// batches do not fit one WriteBatch.
-var _ [BlkBatch - snapshot.DiskBatch]byte
+// outstanding requests do not fit the queue.
+var _ [BlkBatch - snapshot.DiskQueue]byte

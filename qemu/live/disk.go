@@ -31,8 +31,11 @@ type DiskOptions struct {
 	// MemoryMiB, if not 0, is the guest RAM instead of the size a RAM
 	// image needs (the kernel then has only a buffer's worth of storage).
 	MemoryMiB int
-	Timeout   time.Duration // 0: 20 minutes
-	Log       io.Writer
+	// DiskOnly gives the guest the memory of a disk-only machine
+	// (DiskMemoryFor) unless MemoryMiB is set.
+	DiskOnly bool
+	Timeout  time.Duration // 0: 20 minutes
+	Log      io.Writer
 	// Dir keeps the disk file and the reference (empty: a temporary
 	// directory, removed).
 	Dir string
@@ -49,15 +52,17 @@ type DiskReport struct {
 	// memory the snapshot needed for copies, in pages), faults a full
 	// buffer turned away, disk writes, the RAM region of the backend.
 	BufferPages, HighWater, FullFaults, Writes, RAMBytes uint64
+	GuestMiB                                             int           // the guest's memory
 	Total                                                time.Duration // guest time from Start to complete
+	Shares                                               lines.Shares  // the drain's CPU share (snap: complete)
 	WritesDuring                                         uint64        // workload writes between started and complete
 	Verify                                               *verify.Report
 }
 
 func (r *DiskReport) String() string {
-	return fmt.Sprintf("%s: %d pages captured; buffer %d pages, high-water %d pages (%d KiB) of %d MiB captured; %d faults waited on a full buffer; %d disk writes; guest time to complete %v; workload writes during the capture %d; compared %d pages, %d matched",
-		r.Arch, r.Verify.Pages, r.BufferPages, r.HighWater, r.HighWater*4, capturedBytes(r.Layout.Captured)>>20, r.FullFaults, r.Writes,
-		r.Total, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
+	return fmt.Sprintf("%s: %d pages captured (%d MiB) in a %d MiB guest; the snapshot's RAM region %d KiB; buffer %d pages, high-water %d pages (%d KiB); %d faults waited on a full buffer; %d disk writes; guest time to complete %v (drain share %.1f %%, setting %d %%); workload writes during the capture %d; compared %d pages, %d matched",
+		r.Arch, r.Verify.Pages, capturedBytes(r.Layout.Captured)>>20, r.GuestMiB, r.RAMBytes>>10, r.BufferPages, r.HighWater, r.HighWater*4, r.FullFaults, r.Writes,
+		r.Total, r.Shares.DrainShare, r.Shares.ShareSetting, r.WritesDuring, r.Verify.Compared, r.Verify.Matched)
 }
 
 var diskRE = regexp.MustCompile(regexp.QuoteMeta(lines.DiskPrefix) + " ")
@@ -96,20 +101,27 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	if o.BpsWrite != 0 {
 		drive += ",throttling.bps-write=" + strconv.FormatInt(o.BpsWrite, 10)
 	}
+	if o.DiskOnly && o.MemoryMiB == 0 {
+		if o.MemoryMiB, err = DiskMemoryFor(t.arch, o.RAM); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	guestMiB := t.mem
 	vm, g, err := startVM(ctx, t, o.Kernel, o.Log, []string{"virtio-rng-device", "virtio-blk-device,drive=d"},
 		func(c *qemu.Config) {
 			c.ExtraArgs = append(c.ExtraArgs, "-drive", drive)
 			if o.MemoryMiB != 0 {
 				c.MemoryMiB = o.MemoryMiB
 			}
+			guestMiB = c.MemoryMiB
 		})
 	if err != nil {
 		return nil, err
 	}
 	defer vm.Kill()
-	rep = &DiskReport{Arch: t.arch}
+	rep = &DiskReport{Arch: t.arch, GuestMiB: guestMiB}
 	g.Continue()
 	if rep.Layout, err = waitLayout(vm); err != nil {
 		return nil, err
@@ -161,7 +173,7 @@ func RunDisk(ctx context.Context, o DiskOptions) (rep *DiskReport, err error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Total = cl.Total
+	rep.Total, rep.Shares = cl.Total, cl.Shares
 	d1, err := sampleWork(vm)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,28 @@ func MemoryFor(arch qemu.Arch, ram string) (int, error) {
 	return int(layout.ImageMiB(l)), nil
 }
 
+// DiskMemoryFor returns the guest memory, in MiB, of a disk-only machine
+// for a kernel of arch and RAM size ram (layout.DiskImageMiB): too little
+// for an image in RAM, enough for a snapshot to disk.
+func DiskMemoryFor(arch qemu.Arch, ram string) (int, error) {
+	if ram == "" {
+		ram = "256M"
+	}
+	b, err := layout.Default(string(arch))
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
+	}
+	size, err := layout.ParseSize(ram)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
+	}
+	l, err := b.Plan(size)
+	if err != nil {
+		return 0, fmt.Errorf("live: %w", err)
+	}
+	return int(layout.DiskImageMiB(l)), nil
+}
+
 // KernelArch returns the architecture of a kernel ELF.
 func KernelArch(path string) (qemu.Arch, error) {
 	f, err := elf.Open(path)

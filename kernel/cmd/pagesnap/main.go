@@ -55,8 +55,8 @@ func main() {
 	ctl := snap.Controller()
 	m := ctl.M
 	if m.Storage.Size < m.StorageNeeded() {
-		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work\n",
-			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size)
+		fmt.Printf("pagesnap: warning: no RAM for the snapshot storage (needs %#x bytes after %#x, %#x left): only snap start disk can work (its default buffer needs %#x)\n",
+			m.StorageNeeded(), m.Reserved.End(), m.Storage.Size, m.DiskStorageNeeded())
 	}
 	if n, err := snap.CPUs(); err != nil {
 		fmt.Printf("pagesnap: CPU count unknown (%v): snap start will refuse\n", err)
@@ -90,8 +90,14 @@ func main() {
 	if blk, err := virtio.OpenBlk(virtioTransports()); err != nil {
 		fmt.Printf("pagesnap: no disk (snap start disk will refuse): %v\n", err)
 	} else {
-		ctl.Disk, ctl.DiskOwned = blk, blk.Owned
+		ctl.Disk, ctl.DiskOwned, ctl.DiskRead = blk, blk.Owned, blk.ReadAt
 		fmt.Printf("pagesnap: virtio-blk on transport %d, %d bytes\n", blk.Transport().Index, blk.Size())
+		// A complete image a previous boot left on the disk is kept.
+		if kept, instant, err := ctl.CheckDisk(); err != nil {
+			fmt.Printf("pagesnap: reading the disk's header: %v\n", err)
+		} else if kept {
+			fmt.Printf("pagesnap: the disk holds a complete image (instant=%d): snap start disk refuses it without overwrite\n", instant)
+		}
 	}
 
 	work := &kernel.Workload{ArrayBytes: 32 << 20}
