@@ -21,6 +21,7 @@ func snapshotter() *pagesnap.Snapshotter {
 		s, err := pagesnap.Open(pagesnap.Board{
 			DMA:            pagesnap.Range{Base: base, Size: size},
 			TicksPerSecond: virt.CounterFrequency(),
+			Platform:       pagesnap.Platform{Board: virt.Board{}},
 			Log:            func(string, ...any) {}, // progress lines would be example output
 		})
 		if err != nil {

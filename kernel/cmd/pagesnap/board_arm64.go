@@ -16,6 +16,9 @@ import (
 // The virt board: generic timer clock, PL011 console, DMA region after the
 // runtime's memory (ram* build tags), semihosting exit.
 
+// The kernel takes the tick, the RAM map and the CPU count from virt.
+func init() { kernel.SetBoard(virt.Board{}) }
+
 // clockBanner names the counter's frequency and the interrupt controller
 // of the tick (GICv2 or GICv3, from the device tree).
 func clockBanner() string {

@@ -10,6 +10,9 @@ import (
 
 // The board: QEMU virt. Its clock is the generic timer's virtual counter.
 
+// The kernel takes the tick from virt.
+func init() { kernel.SetBoard(virt.Board{}) }
+
 // counterName names the processor's cycle or time counter.
 const counterName = "CNTVCT"
 
