@@ -9,6 +9,10 @@ import "errors"
 // and the number of CPUs online. The kernel imports no board package: the
 // board glue passes its implementation to SetBoard before Setup and
 // StartTick (e.g. virt.Board on QEMU virt, imx8mpevk.Board on the EVK).
+// The board must be built on package board/aarch64 (the shared EL1
+// start-up): the kernel's vector table (fault_arm64.s) hands every
+// exception it does not resolve to aarch64's vectors, a link-time
+// reference.
 type Board interface {
 	// StartTick starts the periodic timer interrupt at hz per second
 	// (irq.DefaultHz if 0) and unmasks IRQs.

@@ -5,28 +5,14 @@ package virt
 import (
 	"errors"
 
+	"github.com/pagesnap/pagesnap/board/aarch64"
 	"github.com/pagesnap/pagesnap/memrange"
 )
 
 // Board is QEMU virt as the pagesnap kernel takes it (kernel.Board): the
-// virtual timer's tick through the GIC, the RAM banks and the CPU count of
-// the device tree QEMU passed.
-type Board struct{}
-
-// StartTick starts the tick (StartTick).
-func (Board) StartTick(hz uint32) error { return StartTick(hz) }
-
-// StopTick stops the tick (StopTick).
-func (Board) StopTick() { StopTick() }
-
-// Ticks counts the tick interrupts (Ticks).
-func (Board) Ticks() uint64 { return Ticks() }
-
-// Preemptions counts the ticks that preempted (Preemptions).
-func (Board) Preemptions() uint64 { return Preemptions() }
-
-// Retries counts the extra interrupts that retried a preemption (Retries).
-func (Board) Retries() uint64 { return Retries() }
+// virtual timer's tick through the GIC (aarch64.Tick), the RAM banks and
+// the CPU count of the device tree QEMU passed.
+type Board struct{ aarch64.Tick }
 
 // RAM returns the device tree's memory banks (Memory).
 func (Board) RAM() ([]memrange.Range, error) {

@@ -2,6 +2,8 @@
 
 package virt
 
+import "github.com/pagesnap/pagesnap/board/aarch64"
+
 import _ "unsafe"
 
 // Random numbers: the RNDR register of FEAT_RNG (Arm ARM, RNDR register
@@ -29,8 +31,8 @@ func initRNG() {
 		rng.hw = true
 		return
 	}
-	s := Counter() | 1
-	if f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize); err == fdtOK {
+	s := aarch64.Counter() | 1
+	if f, err := parseFDT(aarch64.PhysPointer(DTBAddress), DTBMaxSize); err == fdtOK {
 		if seed, ok := f.property("chosen", "rng-seed"); ok {
 			for i := 0; i+8 <= len(seed); i += 8 {
 				for _, b := range seed[i : i+8] {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pagesnap/pagesnap/board/aarch64"
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/probe"
@@ -26,10 +27,10 @@ func clockBanner() string {
 	if n, err := virt.InterruptController(); err == nil {
 		gic = fmt.Sprintf("GICv%d", n.Version)
 	}
-	return fmt.Sprintf("counter %d MHz, %s", virt.CounterFrequency()/1e6, gic)
+	return fmt.Sprintf("counter %d MHz, %s", aarch64.CounterFrequency()/1e6, gic)
 }
 
-func ticksPerSecond() uint64 { return virt.CounterFrequency() }
+func ticksPerSecond() uint64 { return aarch64.CounterFrequency() }
 
 func boardDMA() kernel.Range {
 	base, size := virt.DMA()
@@ -75,7 +76,7 @@ func routeDeviceIRQ(n int) error {
 	if n < 0 || n >= len(transports) {
 		return fmt.Errorf("no virtio-mmio transport %d in the device tree", n)
 	}
-	return virt.EnableSPI(transports[n].SPI)
+	return aarch64.EnableSPI(transports[n].SPI)
 }
 
 func consoleRead() (byte, bool) { return virt.UART0.Rx() }

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // Processor set-up done by cpuinit (cpu_arm64.s) before the runtime
 // starts: register fields as named in the Arm ARM (DDI 0487), each in its
