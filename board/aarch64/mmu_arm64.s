@@ -44,6 +44,24 @@ l2device:
 	CMP	$512, R3
 	BLT	l2device
 
+	// Invalidate the tables' cache lines (DC IVAC, to the point of
+	// coherency): they were written with the MMU off, non-cacheable,
+	// and a loader that ran with caches on (U-Boot on the EVK) may have
+	// left stale lines for these addresses, which the cacheable table
+	// walks below would read (Arm ARM D7.5.9 "Data cache
+	// maintenance instructions"), in steps of 64 bytes: the smallest
+	// data cache line (CTR_EL0.DminLine) of the Cortex-A53 and of
+	// QEMU's cores.
+	DSB	$15
+	MOVD	R8, R2
+	ADD	$const_BootTablesSize, R8, R3
+invalidate:
+	DC	IVAC, R2
+	ADD	$64, R2
+	CMP	R3, R2
+	BLO	invalidate
+	DSB	$15
+
 	MOVD	$const_bootMAIR, R0
 	MSR	R0, MAIR_EL1
 	MOVD	$const_bootTCR, R0

@@ -73,6 +73,9 @@ type Board struct {
 	// memory), with Why saying what sets it.
 	EndLimit uint64
 	Why      string
+	// Tags are the build tags a kernel for one of pagesnap's own boards
+	// needs (its glue in kernel/cmd/pagesnap is chosen by tag).
+	Tags string
 	// TamagoBoard is true for the tamago library's own board packages
 	// (their mem.go is replaced under the linkramsize build tag).
 	TamagoBoard bool

@@ -30,6 +30,7 @@ func hwinit0() {
 	UART0.Init()
 	aarch64.InitTimer()
 	initPSCI()
+	initRNGSeed()
 }
 
 // Init completes the board set-up once the runtime has a heap
@@ -80,5 +81,19 @@ func initPSCI() {
 	}
 	if m, ok := f.property("psci", "method"); ok {
 		aarch64.PSCISMC = equal(cstring(m), "smc")
+	}
+}
+
+// initRNGSeed gives aarch64's generator the device tree's /chosen
+// rng-seed (32 bytes from the host; used without RNDR).
+//
+//go:nosplit
+func initRNGSeed() {
+	f, err := parseFDT(aarch64.PhysPointer(DTBAddress), DTBMaxSize)
+	if err != fdtOK {
+		return
+	}
+	if seed, ok := f.property("chosen", "rng-seed"); ok {
+		aarch64.RNGSeed = seed
 	}
 }
