@@ -51,7 +51,7 @@ const (
 	// The device space of pagesnap's arm64 boards, below DDR at 1 GiB:
 	// QEMU virt's flash, GIC, PL011, virtio-mmio and PCIe windows, the
 	// i.MX 8M Plus's boot ROM, OCRAM, AIPS peripherals and GIC (i.MX 8M
-	// Plus Reference Manual, 2.1 "Memory map"); and virt's high PCIe
+	// Plus Reference Manual, chapter 2 "Memory Maps"); and virt's high PCIe
 	// window from 256 GiB.
 	lowDevicesEnd   = 1 << 30
 	highDevicesBase = 256 << 30

@@ -20,9 +20,9 @@ import (
 // register; exception dispatches it to tickIRQ.
 const (
 	// PPI_VTIMER is the virtual timer's interrupt ID: PPI 11 = ID 27
-	// (virt's device tree /timer interrupts; the i.MX 8M Plus's, Reference
-	// Manual 3.2 "Interrupts and DMA Events", as Arm's Server Base System
-	// Architecture recommends).
+	// (virt's device tree /timer interrupts; on the i.MX 8M Plus the
+	// Cortex-A53's virtual timer PPI, Cortex-A53 MPCore TRM, "Generic
+	// Interrupt Controller CPU interface", PPI IDs).
 	PPI_VTIMER = 27
 
 	// CNTV_CTL_EL0 fields (Arm ARM D19.11, CNTV_CTL_EL0).
