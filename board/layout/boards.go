@@ -77,6 +77,7 @@ var Boards = map[string]Board{
 		EndLimit:   FourGiB,
 		Why:        "the GOOS=tamago heap addresses are 32 bits wide",
 		Tags:       "board_imx8mpevk",
+		FixedRAM:   imx8mpevk.DDRSize,
 		DefaultRAM: 1 * GiB,
 	},
 }
