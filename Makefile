@@ -12,8 +12,9 @@ endif
 # go build -overlay file that sets it): 256M by default on pagesnap's own
 # boards, 1G (tamago's) on tamago's.
 # BOARD: empty for pagesnap's own QEMU board of ARCH (qemu-microvm,
-# qemu-virt), or one of tamago's: tamago-microvm firecracker
-# cloud-hypervisor gcp imx8mpevk (docs/boards.md).
+# qemu-virt), pagesnap's imx8mpevk (the NXP i.MX 8M Plus EVK), or one of
+# tamago's: tamago-microvm firecracker cloud-hypervisor gcp
+# (docs/boards.md).
 BOARD ?=
 ifeq ($(BOARD),)
 RAM ?= 256M
@@ -22,6 +23,7 @@ else
 KERNEL_NAME = pagesnap-$(BOARD)$(if $(RAM),-$(RAM))
 endif
 TAMAGO_BOARDS := tamago-microvm firecracker cloud-hypervisor gcp
+OWN_BOARDS := imx8mpevk
 
 GO ?= go
 BUILD ?= build
@@ -60,8 +62,8 @@ help:
 	@echo "make mutation        mutation testing (gremlins) of snapshot, mmu, dma, qemu/verify"
 	@echo "make deps            install QEMU and gdb (Debian packages) if missing"
 	@echo "make image BOARD=B   what board B's platform boots (docs/boards.md)"
-	@echo "make boards          every tamago board's kernel and image, and the boards' host tests"
-	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) imx8mpevk  TAMAGO=/path/to/tamago-go/bin/go"
+	@echo "make boards          every tamago board's and the EVK's kernel and image, and the boards' host tests"
+	@echo "variables: ARCH=$(ARCHS)  RAM=SIZE (e.g. 768M, 2G)  BOARD=$(TAMAGO_BOARDS) $(OWN_BOARDS)  TAMAGO=/path/to/tamago-go/bin/go"
 
 # QEMU, gdb and gdb-multiarch (the core-file test: gdb debugs the host's
 # architecture, gdb-multiarch arm64) and binutils (as, ld: the GCE boot
@@ -107,12 +109,12 @@ kernel: toolchain boardtool
 image: kernel
 	$(BOARDTOOL) image -board $(BOARD) $(if $(RAM),-ram $(RAM)) -kernel $(KERNEL) -o $(BUILD)/image-$(BOARD)$(if $(RAM),-$(RAM))
 
-# Every tamago board's kernel and image, and the boards' host tests
-# (memory layouts, eager/DMA sets, image files). Builds only: make test
-# runs it.
-IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm gcp
+# Every tamago board's and the EVK's kernel and image, and the boards'
+# host tests (memory layouts, eager/DMA sets, image files). Builds only:
+# make test runs it.
+IMAGE_BOARDS := firecracker cloud-hypervisor tamago-microvm gcp imx8mpevk
 boards: toolchain boardtool
-	@for b in $(TAMAGO_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
+	@for b in $(TAMAGO_BOARDS) $(OWN_BOARDS); do $(MAKE) --no-print-directory kernel BOARD=$$b || exit 1; done
 	@for b in $(IMAGE_BOARDS); do $(MAKE) --no-print-directory image BOARD=$$b || exit 1; done
 	$(CHECKED) $(GO) test -count=1 ./board/layout ./cmd/pagesnap-board
 

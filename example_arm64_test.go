@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/pagesnap/pagesnap"
+	"github.com/pagesnap/pagesnap/board/aarch64"
 	"github.com/pagesnap/pagesnap/board/qemu/virt"
 )
 
@@ -20,7 +21,8 @@ func snapshotter() *pagesnap.Snapshotter {
 		base, size := virt.DMA()
 		s, err := pagesnap.Open(pagesnap.Board{
 			DMA:            pagesnap.Range{Base: base, Size: size},
-			TicksPerSecond: virt.CounterFrequency(),
+			TicksPerSecond: aarch64.CounterFrequency(),
+			Platform:       pagesnap.Platform{Board: virt.Board{}},
 			Log:            func(string, ...any) {}, // progress lines would be example output
 		})
 		if err != nil {

@@ -107,7 +107,8 @@ type Board struct {
 	// TickHz is the timer tick's rate; 0: the default (100 Hz).
 	TickHz uint32
 	// Platform is the architecture's devices pagesnap drives (amd64: the
-	// local APIC whose timer runs the tick).
+	// local APIC whose timer runs the tick; arm64: the board's tick, RAM
+	// map and CPU count, kernel.Board).
 	Platform Platform
 }
 
@@ -123,6 +124,7 @@ type Snapshotter struct {
 // share). It logs the layout: line (Board.Log). Call it once, early in
 // main.
 func Open(b Board) (*Snapshotter, error) {
+	b.Platform.install()
 	var m *kernel.Machine
 	var err error
 	if b.RAM != nil {
@@ -163,7 +165,6 @@ func Open(b Board) (*Snapshotter, error) {
 		Quiesce: b.Quiesce,
 		Resume:  b.Resume,
 	}
-	b.Platform.install()
 	goos.Idle = ctl.Idle(kernel.TickIdle(goos.Idle))
 	ctl.InstallIRQ()
 	if err := kernel.StartTick(b.TickHz); err != nil {

@@ -2,9 +2,18 @@
 
 package pagesnap
 
-// Platform holds the board's devices pagesnap drives itself: none on arm64
-// (the generic timer and the GIC are the virt board's, started by the
-// kernel).
-type Platform struct{}
+import "github.com/pagesnap/pagesnap/kernel"
 
-func (p Platform) install() {}
+// Platform holds the board pagesnap takes its tick, RAM map and CPU count
+// from on arm64.
+type Platform struct {
+	// Board is the board (e.g. virt.Board{}). Required: Open fails
+	// without it.
+	Board kernel.Board
+}
+
+func (p Platform) install() {
+	if p.Board != nil {
+		kernel.SetBoard(p.Board)
+	}
+}

@@ -2,10 +2,11 @@
 
 package kernel
 
-import "github.com/pagesnap/pagesnap/board/qemu/virt"
-
-// CPUCount returns the number of processors the machine has online: the
-// cpu nodes under /cpus in the device tree QEMU passed (virt.CPUCount).
+// CPUCount returns the number of processors the machine has online, from
+// the board (SetBoard): on QEMU virt the cpu nodes of its device tree.
 func CPUCount() (int, error) {
-	return virt.CPUCount()
+	if board == nil {
+		return 0, errNoBoard
+	}
+	return board.CPUCount()
 }

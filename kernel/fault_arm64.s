@@ -10,12 +10,13 @@
 // snapshot protected; it nests below the handler's frame), take write
 // permission faults to abortEntry; everything else, and
 // every fault abortEntry declines, continues in the board's vector of the
-// same index (board/qemu/virt vectors_arm64.s) with the registers as they
+// same index (board/aarch64 vectors_arm64.s, the start-up every pagesnap
+// arm64 board shares: a link-time reference, no import) with the registers as they
 // were at the exception. All entries run on SP_EL1, which Setup points at
 // the fault stack in the reserved region: nothing the vectors store lands
 // in captured RAM.
 
-#define BOARD_VECTORS github·com∕pagesnap∕pagesnap∕board∕qemu∕virt·vectors
+#define BOARD_VECTORS github·com∕pagesnap∕pagesnap∕board∕aarch64·vectors
 
 // ESR_EL1 fields (Arm ARM D19.2, ESR_EL1; ISS encoding for an exception
 // from a Data Abort, D19.2.45).

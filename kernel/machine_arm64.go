@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/memrange"
 	"github.com/pagesnap/pagesnap/mmu"
 )
@@ -49,25 +48,30 @@ const (
 	leafNormal = attrIndexNormal<<2 | mmu.ARM_SH | mmu.ARM_UXN
 	leafDevice = attrIndexDevice<<2 | mmu.ARM_PXN | mmu.ARM_UXN
 
-	// virt's device space: below RAM (flash, GIC, PL011, virtio-mmio,
-	// PCIe windows) and the high PCIe window from 256 GiB.
+	// The device space of pagesnap's arm64 boards, below DDR at 1 GiB:
+	// QEMU virt's flash, GIC, PL011, virtio-mmio and PCIe windows, the
+	// i.MX 8M Plus's boot ROM, OCRAM, AIPS peripherals and GIC (i.MX 8M
+	// Plus Reference Manual, chapter 2 "Memory Maps"); and virt's high PCIe
+	// window from 256 GiB.
 	lowDevicesEnd   = 1 << 30
 	highDevicesBase = 256 << 30
 	highDevicesEnd  = 512 << 30
 	gigaPage        = 1 << 30
 )
 
-// RAMRanges returns the RAM banks of the device tree QEMU passed.
+// RAMRanges returns the board's RAM banks (SetBoard), sorted.
 func RAMRanges() ([]Range, error) {
-	banks := virt.Memory()
+	if board == nil {
+		return nil, errNoBoard
+	}
+	banks, err := board.RAM()
+	if err != nil {
+		return nil, fmt.Errorf("memory: %w", err)
+	}
 	if len(banks) == 0 {
-		return nil, errors.New("memory: the device tree describes no RAM")
+		return nil, errors.New("memory: the board describes no RAM")
 	}
-	var ram []Range
-	for _, b := range banks {
-		ram = append(ram, Range{Base: b.Start, Size: b.Size})
-	}
-	return memrange.Sort(ram), nil
+	return memrange.Sort(append([]Range(nil), banks...)), nil
 }
 
 // Setup plans memory for a runtime whose memory ends at the DMA window dma,

@@ -189,7 +189,7 @@ var guardRun atomic.Pointer[run]
 // guard runs under package dma's lock, which Start also holds (dma.Begin)
 // while it uses that stack. (This closes a hazard found while chasing the
 // arm64 heap corruption after snapshots with a DMA hog; that bug was the
-// exception entry clobbering R27, see board/qemu/virt/vectors_arm64.s.)
+// exception entry clobbering R27, see board/aarch64/vectors_arm64.s.)
 func dmaGuard(base, size uint64) {
 	r := guardRun.Load()
 	if r == nil {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pagesnap/pagesnap/board/nxp/imx8mpevk"
 	"github.com/pagesnap/pagesnap/kernel"
 )
 
@@ -21,18 +22,16 @@ const (
 	x86HoleStart = 0xc0000000
 	// virtDTB is QEMU virt's RAM base, where it loads the device tree.
 	virtDTB = 0x40000000
-	// imx8mpDDR is the i.MX 8M Plus DDR base (tamago soc/nxp/imx8mp
-	// DDR_BASE).
-	imx8mpDDR = 0x40000000
+	// imx8mpDDR is the i.MX 8M Plus DDR base (board/nxp/imx8mpevk).
+	imx8mpDDR = imx8mpevk.DDR_BASE
 	// tamagoDMASize is the DMA region tamago's x86 boards declare (256
 	// MiB at 0x50000000, right after their default 1 GiB of runtime
 	// memory); pagesnap's glue moves it to follow the runtime's memory.
 	tamagoDMASize = 256 * MiB
-	// ownDMASize is the DMA window of pagesnap's own QEMU boards
-	// (board/qemu/microvm DMASize, board/qemu/virt DMASize) and the one
-	// its glue gives the i.MX 8M Plus in DDR (board/tamago
-	// board_imx8mpevk.go DMASize).
-	ownDMASize = 16 * MiB
+	// ownDMASize is the DMA window of pagesnap's own boards
+	// (board/qemu/microvm DMASize, board/qemu/virt DMASize,
+	// board/nxp/imx8mpevk DMASize: in DDR).
+	ownDMASize = imx8mpevk.DMASize
 )
 
 var x86HoleWhy = fmt.Sprintf("pagesnap's %d MiB reserved region follows it, in RAM below the 32-bit device hole at %#x", kernel.ReservedSize/MiB, uint64(x86HoleStart))
@@ -71,27 +70,36 @@ var Boards = map[string]Board{
 	"gcp": x86("gcp", "github.com/usbarmory/tamago/board/google/gcp",
 		"Google Compute Engine (KVM)", tamagoDMASize, true, 1*GiB),
 	"imx8mpevk": {
-		Name: "imx8mpevk", Arch: "arm64", Package: "github.com/usbarmory/tamago/board/nxp/imx8mpevk",
-		Platform: "NXP 8MPLUSLPD4-EVK (6 GiB LPDDR4)",
-		RAMBase:  imx8mpDDR, RuntimeStart: imx8mpDDR, TextStart: imx8mpDDR + 0x10000, SizeBase: imx8mpDDR,
+		Name: "imx8mpevk", Arch: "arm64", Package: "github.com/pagesnap/pagesnap/board/nxp/imx8mpevk",
+		Platform: "NXP 8MPLUSLPD4-EVK (6 GiB LPDDR4), booted by U-Boot (bootelf)",
+		RAMBase:  imx8mpDDR, RuntimeStart: imx8mpevk.RamStart, TextStart: imx8mpevk.TextStart, SizeBase: imx8mpDDR,
 		DMASize: ownDMASize, DMARoundOut: 4 << 10,
-		EndLimit:    FourGiB,
-		Why:         "the GOOS=tamago heap addresses are 32 bits wide",
-		TamagoBoard: true, DefaultRAM: 1 * GiB,
+		EndLimit:   FourGiB,
+		Why:        "the GOOS=tamago heap addresses are 32 bits wide",
+		Tags:       "board_imx8mpevk",
+		FixedRAM:   imx8mpevk.DDRSize,
+		DefaultRAM: 1 * GiB,
 	},
+}
+
+// TamagoIMX8MPEVK is tamago's own board/nxp/imx8mpevk with pagesnap's glue
+// (board/tamago/board_imx8mpevk.go), which cannot carry the pagesnap
+// kernel (docs/boards.md: tamago's arm64 package does not compile with
+// this toolchain, and its runtime runs at EL3): not a BOARD= choice, kept
+// for board/tamago's TestIMX8MPEVKGlue, which pins those reasons down.
+var TamagoIMX8MPEVK = Board{
+	Name: "imx8mpevk", Arch: "arm64", Package: "github.com/usbarmory/tamago/board/nxp/imx8mpevk",
+	Platform: "NXP 8MPLUSLPD4-EVK (6 GiB LPDDR4)",
+	RAMBase:  imx8mpDDR, RuntimeStart: imx8mpDDR, TextStart: imx8mpDDR + 0x10000, SizeBase: imx8mpDDR,
+	DMASize: ownDMASize, DMARoundOut: 4 << 10,
+	EndLimit:    FourGiB,
+	Why:         "the GOOS=tamago heap addresses are 32 bits wide",
+	TamagoBoard: true, DefaultRAM: 1 * GiB,
 }
 
 // Unsupported says why a board's kernel cannot be built here ("" when it
 // can).
-var Unsupported = map[string]string{
-	"imx8mpevk": "pagesnap's arm64 kernel is written for QEMU virt: the kernel package imports board/qemu/virt (RAM map and CPU count from QEMU's device tree, " +
-		"the tick, the EL1 exception vectors that carry the snapshot's write faults), which cannot link beside another board; " +
-		"tamago v1.26.0's arm64 package does not compile with pagesnap's toolchain (its arm64/mmu.go takes runtime.MemRegion and TextRegion as uint64, " +
-		"this toolchain returns uint: TestIMX8MPEVKGlue); and tamago's arm64 runtime runs at EL3 on EL3's translation tables and vectors " +
-		"(arm64.Init, which no build tag drops, programs TTBR0_EL3 and SCTLR_EL3), while pagesnap's write protection and fault path are EL1's " +
-		"(mmu/ TLB maintenance, kernel/fault_arm64.s). pagesnap's glue for the board (board/tamago/board_imx8mpevk.go) links once the toolchain " +
-		"is widened; the GICv3 and EL3 entry are verified on QEMU virt (docs/boards.md)",
-}
+var Unsupported = map[string]string{}
 
 // Lookup returns the board named name, or an error listing the boards.
 func Lookup(name string) (Board, error) {

@@ -69,10 +69,17 @@ type Board struct {
 	// device hole starts there); guest memory beyond it continues at
 	// FourGiB. Zero: one bank from RAMBase.
 	LowRAMTop uint64
+	// FixedRAM is the RAM a board has from RAMBase when it is not the
+	// guest memory an image asks for (a physical board: the EVK's DDR);
+	// the plan, storage included, must fit it. Zero: no such bound.
+	FixedRAM uint64
 	// EndLimit bounds the end of the DMA window (and so the runtime's
 	// memory), with Why saying what sets it.
 	EndLimit uint64
 	Why      string
+	// Tags are the build tags a kernel for one of pagesnap's own boards
+	// needs (its glue in kernel/cmd/pagesnap is chosen by tag).
+	Tags string
 	// TamagoBoard is true for the tamago library's own board packages
 	// (their mem.go is replaced under the linkramsize build tag).
 	TamagoBoard bool
@@ -162,7 +169,21 @@ func (b Board) Check(size uint64) error {
 		return fmt.Errorf("%w: RAM=%s does not fit %s: the runtime's memory %#x-%#x and the %d MiB DMA window after it must end by %#x (%s); the largest size is RAM=%s",
 			ErrSize, FormatSize(size), b.Name, b.RuntimeStart, b.SizeBase+size, b.DMASize/MiB, b.EndLimit, b.Why, FormatSize(b.MaxRAM()))
 	}
+	if !b.fixedHolds(size) {
+		return fmt.Errorf("%w: RAM=%s does not fit %s: the captured RAM, pagesnap's %d MiB reserved region and the snapshot's storage must fit its %d MiB of RAM from %#x; the largest size is RAM=%s",
+			ErrSize, FormatSize(size), b.Name, kernel.ReservedSize/MiB, b.FixedRAM/MiB, b.RAMBase, FormatSize(b.MaxRAM()))
+	}
 	return nil
+}
+
+// fixedHolds says whether the board's FixedRAM (if any) holds the plan
+// for a runtime of size bytes, storage included.
+func (b Board) fixedHolds(size uint64) bool {
+	if b.FixedRAM == 0 {
+		return true
+	}
+	m, err := kernel.Plan([]Range{{Base: b.RAMBase, Size: b.FixedRAM}}, Range{Base: b.SizeBase + size, Size: b.DMASize})
+	return err == nil && m.HoldsImage()
 }
 
 // MaxRAM returns the largest RAM size the board holds.
@@ -170,7 +191,25 @@ func (b Board) MaxRAM() uint64 {
 	if b.EndLimit < b.SizeBase+b.DMASize+MinRAM {
 		return 0
 	}
-	return (b.EndLimit - b.SizeBase - b.DMASize) &^ (SizeUnit - 1)
+	max := (b.EndLimit - b.SizeBase - b.DMASize) &^ (SizeUnit - 1)
+	if b.fixedHolds(max) {
+		return max
+	}
+	// The largest size whose plan fits FixedRAM (the plan grows with
+	// the size).
+	lo, hi := uint64(0), max/SizeUnit
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if b.fixedHolds(mid * SizeUnit) {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo*SizeUnit < MinRAM {
+		return 0
+	}
+	return lo * SizeUnit
 }
 
 // GuestRAM returns the RAM banks of a guest given mib MiB of memory.

@@ -3,10 +3,12 @@ package layout
 import (
 	"errors"
 	"fmt"
-	"github.com/pagesnap/pagesnap/kernel"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pagesnap/pagesnap/board/nxp/imx8mpevk"
+	"github.com/pagesnap/pagesnap/kernel"
 )
 
 func TestParseSize(t *testing.T) {
@@ -130,11 +132,13 @@ func checkPlan(t *testing.T, l *Layout) {
 
 // Every board's largest size plans, the next size up is refused with the
 // reason and the largest size, and sizes off the 2 MiB grain or too small
-// are refused.
+// are refused. (imx8mpevk: its 6 GiB of DDR must hold the captured RAM,
+// the reserved region and the storage, which binds before the 32-bit
+// heap's 3056M.)
 func TestLimits(t *testing.T) {
 	want := map[string]string{
 		"qemu-microvm": "2790M", "qemu-virt": "3056M", "tamago-microvm": "2550M", "firecracker": "2550M",
-		"cloud-hypervisor": "2550M", "gcp": "2550M", "imx8mpevk": "3056M",
+		"cloud-hypervisor": "2550M", "gcp": "2550M", "imx8mpevk": "3038M",
 	}
 	for _, name := range Names() {
 		b := Boards[name]
@@ -181,18 +185,24 @@ func TestTamagoBoardsDefault(t *testing.T) {
 	}
 }
 
-// imx8mpevk at tamago's default 1G and at RAM=768M: the runtime's memory
-// from DDR's base (tamago's imx8mp RamStart, kernels linked at
-// 0x40010000 as tamago's README builds them), the 16 MiB DMA window in DDR
-// right after it (board/tamago/board_imx8mpevk.go DMASize: not tamago's
-// OCRAM at 0x900000, which is below DDR and neither captured nor in the
-// window), the captured RAM from DDR's base to the window's end, and
-// guest memory within the EVK's 6 GiB.
+// imx8mpevk (pagesnap's board/nxp/imx8mpevk) at the default 1G and at
+// RAM=768M: the runtime's memory from DDR's base (the boot tables there,
+// kernels linked at 0x40010000), the 16 MiB DMA window in DDR right after
+// it (not the OCRAM at 0x900000, which is below DDR and neither captured
+// nor in the window), the captured RAM from DDR's base to the window's
+// end, and guest memory within the EVK's 6 GiB. The kernel on the EVK
+// plans with the board's whole DDR (imx8mpevk.Board.RAM: 6 GiB from
+// 0x40000000): its plan must capture the same RAM and hold the storage.
+// tamago's own board (TamagoIMX8MPEVK) has the same runtime and window.
 func TestIMX8MPEVKLayout(t *testing.T) {
 	b := Boards["imx8mpevk"]
 	const ocram = 0x900000
-	if b.LinkerFlags() != "-T 0x40010000 -R 0x1000" || b.BuildTags() != "linkramsize board_imx8mpevk" || !b.TamagoBoard {
-		t.Errorf("ldflags %q tags %q tamago %v", b.LinkerFlags(), b.BuildTags(), b.TamagoBoard)
+	if b.LinkerFlags() != "-T 0x40010000 -R 0x1000" || b.BuildTags() != "board_imx8mpevk" || b.TamagoBoard ||
+		b.Package != "github.com/pagesnap/pagesnap/board/nxp/imx8mpevk" {
+		t.Errorf("ldflags %q tags %q tamago %v package %s", b.LinkerFlags(), b.BuildTags(), b.TamagoBoard, b.Package)
+	}
+	if tb := TamagoIMX8MPEVK; tb.BuildTags() != "linkramsize board_imx8mpevk" || tb.RuntimeStart != b.RuntimeStart || tb.DMASize != b.DMASize {
+		t.Errorf("tamago's board: tags %q runtime start %#x DMA %#x", tb.BuildTags(), tb.RuntimeStart, tb.DMASize)
 	}
 	for _, tc := range []struct {
 		ram          uint64
@@ -217,6 +227,14 @@ func TestIMX8MPEVKLayout(t *testing.T) {
 		}
 		if l.GuestMiB > 6*1024 {
 			t.Errorf("RAM=%s: %d MiB of guest memory, more than the EVK's 6 GiB", FormatSize(tc.ram), l.GuestMiB)
+		}
+		m, err := kernel.Plan([]Range{{Base: imx8mpevk.DDR_BASE, Size: imx8mpevk.DDRSize}}, l.DMA)
+		if err != nil {
+			t.Fatalf("RAM=%s: the kernel's plan on the EVK's DDR: %v", FormatSize(tc.ram), err)
+		}
+		if !slices.Equal(m.Captured, l.Machine.Captured) || m.Storage.Base != l.Machine.Storage.Base || m.Storage.Size != l.Machine.Storage.Size {
+			t.Errorf("RAM=%s: on the EVK's DDR the kernel captures %v, storage from %#x; the layout says %v, %#x",
+				FormatSize(tc.ram), m.Captured, m.Storage.Base, l.Machine.Captured, l.Machine.Storage.Base)
 		}
 	}
 }

@@ -10,7 +10,8 @@ import (
 // MemSizeFile is the file that sets the runtime's memory size: its path
 // from the module root and its source. The repository holds each own
 // board's default (board/qemu/microvm/mem_size.go: 256 MiB;
-// board/qemu/virt/mem_size.go: the whole device-tree bank, no DMA window);
+// board/qemu/virt/mem_size.go: the whole device-tree bank, no DMA window;
+// board/nxp/imx8mpevk/mem_size.go: 1 GiB);
 // a build for another size replaces it through go build -overlay (see
 // Overlay). For tamago's boards, built with the linkramsize tag so that
 // their own mem.go drops out, it is board/tamago/mem_size.go (1 GiB).
@@ -30,6 +31,13 @@ import _ "unsafe"
 //go:linkname ramSize runtime/goos.RamSize
 var ramSize uint64 = %#x
 `, b.Package, FormatSize(size), b.RuntimeStart, size))
+	case b.Name == "imx8mpevk":
+		return "board/nxp/imx8mpevk/mem_size.go", []byte(head + fmt.Sprintf(`package imx8mpevk
+
+// ramSizeBytes is the runtime's memory from RamStart: RAM=%s; the DMA
+// window follows (see DMA).
+const ramSizeBytes = %#x
+`, FormatSize(size), size))
 	case b.Name == "qemu-virt":
 		return "board/qemu/virt/mem_size.go", []byte(head + fmt.Sprintf(`package virt
 
@@ -60,5 +68,5 @@ func (b Board) BuildTags() string {
 	if b.TamagoBoard {
 		return "linkramsize board_" + strings.ReplaceAll(b.Name, "-", "_")
 	}
-	return ""
+	return b.Tags
 }

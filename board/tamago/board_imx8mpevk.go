@@ -8,8 +8,12 @@ import (
 	"github.com/usbarmory/tamago/soc/nxp/uart"
 )
 
-// BOARD=imx8mpevk: tamago's board/nxp/imx8mpevk (NXP 8MPLUSLPD4-EVK, an
-// i.MX 8M Plus with 6 GiB of LPDDR4 from 0x40000000).
+// tamago's board/nxp/imx8mpevk (NXP 8MPLUSLPD4-EVK, an i.MX 8M Plus with
+// 6 GiB of LPDDR4 from 0x40000000). Not what make kernel BOARD=imx8mpevk
+// builds (that is pagesnap's board/nxp/imx8mpevk: tamago's arm64 package
+// does not compile with this toolchain and its runtime runs at EL3,
+// docs/boards.md); kept so that TestIMX8MPEVKGlue (layout.TamagoIMX8MPEVK)
+// keeps those reasons pinned down.
 //
 // DMASize is the DMA window pagesnap moves tamago's region to, in DDR
 // right after the runtime's memory: tamago's imx8mp package declares the

@@ -156,7 +156,7 @@ func TestBuildBoards(t *testing.T) {
 // runtime.MemRegion and runtime.TextRegion as uint64 (tamago-go's arm64
 // runtime declares them so), and this toolchain's runtime returns uint.
 // The test pins that failure down (when the toolchain changes, it fails
-// and make kernel BOARD=imx8mpevk's refusal and docs/boards.md must
+// and board/layout.TamagoIMX8MPEVK's comment and docs/boards.md must
 // change), then builds again with the toolchain's own os_tamago.go
 // widened to uint64 for those two functions through a test-only -overlay
 // (toolchain/ is not changed) and checks the kernel links with the
@@ -164,10 +164,10 @@ func TestBuildBoards(t *testing.T) {
 // the way of the build.
 func TestIMX8MPEVKGlue(t *testing.T) {
 	goBin := tamagoGo(t)
-	b := layout.Boards["imx8mpevk"]
+	b := layout.TamagoIMX8MPEVK
 	_, msg, err := tryBuildBootcheck(t, goBin, b, 768*layout.MiB, nil)
 	if err == nil {
-		t.Fatal("the boot check built on imx8mpevk with the unchanged toolchain: tamago's arm64 package compiles now; update board/layout.Unsupported and docs/boards.md")
+		t.Fatal("the boot check built on tamago's imx8mpevk with the unchanged toolchain: tamago's arm64 package compiles now; update board/layout.TamagoIMX8MPEVK and docs/boards.md")
 	}
 	for _, want := range []string{"github.com/usbarmory/tamago@v1.26.0/arm64/mmu.go", "mismatched types uint64 and uint"} {
 		if !strings.Contains(string(msg), want) {

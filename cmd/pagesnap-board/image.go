@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/pagesnap/pagesnap/board/layout"
+	"github.com/pagesnap/pagesnap/board/nxp/imx8mpevk"
 )
 
 // imageRefused says why make image cannot produce a board's boot image
@@ -65,10 +66,32 @@ func writeImage(l *layout.Layout, kernel, dir string) ([]string, error) {
 		}
 	case "tamago-microvm":
 		err = write("run.sh", []byte(script(MicrovmKVMCommand("pagesnap.elf", mem))), 0o755)
+	case "imx8mpevk":
+		err = write("boot.cmd", []byte(UBootScript(l)), 0o644)
 	default:
 		err = fmt.Errorf("BOARD=%s: no image format known", b.Name)
 	}
 	return files, err
+}
+
+// UBootStaging is where U-Boot loads the EVK kernel's ELF before bootelf
+// copies its segments to their addresses: in the EVK's DDR above 4 GiB
+// (imx8mpevk.DDR_BASE + 4 GiB), clear of every segment (a pagesnap kernel
+// lies below 4 GiB: board/layout's EndLimit) and of U-Boot's default
+// loadaddr (0x40480000 on the EVK), which is inside the kernel's text.
+const UBootStaging = imx8mpevk.DDR_BASE + 4<<30
+
+// UBootScript returns the U-Boot commands that load the kernel from the
+// SD card's first partition and start it with bootelf (boot.cmd: type
+// them at U-Boot's prompt, or make a boot.scr with mkimage -T script).
+func UBootScript(l *layout.Layout) string {
+	return fmt.Sprintf(`# pagesnap for the %s, RAM=%s (written by pagesnap-board).
+# U-Boot loads the kernel ELF at %#x (DDR above 4 GiB, clear of the
+# segments bootelf copies to %#x and up) and starts it at EL2.
+# From TFTP instead: tftpboot %#x pagesnap.elf
+fatload mmc 1:1 %#x pagesnap.elf
+bootelf %#x
+`, l.Board.Platform, layout.FormatSize(l.RAMSize), uint64(UBootStaging), l.Board.RuntimeStart, uint64(UBootStaging), uint64(UBootStaging), uint64(UBootStaging))
 }
 
 func script(cmd string) string {

@@ -25,9 +25,8 @@ func TestRefusals(t *testing.T) {
 		{[]string{"layout", "-arch", "arm64", "-ram", "3058M"}, "the largest size is RAM=3056M"},
 		{[]string{"layout", "-board", "pi4"}, "BOARD=pi4 is not supported: use one of:"},
 		{[]string{"layout", "-arch", "riscv64"}, "ARCH=riscv64 is not supported"},
-		{[]string{"overlay", "-board", "imx8mpevk", "-o", "x.json"}, "BOARD=imx8mpevk cannot be built: pagesnap's arm64 kernel is written for QEMU virt"},
 		{[]string{"image", "-board", "gcp", "-kernel", "k", "-o", t.TempDir()}, "pagesnap-board: open k: no such file"},
-		{[]string{"image", "-board", "imx8mpevk", "-kernel", "k", "-o", "d"}, "BOARD=imx8mpevk: no image:"},
+		{[]string{"image", "-board", "qemu-virt", "-kernel", "k", "-o", "d"}, "BOARD=qemu-virt: no image: pagesnap's own QEMU boards boot the kernel ELF directly"},
 		{[]string{"layout", "-board", "firecracker", "-ram", "1.5G"}, "is not a size"},
 	} {
 		code, _, stderr := runTool(t, tc.args...)
@@ -46,6 +45,7 @@ func TestOverlay(t *testing.T) {
 		{"qemu-microvm", "768M", "board/qemu/microvm/mem_size.go", "const ramSizeBytes = 0x30000000\n"},
 		{"qemu-virt", "3056M", "board/qemu/virt/mem_size.go", "const runtimeRamEnd = DTBAddress + 0xbf000000\n"},
 		{"firecracker", "", "board/tamago/mem_size.go", "//go:linkname ramSize runtime/goos.RamSize\nvar ramSize uint64 = 0x40000000\n"},
+		{"imx8mpevk", "768M", "board/nxp/imx8mpevk/mem_size.go", "const ramSizeBytes = 0x30000000\n"},
 	} {
 		ov := filepath.Join(dir, tc.board+".json")
 		args := []string{"env", "-board", tc.board, "-root", root, "-o", ov}
@@ -104,6 +104,9 @@ func TestImages(t *testing.T) {
 		}},
 		{"tamago-microvm", []string{"pagesnap.elf", "run.sh"}, map[string]string{
 			"run.sh": "-enable-kvm -cpu host,invtsc=on,kvmclock=on -smp 1 -m 4672M",
+		}},
+		{"imx8mpevk", []string{"pagesnap.elf", "boot.cmd"}, map[string]string{
+			"boot.cmd": "\nfatload mmc 1:1 0x140000000 pagesnap.elf\nbootelf 0x140000000\n",
 		}},
 	} {
 		dir := filepath.Join(t.TempDir(), "img")

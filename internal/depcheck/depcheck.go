@@ -17,6 +17,11 @@ var BoardPrefixes = []string{
 	"github.com/usbarmory/tamago/board/",
 }
 
+// NotBoards are packages under a board prefix that are no board: x86
+// port I/O instructions (IN, OUT), which the amd64 kernel's serial and
+// fw_cfg code use on any PC-like machine.
+var NotBoards = []string{"github.com/pagesnap/pagesnap/board/ioport"}
+
 // BoardImports runs `goTool list -deps` on pkgs in dir with env added to
 // the environment and returns, for each package of pkgs that depends on a
 // board, a line naming the package and the board packages it reaches.
@@ -34,7 +39,13 @@ func BoardImports(goTool, dir string, env, pkgs []string) ([]string, error) {
 			return nil, err
 		}
 		var boards []string
+	deps:
 		for _, dep := range strings.Fields(string(out)) {
+			for _, nb := range NotBoards {
+				if dep == nb {
+					continue deps
+				}
+			}
 			for _, b := range BoardPrefixes {
 				if strings.HasPrefix(dep+"/", b) {
 					boards = append(boards, dep)

@@ -8,10 +8,11 @@ import (
 )
 
 // engineAndDrivers must not depend on a board: the engine (snapshot, mmu,
-// dma, memrange) and the drivers (virtio, the APICs, the GICv3, the
+// dma, memrange, the kernel package: the board glue hands it its board)
+// and the drivers (virtio, the APICs, the GICv3, the
 // interrupt hooks).
 var engineAndDrivers = []string{
-	"./snapshot", "./mmu", "./dma", "./memrange",
+	"./snapshot", "./mmu", "./dma", "./memrange", "./kernel",
 	"./kernel/virtio", "./lapic", "./ioapic", "./irq", "./irq/gicv3",
 }
 

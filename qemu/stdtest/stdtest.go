@@ -146,7 +146,7 @@ import (
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
 	"github.com/pagesnap/pagesnap/kernel"
 	{{else}}"github.com/pagesnap/pagesnap/kernel"
-	_ "github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	{{end}}
 )
 
@@ -158,6 +158,7 @@ func init() {
 	}
 	kernel.LAPIC = microvm.LAPIC
 	goos.Idle = kernel.TickIdle(goos.Idle)
+	{{else}}kernel.SetBoard(virt.Board{})
 	{{end}}if err := kernel.StartTick(0); err != nil {
 		panic(err)
 	}

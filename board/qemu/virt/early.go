@@ -2,7 +2,11 @@
 
 package virt
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/pagesnap/pagesnap/board/aarch64"
+)
 
 // early holds what earlyInit learnt before the runtime started.
 var early struct {
@@ -21,7 +25,7 @@ var early struct {
 //
 //go:nosplit
 func earlyInit() {
-	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
+	f, err := parseFDT(aarch64.PhysPointer(DTBAddress), DTBMaxSize)
 	if err == fdtOK {
 		early.nbanks, err = f.memoryBanks(&early.banks)
 	}
@@ -46,7 +50,7 @@ func Memory() []Range {
 // DeviceTree returns the device tree blob QEMU passed, or nil if there is
 // none. It lies below RamStart and stays valid.
 func DeviceTree() []byte {
-	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
+	f, err := parseFDT(aarch64.PhysPointer(DTBAddress), DTBMaxSize)
 	if err != fdtOK {
 		return nil
 	}
@@ -55,7 +59,7 @@ func DeviceTree() []byte {
 
 // deviceTree returns the validated blob QEMU passed.
 func deviceTree() (fdt, error) {
-	f, err := parseFDT(physPointer(DTBAddress), DTBMaxSize)
+	f, err := parseFDT(aarch64.PhysPointer(DTBAddress), DTBMaxSize)
 	if err != fdtOK {
 		return f, errors.New("virt: " + err.String())
 	}

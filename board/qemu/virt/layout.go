@@ -32,3 +32,15 @@ const (
 // PL011_BASE is the virt machine's UART (the device tree's
 // /pl011@9000000, also /chosen stdout-path).
 const PL011_BASE = 0x09000000
+
+// virt's GIC (hw/arm/virt.c): the distributor (VIRT_GIC_DIST, the device
+// tree's /intc@8000000 reg) for both GIC versions, the GICv2 CPU
+// interface (VIRT_GIC_CPU) and the GICv3 redistributor region
+// (VIRT_GIC_REDIST). cpuinit passes them to aarch64.Start, which uses them
+// at EL3, before the device tree is read; later the device tree's node is
+// used (InterruptController).
+const (
+	GICD_BASE = 0x08000000
+	GICC_BASE = 0x08010000
+	GICR_BASE = 0x080a0000
+)

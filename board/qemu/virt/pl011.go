@@ -2,6 +2,8 @@
 
 package virt
 
+import "github.com/pagesnap/pagesnap/board/aarch64"
+
 import _ "unsafe"
 
 // PL011 UART registers and bits (Arm PrimeCell UART (PL011) Technical
@@ -47,13 +49,13 @@ var UART0 = &PL011{Base: PL011_BASE}
 //
 //go:nosplit
 func (u *PL011) Init() {
-	write32(u.Base+UARTCR, 0)
-	for read32(u.Base+UARTFR)&UARTFR_BUSY != 0 {
+	aarch64.Write32(u.Base+UARTCR, 0)
+	for aarch64.Read32(u.Base+UARTFR)&UARTFR_BUSY != 0 {
 	}
-	write32(u.Base+UARTIMSC, 0)
-	write32(u.Base+UARTICR, UARTICR_ALL)
-	write32(u.Base+UARTLCR_H, UARTLCR_H_WLEN_8|UARTLCR_H_FEN)
-	write32(u.Base+UARTCR, UARTCR_UARTEN|UARTCR_TXE|UARTCR_RXE)
+	aarch64.Write32(u.Base+UARTIMSC, 0)
+	aarch64.Write32(u.Base+UARTICR, UARTICR_ALL)
+	aarch64.Write32(u.Base+UARTLCR_H, UARTLCR_H_WLEN_8|UARTLCR_H_FEN)
+	aarch64.Write32(u.Base+UARTCR, UARTCR_UARTEN|UARTCR_TXE|UARTCR_RXE)
 }
 
 // Tx sends one byte, waiting while the transmit FIFO is full. It is
@@ -61,19 +63,19 @@ func (u *PL011) Init() {
 //
 //go:nosplit
 func (u *PL011) Tx(c byte) {
-	for read32(u.Base+UARTFR)&UARTFR_TXFF != 0 {
+	for aarch64.Read32(u.Base+UARTFR)&UARTFR_TXFF != 0 {
 	}
-	write32(u.Base+UARTDR, uint32(c))
+	aarch64.Write32(u.Base+UARTDR, uint32(c))
 }
 
 // Rx returns a received byte, if any.
 //
 //go:nosplit
 func (u *PL011) Rx() (c byte, ok bool) {
-	if read32(u.Base+UARTFR)&UARTFR_RXFE != 0 {
+	if aarch64.Read32(u.Base+UARTFR)&UARTFR_RXFE != 0 {
 		return 0, false
 	}
-	return byte(read32(u.Base + UARTDR)), true
+	return byte(aarch64.Read32(u.Base + UARTDR)), true
 }
 
 // Write sends b.

@@ -205,7 +205,7 @@ func TestSelftestFailStatus(t *testing.T) {
 	lines, st = boot(t, kernel, "max", 256, true, nil)
 	requireLines(t, lines,
 		"selftest: FAIL",
-		"virt: semihosting is off (-semihosting-config enable=on,target=native): exit status 1 lost")
+		"aarch64: semihosting is off (-semihosting-config enable=on,target=native): exit status 1 lost")
 	if st.Killed || st.Signal != 0 || st.Code != 0 {
 		t.Errorf("without semihosting: QEMU ended with %v, want exit status 0 (PSCI SYSTEM_OFF)", st)
 	}
@@ -252,7 +252,7 @@ func TestExceptions(t *testing.T) {
 	})
 	t.Run("undef", func(t *testing.T) {
 		lines, st := boot(t, buildKernel(t, goBin, pkg, "main.mode=undef"), "max", 256, false, semihosting)
-		requireLines(t, lines, "virt: unhandled exception: synchronous (EL1, SP_EL0)")
+		requireLines(t, lines, "aarch64: unhandled exception: synchronous (EL1, SP_EL0)")
 		if !slices.ContainsFunc(lines, func(l string) bool {
 			return strings.HasPrefix(l, "  ESR_EL1 0x0000000002000000 (EC 0x0000000000000000)  ELR_EL1 0x")
 		}) {

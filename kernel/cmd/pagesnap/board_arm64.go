@@ -7,75 +7,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/pagesnap/pagesnap/board/qemu/virt"
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/probe"
-	"github.com/pagesnap/pagesnap/kernel/virtio"
 )
 
-// The virt board: generic timer clock, PL011 console, DMA region after the
-// runtime's memory (ram* build tags), semihosting exit.
-
-// clockBanner names the counter's frequency and the interrupt controller
-// of the tick (GICv2 or GICv3, from the device tree).
-func clockBanner() string {
-	gic := "no GIC"
-	if n, err := virt.InterruptController(); err == nil {
-		gic = fmt.Sprintf("GICv%d", n.Version)
-	}
-	return fmt.Sprintf("counter %d MHz, %s", virt.CounterFrequency()/1e6, gic)
-}
-
-func ticksPerSecond() uint64 { return virt.CounterFrequency() }
-
-func boardDMA() kernel.Range {
-	base, size := virt.DMA()
-	return kernel.Range{Base: base, Size: size}
-}
-
-// transports are the virtio-mmio transports of the device tree (read once,
-// by virtioTransports).
-var transports []virt.VirtioMMIO
-
-// virtioTransports are the virtio-mmio transports the device tree lists
-// (virt.VirtioMMIOTransports). virtio.Transports is a base and a stride:
-// the evenly spaced run from the first transport is used, and a device
-// tree that breaks it (QEMU's does not) is reported.
-func virtioTransports() virtio.Transports {
-	ts, err := virt.VirtioMMIOTransports()
-	if err != nil {
-		fmt.Printf("pagesnap: no virtio-mmio transports: %v\n", err)
-		return virtio.Transports{}
-	}
-	if len(ts) == 0 || ts[0].Base+ts[0].Size > 1<<32 {
-		fmt.Printf("pagesnap: no virtio-mmio transport below 4 GiB in the device tree\n")
-		return virtio.Transports{}
-	}
-	stride := ts[0].Size
-	if len(ts) > 1 && ts[1].Base > ts[0].Base {
-		stride = ts[1].Base - ts[0].Base
-	}
-	n := 1
-	for n < len(ts) && ts[n].Base == ts[0].Base+uint64(n)*stride && ts[n].Base+stride <= 1<<32 {
-		n++
-	}
-	if n < len(ts) {
-		fmt.Printf("pagesnap: virtio-mmio transports from %#x are not evenly spaced below 4 GiB after the first %d; using those\n", ts[0].Base, n)
-	}
-	transports = ts[:n]
-	return virtio.Transports{Base: uint32(ts[0].Base), Stride: uint32(stride), Count: n}
-}
-
-// routeDeviceIRQ routes virtio-mmio transport n's interrupt (its device
-// tree SPI) to irq.Device through the GIC.
-func routeDeviceIRQ(n int) error {
-	if n < 0 || n >= len(transports) {
-		return fmt.Errorf("no virtio-mmio transport %d in the device tree", n)
-	}
-	return virt.EnableSPI(transports[n].SPI)
-}
-
-func consoleRead() (byte, bool) { return virt.UART0.Rx() }
+// What every arm64 board shares (board/aarch64): the probe command, the
+// exit and crash texts, the DMA round-out; the board's own glue is
+// board_virt_arm64.go (QEMU virt) or board_imx8mpevk.go.
 
 // changedList formats the names of changed registers for a probe line.
 func changedList(names []string) string {
@@ -96,7 +34,7 @@ var crashVariants map[string]func(io.Writer) error
 
 const (
 	crashHelp = "dereference a nil pointer: an abort that is not the snapshot's (the board turns it into a Go panic: status 2)"
-	exitHelp  = "stop the machine with a status (QEMU exits with code, through semihosting)"
+	exitHelp  = "stop the machine with a status (QEMU exits with code, through semihosting; on the EVK the status is lost: PSCI SYSTEM_OFF)"
 )
 
 // boardCommands returns the arm64 console's extra command, probe.
@@ -154,8 +92,9 @@ func boardCommands(ctl *kernel.Controller) map[string]*kernel.Command {
 // (no split ever), so the exact pages are cheapest.
 const dmaRoundOut = 4 << 10
 
-// boardRAM is nil: pagesnap reads the RAM map QEMU describes.
+// boardRAM is nil: pagesnap reads the RAM map from the board
+// (kernel.Board).
 func boardRAM() ([]kernel.Range, error) { return nil, nil }
 
-// boardCPUs is the number of CPUs online, from QEMU (kernel.CPUCount).
+// boardCPUs is the number of CPUs online, from the board (kernel.CPUCount).
 func boardCPUs() (int, error) { return kernel.CPUCount() }

@@ -20,7 +20,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/pagesnap/pagesnap/board/qemu/virt"
+	"github.com/pagesnap/pagesnap/board/aarch64"
+	_ "github.com/pagesnap/pagesnap/board/qemu/virt"
 )
 
 var mode = "recover"
@@ -47,7 +48,7 @@ const handledAddr = 0x1000
 // execution continues after it (an A64 instruction is 4 bytes).
 //
 //go:nosplit
-func abortHandler(f *virt.ExceptionFrame) bool {
+func abortHandler(f *aarch64.ExceptionFrame) bool {
 	const wnr = 1 << 6 // ESR_EL1.ISS.WnR: the access was a write
 	if f.FAR != handledAddr || f.ESR&wnr != 0 {
 		return false
@@ -135,12 +136,12 @@ func main() {
 	ok = check("unmapped", recovered(func() { fmt.Println(*far) }), nilMsg) && ok
 	var p *stringer
 	ok = check("fmt-nil-stringer", fmt.Sprintf("%v", p), "<nil>") && ok
-	virt.AbortHandler = abortHandler
+	aarch64.AbortHandler = abortHandler
 	v, r19 := probeLoad(handledAddr)
 	ok = check("abort-handler", fmt.Sprintf("%d %#x", v, r19), "42 0x1234") && ok
 	// Faults the handler declines still become panics.
 	ok = check("abort-declined", recovered(func() { probeLoad(handledAddr + 8) }), nilMsg) && ok
-	virt.AbortHandler = nil
+	aarch64.AbortHandler = nil
 
 	woke, err := checkWake()
 	if err != nil {

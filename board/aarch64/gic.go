@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // Arm Generic Interrupt Controller v2 (Arm IHI 0048B, "ARM Generic
 // Interrupt Controller Architecture Specification, version 2.0"), as QEMU
@@ -13,16 +13,9 @@ package virt
 // Non-secure view (4.3.1, 4.4.1). cpuinit also sets GICC_PMR from the
 // Secure side: a Non-secure write of GICC_PMR is ignored while the mask is
 // in the Secure half of the priority range, where it resets (4.4.2; QEMU
-// implements it so: without it no interrupt reaches EL1). The register blocks are the device
-// tree's (intc.go).
+// implements it so: without it no interrupt reaches EL1). The register blocks are the
+// board's (intc.go).
 const (
-	// GICD_BASE is virt's distributor (hw/arm/virt.c VIRT_GIC_DIST, the
-	// device tree's /intc@8000000 reg) for both GIC versions, GICC_BASE
-	// its GICv2 CPU interface (VIRT_GIC_CPU): cpuinit uses them at EL3,
-	// before the device tree is read.
-	GICD_BASE = 0x08000000
-	GICC_BASE = 0x08010000
-
 	// Distributor registers (4.3, Table 4-1).
 	GICD_CTLR       = 0x000 // bit 0: forward interrupts to the CPU interfaces
 	GICD_TYPER      = 0x004 // bits 4:0 ITLinesNumber: 32*(N+1) interrupts
@@ -55,30 +48,30 @@ const (
 //
 //go:nosplit
 func gic2Init() {
-	write32(gic.dist+GICD_CTLR, GICD_CTLR_ENABLE)
-	write32(gic.cpu+GICC_PMR, GIC_PMR_ALL)
-	write32(gic.cpu+GICC_CTLR, GICC_CTLR_ENABLE)
+	Write32(gic.dist+GICD_CTLR, GICD_CTLR_ENABLE)
+	Write32(gic.cpu+GICC_PMR, GIC_PMR_ALL)
+	Write32(gic.cpu+GICC_CTLR, GICC_CTLR_ENABLE)
 }
 
 // gic2Enable enables interrupt id (a PPI or SPI) at priority prio.
 //
 //go:nosplit
 func gic2Enable(id uint32, prio uint8) {
-	// IPRIORITYR is byte-accessible (4.3.11), but write32 keeps to the
+	// IPRIORITYR is byte-accessible (4.3.11), but Write32 keeps to the
 	// word accesses every GIC implementation must support.
 	reg := gic.dist + GICD_IPRIORITYR + uint64(id&^3)
 	shift := (id & 3) * 8
-	v := read32(reg)
+	v := Read32(reg)
 	v = v&^(0xff<<shift) | uint32(prio)<<shift
-	write32(reg, v)
-	write32(gic.dist+GICD_ISENABLER+uint64(id/32*4), 1<<(id%32))
+	Write32(reg, v)
+	Write32(gic.dist+GICD_ISENABLER+uint64(id/32*4), 1<<(id%32))
 }
 
 // gic2Disable disables interrupt id.
 //
 //go:nosplit
 func gic2Disable(id uint32) {
-	write32(gic.dist+GICD_ICENABLER+uint64(id/32*4), 1<<(id%32))
+	Write32(gic.dist+GICD_ICENABLER+uint64(id/32*4), 1<<(id%32))
 }
 
 // gic2Ack acknowledges the highest-priority pending interrupt and returns
@@ -86,12 +79,12 @@ func gic2Disable(id uint32) {
 //
 //go:nosplit
 func gic2Ack() uint32 {
-	return read32(gic.cpu + GICC_IAR)
+	return Read32(gic.cpu + GICC_IAR)
 }
 
 // gic2EOI ends the interrupt acknowledged with iar.
 //
 //go:nosplit
 func gic2EOI(iar uint32) {
-	write32(gic.cpu+GICC_EOIR, iar)
+	Write32(gic.cpu+GICC_EOIR, iar)
 }

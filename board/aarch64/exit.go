@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // maskInterrupts sets PSTATE.{D,A,I,F} (exit_arm64.s).
 //
@@ -22,11 +22,11 @@ func Exit(code int32) {
 	semihostingExit[1] = uint64(uint32(code))
 	semihostingCall(SYS_EXIT_EXTENDED, &semihostingExit)
 	if code != 0 {
-		puts("virt: semihosting is off (-semihosting-config enable=on,target=native): exit status ")
+		puts("aarch64: semihosting is off (-semihosting-config enable=on,target=native): exit status ")
 		putDec(uint64(uint32(code)))
 		puts(" lost\n")
 	}
-	psciCall(PSCI_SYSTEM_OFF, psciSMC)
+	psciCall(PSCI_SYSTEM_OFF, PSCISMC)
 	for {
 		wfe()
 	}

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 import (
 	"errors"
@@ -10,14 +10,23 @@ import (
 )
 
 // The interrupt controller: a GICv2 (gic.go, QEMU virt's default) or a
-// GICv3 (package irq/gicv3, gic-version=3), as the device tree's
-// interrupt controller node says (GICNode).
-const (
-	// GICR_BASE is virt's GICv3 redistributor region
-	// (hw/arm/virt.c VIRT_GIC_REDIST): cpuinit uses it at EL3, before
-	// the device tree is read.
-	GICR_BASE = 0x080a0000
-)
+// GICv3 (package irq/gicv3: QEMU virt with gic-version=3, the i.MX 8M
+// Plus), as the board says (InterruptController).
+
+// GIC is a board's interrupt controller.
+type GIC struct {
+	// Version is 2 or 3.
+	Version int
+	// Dist is the distributor's base.
+	Dist uint64
+	// CPU is the GICv2 CPU interface's base, or the GICv3
+	// redistributors' region, CPUSize bytes.
+	CPU, CPUSize uint64
+}
+
+// InterruptController returns the board's interrupt controller: set by
+// the board (virt reads its device tree) before StartTick.
+var InterruptController func() (GIC, error)
 
 // gic is the controller initGIC found (scalars only: the interrupt path
 // reads it).
@@ -28,42 +37,32 @@ var gic struct {
 	v3      gicv3.GIC
 }
 
-// initGIC reads the interrupt controller from the device tree and sets it
-// up for this processor, once (a later StartTick keeps the enabled
-// interrupts).
+// initGIC takes the board's interrupt controller and sets it up for this
+// processor, once (a later StartTick keeps the enabled interrupts).
 func initGIC() error {
 	if gic.version != 0 {
 		return nil
+	}
+	if InterruptController == nil {
+		return errors.New("aarch64: the board names no interrupt controller")
 	}
 	n, err := InterruptController()
 	if err != nil {
 		return err
 	}
-	gic.dist, gic.cpu = n.Dist.Start, n.CPU.Start
+	gic.dist, gic.cpu = n.Dist, n.CPU
 	switch n.Version {
 	case 3:
-		if err := gic.v3.Init(n.Dist.Start, n.CPU.Start, n.CPU.Size); err != nil {
+		if err := gic.v3.Init(n.Dist, n.CPU, n.CPUSize); err != nil {
 			return err
 		}
-	default:
+	case 2:
 		gic2Init()
+	default:
+		return fmt.Errorf("aarch64: GIC version %d is not supported", n.Version)
 	}
 	gic.version = n.Version
 	return nil
-}
-
-// InterruptController returns the interrupt controller the device tree
-// describes (the one StartTick sets up).
-func InterruptController() (GICNode, error) {
-	f, err := deviceTree()
-	if err != nil {
-		return GICNode{}, err
-	}
-	n, ferr := f.gic()
-	if ferr != fdtOK {
-		return n, errors.New("virt: " + ferr.String())
-	}
-	return n, nil
 }
 
 // gicEnable enables interrupt id (a PPI or SPI) at priority prio.
@@ -81,7 +80,7 @@ func gicEnable(id uint32, prio uint8) {
 // with two Security states whose Secure side left it Secure.
 func gicCheckEnabled(id uint32) error {
 	if gic.version == 3 && !gic.v3.Enabled(id) {
-		return fmt.Errorf("virt: GICv3 interrupt %d stays disabled: it is Secure (the firmware must put it in Non-secure Group 1)", id)
+		return fmt.Errorf("aarch64: GICv3 interrupt %d stays disabled: it is Secure (the firmware must put it in Non-secure Group 1)", id)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // Processor set-up done by cpuinit (cpu_arm64.s) before the runtime
 // starts: register fields as named in the Arm ARM (DDI 0487), each in its
@@ -38,3 +38,8 @@ const (
 
 // exceptionStack is the SP_EL1 stack.
 var exceptionStack [exceptionStackSize]byte
+
+// Start is the shared start-up, entered from a board's cpuinit (assembly,
+// before the runtime exists) with the board's parameters in R19-R23:
+// cpu_arm64.s describes them. Go code never calls it.
+func Start()

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // Semihosting (Arm "Semihosting for AArch32 and AArch64", version 2.0):
 // QEMU, given -semihosting-config enable=on,target=native, serves the

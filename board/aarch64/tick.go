@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 import (
 	"runtime"
@@ -19,8 +19,10 @@ import (
 // vectors (vectors_arm64.s), which save every general-purpose and SIMD
 // register; exception dispatches it to tickIRQ.
 const (
-	// PPI_VTIMER is the virtual timer's interrupt ID (virt's device
-	// tree, /timer interrupts: PPI 11 = ID 27).
+	// PPI_VTIMER is the virtual timer's interrupt ID: PPI 11 = ID 27
+	// (virt's device tree /timer interrupts; on the i.MX 8M Plus the
+	// Cortex-A53's virtual timer PPI, Cortex-A53 MPCore TRM, "Generic
+	// Interrupt Controller CPU interface", PPI IDs).
 	PPI_VTIMER = 27
 
 	// CNTV_CTL_EL0 fields (Arm ARM D19.11, CNTV_CTL_EL0).

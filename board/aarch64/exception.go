@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 import (
 	"runtime"
@@ -99,7 +99,7 @@ func exception(f *ExceptionFrame) (resume bool) {
 		// panics (nil dereference, recoverable) or throws.
 		return true
 	}
-	puts("\nvirt: unhandled exception: ")
+	puts("\naarch64: unhandled exception: ")
 	puts(vectorNames[f.Vector&15])
 	puts("\n  ESR_EL1 ")
 	putHex(f.ESR)

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 // The boot translation tables and the MMU (mmuinit in mmu_arm64.s):
 // identity mapping, register fields as named in the Arm ARM (DDI 0487).
@@ -51,11 +51,13 @@ const (
 	blockNormal = PTE_BLOCK | attrNormal<<PTE_ATTRINDX | PTE_AP_RW_EL1 | PTE_SH_IS | PTE_AF | PTE_UXN
 	blockDevice = PTE_BLOCK | attrDevice<<PTE_ATTRINDX | PTE_AP_RW_EL1 | PTE_AF | PTE_PXN | PTE_UXN
 
-	// Boot tables, in the 64 KiB between RamStart and the image: one
-	// level 1 table (1 GiB blocks: 0-1 GiB through a level 2 table,
-	// 1-256 GiB normal memory, the rest of the 512 GiB devices) and one
-	// level 2 table for 0-1 GiB (2 MiB blocks of device memory, the
-	// first left invalid so that nil dereferences fault).
-	bootL1 = RamStart
-	bootL2 = RamStart + 0x1000
+	// BootTablesSize is the boot tables' size, at the address the
+	// board passes to Start (R22; the boards put them in the 64 KiB
+	// between their RamStart and the image): one level 1 table (1 GiB
+	// blocks: 0-1 GiB through a level 2 table, 1-256 GiB normal memory,
+	// the rest of the 512 GiB devices) and one level 2 table for 0-1 GiB
+	// (2 MiB blocks of device memory, the first left invalid so that nil
+	// dereferences fault). The boards' RAM (QEMU virt's, the i.MX 8M
+	// Plus's DDR) starts at 1 GiB and their devices are below it.
+	BootTablesSize = 0x2000
 )

@@ -1,6 +1,6 @@
 //go:build tamago && arm64
 
-package virt
+package aarch64
 
 import (
 	"math/bits"
@@ -35,10 +35,12 @@ var clock struct {
 	mult uint64
 }
 
-// initTimer reads the counter frequency and starts the event stream.
+// InitTimer reads the counter frequency and starts the event stream. The
+// board calls it from Hwinit0 (before the runtime: nosplit, no
+// allocation).
 //
 //go:nosplit
-func initTimer() {
+func InitTimer() {
 	freq := read_cntfrq()
 	if freq == 0 {
 		// The register is set by firmware; QEMU always sets it.
@@ -76,16 +78,16 @@ func CounterFrequency() uint64 {
 //go:nosplit
 func nanotime() int64 {
 	if clock.mult == 0 {
-		initTimer()
+		InitTimer()
 	}
 	hi, lo := bits.Mul64(read_cntvct(), clock.mult)
 	return int64(hi<<32 | lo>>32)
 }
 
-// idle waits for an event (runtime/goos.Idle): at the latest the next
+// Idle waits for an event (runtime/goos.Idle; the board installs it): at the latest the next
 // event-stream tick, so the runtime re-checks its deadline every
 // eventPeriodNS at most. Under QEMU's TCG, WFE returns at once.
-func idle(until int64) {
+func Idle(until int64) {
 	if nanotime() < until {
 		wfe()
 	}
