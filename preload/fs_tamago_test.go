@@ -157,6 +157,156 @@ func TestMemFSFileOps(t *testing.T) {
 }
 
 // TestMemFSTestFS runs testing/fstest's checks over a preloaded tree.
+// Symbolic links resolve as on Unix: Lstat sees the link, Stat its
+// target, ".." after a link is the target's parent, a cycle is ELOOP.
+func TestMemFSSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a", "f"), []byte("in a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "l")
+	if err := os.Symlink("a/b", link); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.Readlink(link); err != nil || got != "a/b" {
+		t.Errorf("Readlink = %q, %v; want a/b", got, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 || fi.Size() != 3 {
+		t.Errorf("Lstat = %v, %v; want a symbolic link of size 3", fi, err)
+	}
+	if fi, err := os.Stat(link); err != nil || !fi.IsDir() {
+		t.Errorf("Stat = %v, %v; want the directory a/b", fi, err)
+	}
+	// l/../f is a/b/../f = a/f, not (lexically) f.
+	if b, err := os.ReadFile(link + "/../f"); err != nil || string(b) != "in a" {
+		t.Errorf("ReadFile(l/../f) = %q, %v; want \"in a\"", b, err)
+	}
+	if _, err := os.Readlink(filepath.Join(dir, "a")); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("Readlink(directory) = %v, want EINVAL", err)
+	}
+	if err := os.Symlink("x", link); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("Symlink over an existing name = %v, want EEXIST", err)
+	}
+	cyc := filepath.Join(dir, "c")
+	if err := os.Symlink("c", cyc); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cyc); !errors.Is(err, syscall.ELOOP) {
+		t.Errorf("Stat(cycle) = %v, want ELOOP", err)
+	}
+	// A missing directory before "..": ENOENT, not a lexical shortcut.
+	if _, err := os.Stat(filepath.Join(dir, "missing") + "/../a"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stat(missing/../a) = %v, want ENOENT", err)
+	}
+	// Removing a link removes the link, not its target.
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", "b")); err != nil {
+		t.Errorf("target after removing the link: %v", err)
+	}
+}
+
+// /dev/null: a character device, empty to read, discarding writes.
+func TestMemFSDevNull(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_RDWR|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n, err := f.Write([]byte("gone")); n != 4 || err != nil {
+		t.Errorf("Write = %d, %v; want 4, nil", n, err)
+	}
+	if n, err := f.Read(make([]byte, 4)); n != 0 || err != io.EOF {
+		t.Errorf("Read = %d, %v; want 0, EOF", n, err)
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 || fi.Size() != 0 {
+		t.Errorf("Stat = %v, %v; want an empty character device", fi, err)
+	}
+}
+
+// os.Pipe: a read waits for a write, EOF once the write end is closed,
+// EPIPE once the read end is, no seeking; a read blocked when its end is
+// closed returns ErrClosed.
+func TestMemFSPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string)
+	go func() {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- string(b)
+	}()
+	time.Sleep(10 * time.Millisecond)                       // the reader blocks first
+	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<10) // 160 KiB: more than the buffer
+	if _, err := w.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Seek(0, io.SeekStart); !errors.Is(err, syscall.ESPIPE) {
+		t.Errorf("Seek on a pipe = %v, want ESPIPE", err)
+	}
+	w.Close()
+	if s := <-got; s != string(big) {
+		t.Errorf("read %d bytes, want the %d written", len(s), len(big))
+	}
+	r.Close()
+
+	r, w, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := w.Write([]byte("x")); !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("Write with no reader = %v, want EPIPE", err)
+	}
+	w.Close()
+
+	r, w, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := r.Read(make([]byte, 1))
+		done <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	if err := r.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := <-done; !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Read blocked across Close = %v, want ErrClosed", err)
+	}
+	w.Close()
+}
+
+// Chtimes with a zero time leaves that time unchanged (UTIME_OMIT).
+func TestMemFSChtimesOmit(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mt := time.Date(2001, 2, 3, 4, 5, 6, 7, time.UTC)
+	if err := os.Chtimes(p, time.Time{}, mt); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2002, 2, 3, 4, 5, 6, 7, time.UTC)
+	if err := os.Chtimes(p, at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(p); err != nil || !fi.ModTime().Equal(mt) {
+		t.Errorf("ModTime = %v, %v; want %v", fi.ModTime(), err, mt)
+	}
+}
+
 func TestMemFSTestFS(t *testing.T) {
 	dir := t.TempDir()
 	src := fstest.MapFS{

@@ -44,7 +44,18 @@ type Package struct {
 	// Extra are more GOROOT directories (relative, whole trees) its tests
 	// read.
 	Extra []string
+	// Host are host files or directories its tests read as the system's
+	// (os reads /etc/group and lists /usr/bin as on any Unix-like
+	// system): each is packed at the same absolute path, a directory's
+	// regular files of at most HostMaxFile bytes only (the test
+	// environment, like lib/time for time; the port ships none of them).
+	Host []string
 }
+
+// HostMaxFile bounds the files packed from a Host directory: /usr/bin's
+// small files (scripts) make a directory of some hundred entries, its
+// binaries would make the blob hundreds of MiB.
+const HostMaxFile = 16 << 10
 
 // Defaults.
 const (
@@ -68,7 +79,7 @@ var Packages = []Package{
 	{Path: "crypto/hmac"}, {Path: "encoding/hex"}, {Path: "encoding/base64"},
 	{Path: "encoding/csv"}, {Path: "compress/gzip"}, {Path: "archive/tar"},
 	{Path: "archive/zip"}, {Path: "text/template"}, {Path: "math/bits"},
-	{Path: "io"}, {Path: "path"}, {Path: "path/filepath", Extra: []string{"src/unicode"}}, {Path: "os"},
+	{Path: "io"}, {Path: "path"}, {Path: "path/filepath", Extra: []string{"src/unicode"}}, {Path: "os", Extra: []string{"src/os/exec"}, Host: []string{"/etc/group", "/etc/hosts", "/etc/passwd", "/usr/bin"}},
 	{Path: "io/fs"}, {Path: "testing/fstest"},
 }
 
@@ -166,6 +177,16 @@ func init() {
 }
 `))
 
+// hostSkip leaves out a Host directory's subdirectories and its files
+// larger than HostMaxFile.
+func hostSkip(rel string, d fs.DirEntry) bool {
+	if d.IsDir() {
+		return true
+	}
+	info, err := d.Info()
+	return err != nil || info.Size() > HostMaxFile
+}
+
 // Run tests one package: build, pack, boot.
 func Run(ctx context.Context, o Options, p Package) Result {
 	start := time.Now()
@@ -226,6 +247,9 @@ func Run(ctx context.Context, o Options, p Package) Result {
 	for _, e := range p.Extra {
 		d := filepath.Join(goroot, e)
 		dirs = append(dirs, preload.Dir{Root: d, Prefix: strings.TrimPrefix(filepath.ToSlash(d), "/")})
+	}
+	for _, h := range p.Host {
+		dirs = append(dirs, preload.Dir{Root: h, Prefix: strings.TrimPrefix(h, "/"), Skip: hostSkip})
 	}
 	if err := preload.TarDirs(&tarBuf, dirs...); err != nil {
 		return fail("packing %s: %v", pkgDir, err)

@@ -7,18 +7,25 @@
 // GOOS=tamago has an in-memory file system: files and directories held in
 // the Go heap (so its size limit is the heap's: the runtime's memory, the
 // board's RAM size, less what the program itself uses). It starts with
-// the directories / and /tmp (os.TempDir) and nothing else; an
+// the directories / and /tmp (os.TempDir) and the character device
+// /dev/null (reads at end of file, writes discarded), and nothing else; an
 // application preloads files with package os (os.WriteFile, os.CopyFS
 // from an embed.FS). Descriptors 0, 1 and 2 are the console: writes to 1
-// and 2 go to it, reads from 0 fail with ENOSYS.
+// and 2 go to it, reads from 0 fail with ENOSYS. Pipe makes an in-memory
+// pipe (64 KiB buffer, blocking reads and writes, EPIPE once the read end
+// is closed, end of file once the write end is).
 //
 // One mutex guards the whole tree and the descriptor table: operations
 // from concurrent goroutines are serialized. A goroutine waiting for it
 // sleeps in the scheduler (sync.Mutex), it never spins; the file system
 // is never used from interrupt context (interrupt handlers make no
 // system calls), so the holder is always a goroutine that will release
-// it. There are no symbolic or hard links, no owners other than 0, and
-// permission bits are checked for the owner on open (EACCES).
+// it; a goroutine blocked on a pipe waits on the pipe's own lock, not
+// this one. Symbolic links are resolved component by component as on
+// Unix (".." is the parent of the directory reached, not a lexical
+// step; at most maxSymlinks links per path, then ELOOP). There are no
+// hard links, no owners other than 0, and permission bits are checked for
+// the owner on open (EACCES).
 
 package syscall
 
@@ -30,10 +37,23 @@ func now() (sec int64, nsec int32)
 // consoleWrite writes b to the console; provided by package runtime.
 func consoleWrite(b []byte)
 
-// inode is a file or a directory.
+// maxSymlinks bounds the symbolic links followed in one path (Linux's
+// MAXSYMLINKS): more is ELOOP.
+const maxSymlinks = 40
+
+// utimeOmit in a Timespec's Nsec leaves that time unchanged
+// (internal/syscall/unix.UTIME_OMIT on this GOOS family).
+const utimeOmit = -0x2
+
+// pipeSize is a pipe's buffer: a write blocks while it is full.
+const pipeSize = 64 << 10
+
+// inode is a file, a directory, a symbolic link, a pipe or /dev/null.
 type inode struct {
 	ino     uint64
-	mode    uint32 // S_IFREG or S_IFDIR | permission bits
+	mode    uint32 // S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO or S_IFCHR | permission bits
+	link    string // a symbolic link's target
+	pipe    *pipe  // a pipe's state
 	data    []byte
 	entries map[string]*inode // directories only
 	parent  *inode            // directories only (the root is its own parent)
@@ -43,7 +63,18 @@ type inode struct {
 	ctime   int64
 }
 
-func (n *inode) isDir() bool { return n.mode&S_IFMT == S_IFDIR }
+func (n *inode) isDir() bool  { return n.mode&S_IFMT == S_IFDIR }
+func (n *inode) isLink() bool { return n.mode&S_IFMT == S_IFLNK }
+func (n *inode) isChr() bool  { return n.mode&S_IFMT == S_IFCHR }
+
+// pipe is a pipe's buffer and open ends, guarded by mu (not fsMu: a
+// blocked reader or writer waits on cond with fsMu released).
+type pipe struct {
+	mu               sync.Mutex
+	cond             sync.Cond
+	buf              []byte
+	readers, writers int
+}
 
 // openFile is an open descriptor.
 type openFile struct {
@@ -52,13 +83,17 @@ type openFile struct {
 	pos    int64
 	names  []string // a directory's entries, read at open
 	dirIdx int
-	path   string // the absolute path it was opened by (Fchdir)
+	// stopped (guarded by the pipe's mu) makes a pipe end's blocked and
+	// later reads and writes return EAGAIN: StopIO, called by package
+	// internal/poll when the descriptor is closed, so that the blocked
+	// call returns and the close completes.
+	stopped bool
 }
 
 var (
 	fsMu    sync.Mutex
 	fsRoot  *inode
-	fsCwd   = "/"
+	fsCwd   *inode // the working directory
 	fsFiles = map[int]*openFile{}
 	fsNext  = 3
 	fsIno   uint64
@@ -80,90 +115,118 @@ func newInode(mode uint32) *inode {
 	return n
 }
 
-// fsInit creates / and /tmp; called with fsMu held.
+// fsInit creates /, /tmp and /dev/null; called with fsMu held.
 func fsInit() {
 	if fsRoot != nil {
 		return
 	}
 	fsRoot = newInode(S_IFDIR | 0o755)
 	fsRoot.parent = fsRoot
-	tmp := newInode(S_IFDIR | 0o1777)
-	tmp.parent = fsRoot
-	fsRoot.entries["tmp"] = tmp
-	fsRoot.nlink++
+	fsCwd = fsRoot
+	mkdirIn(fsRoot, "tmp", 0o1777)
+	dev := mkdirIn(fsRoot, "dev", 0o755)
+	dev.entries["null"] = newInode(S_IFCHR | 0o666)
 }
 
-// splitPath returns the absolute, cleaned components of path.
-func splitPath(path string) ([]string, error) {
-	if path == "" {
-		return nil, ENOENT
-	}
-	for i := 0; i < len(path); i++ {
-		if path[i] == 0 {
-			return nil, EINVAL
-		}
-	}
-	if path[0] != '/' {
-		path = fsCwd + "/" + path
-	}
+// mkdirIn adds the directory name to dir; called with fsMu held.
+func mkdirIn(dir *inode, name string, perm uint32) *inode {
+	n := newInode(S_IFDIR | perm&0o7777)
+	n.parent = dir
+	dir.entries[name] = n
+	dir.nlink++
+	dir.mtime = n.mtime
+	return n
+}
+
+// components returns path's names, without empty ones.
+func components(path string) []string {
 	var parts []string
 	for i := 0; i < len(path); {
 		j := i
 		for j < len(path) && path[j] != '/' {
 			j++
 		}
-		switch c := path[i:j]; c {
-		case "", ".":
-		case "..":
-			if len(parts) > 0 {
-				parts = parts[:len(parts)-1]
-			}
-		default:
-			parts = append(parts, c)
+		if j > i {
+			parts = append(parts, path[i:j])
 		}
 		i = j + 1
 	}
-	return parts, nil
+	return parts
 }
 
-// walk returns the inode of the directory holding path's last component
-// and that component ("" for the root). A trailing slash requires a
-// directory: dirOnly reports it.
-func walk(path string) (dir *inode, name string, dirOnly bool, err error) {
-	parts, err := splitPath(path)
-	if err != nil {
-		return nil, "", false, err
+// resolve walks path as Unix does, component by component from / or the
+// working directory: ".." is the parent of the directory reached so far,
+// a symbolic link in the middle is followed, and one as the last
+// component too when follow is set or the path ends in a slash. It
+// returns the directory holding the last component, that component's name
+// and its inode (nil if it does not exist); name is "" when the path ends
+// at a directory itself (/, ".", ".."), n then being dir. dirOnly reports
+// a trailing slash (the result must be a directory). Called with fsMu
+// held.
+func resolve(path string, follow bool) (dir *inode, name string, n *inode, dirOnly bool, err error) {
+	if path == "" {
+		return nil, "", nil, false, ENOENT
+	}
+	for i := 0; i < len(path); i++ {
+		if path[i] == 0 {
+			return nil, "", nil, false, EINVAL
+		}
 	}
 	fsInit()
-	dirOnly = len(path) > 0 && path[len(path)-1] == '/'
-	dir = fsRoot
-	if len(parts) == 0 {
-		return fsRoot, "", true, nil
+	dirOnly = path[len(path)-1] == '/'
+	cur := fsCwd
+	if path[0] == '/' {
+		cur = fsRoot
 	}
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := dir.entries[p]
-		if !ok {
-			return nil, "", false, ENOENT
+	parts := components(path)
+	links := 0
+	for len(parts) > 0 {
+		c := parts[0]
+		parts = parts[1:]
+		last := len(parts) == 0
+		switch c {
+		case ".":
+			continue
+		case "..":
+			cur = cur.parent
+			continue
+		}
+		next := cur.entries[c]
+		if next != nil && next.isLink() && (!last || follow || dirOnly) {
+			if links++; links > maxSymlinks {
+				return nil, "", nil, false, ELOOP
+			}
+			t := next.link
+			if t[0] == '/' {
+				cur = fsRoot
+			}
+			if last && t[len(t)-1] == '/' {
+				dirOnly = true
+			}
+			parts = append(components(t), parts...)
+			continue
+		}
+		if last {
+			return cur, c, next, dirOnly, nil
+		}
+		if next == nil {
+			return nil, "", nil, false, ENOENT
 		}
 		if !next.isDir() {
-			return nil, "", false, ENOTDIR
+			return nil, "", nil, false, ENOTDIR
 		}
-		dir = next
+		cur = next
 	}
-	return dir, parts[len(parts)-1], dirOnly, nil
+	return cur, "", cur, dirOnly, nil
 }
 
 // lookup returns the inode at path.
-func lookup(path string) (*inode, error) {
-	dir, name, dirOnly, err := walk(path)
+func lookup(path string, follow bool) (*inode, error) {
+	_, _, n, dirOnly, err := resolve(path, follow)
 	if err != nil {
 		return nil, err
 	}
-	if name == "" {
-		return dir, nil
-	}
-	n, ok := dir.entries[name]
-	if !ok {
+	if n == nil {
 		return nil, ENOENT
 	}
 	if dirOnly && !n.isDir() {
@@ -172,15 +235,24 @@ func lookup(path string) (*inode, error) {
 	return n, nil
 }
 
-// absPath returns path made absolute and cleaned.
-func absPath(path string) (string, error) {
-	parts, err := splitPath(path)
-	if err != nil {
-		return "", err
-	}
+// dirPath returns directory n's absolute path by its parents (ENOENT if
+// it has been removed).
+func dirPath(n *inode) (string, error) {
 	s := ""
-	for _, p := range parts {
-		s += "/" + p
+	for n != fsRoot {
+		p := n.parent
+		name := ""
+		for k, v := range p.entries {
+			if v == n {
+				name = k
+				break
+			}
+		}
+		if name == "" {
+			return "", ENOENT
+		}
+		s = "/" + name + s
+		n = p
 	}
 	if s == "" {
 		s = "/"
@@ -191,15 +263,10 @@ func absPath(path string) (string, error) {
 func Open(path string, openmode int, perm uint32) (int, error) {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	dir, name, dirOnly, err := walk(path)
+	// O_CREAT|O_EXCL does not follow a final symbolic link: it exists.
+	dir, name, n, dirOnly, err := resolve(path, openmode&(O_CREAT|O_EXCL) != O_CREAT|O_EXCL)
 	if err != nil {
 		return -1, err
-	}
-	var n *inode
-	if name == "" {
-		n = dir
-	} else {
-		n = dir.entries[name]
 	}
 	acc := openmode & (O_WRONLY | O_RDWR)
 	switch {
@@ -238,19 +305,35 @@ func Open(path string, openmode int, perm uint32) (int, error) {
 	}
 	f := &openFile{node: n, flags: openmode}
 	if n.isDir() {
-		f.path, _ = absPath(path)
 		f.names = []string{".", ".."}
 		for name := range n.entries {
 			f.names = append(f.names, name)
 		}
+		sortNames(f.names[2:])
 	}
+	return newFD(f), nil
+}
+
+// newFD gives f the lowest free descriptor; called with fsMu held.
+func newFD(f *openFile) int {
 	fd := fsNext
 	for fsFiles[fd] != nil {
 		fd++
 	}
 	fsNext = fd + 1
 	fsFiles[fd] = f
-	return fd, nil
+	return fd
+}
+
+// sortNames sorts a directory's names (insertion sort: syscall imports no
+// sort package), so that every open of a directory lists it in the same
+// order, as a disk's directory does.
+func sortNames(a []string) {
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
 }
 
 // file returns fd's open file; called with fsMu held.
@@ -268,8 +351,19 @@ func file(fd int) (*openFile, error) {
 func Close(fd int) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	if _, err := file(fd); err != nil {
+	f, err := file(fd)
+	if err != nil {
 		return err
+	}
+	if p := f.node.pipe; p != nil {
+		p.mu.Lock()
+		if f.flags&(O_WRONLY|O_RDWR) == 0 {
+			p.readers--
+		} else {
+			p.writers--
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
 	}
 	delete(fsFiles, fd)
 	if fd < fsNext {
@@ -283,21 +377,17 @@ func CloseOnExec(fd int) {}
 func Mkdir(path string, perm uint32) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	dir, name, _, err := walk(path)
+	dir, name, n, _, err := resolve(path, false)
 	if err != nil {
 		return err
 	}
-	if name == "" || dir.entries[name] != nil {
+	if n != nil {
 		return EEXIST
 	}
 	if dir.mode&0o200 == 0 {
 		return EACCES
 	}
-	n := newInode(S_IFDIR | perm&0o7777)
-	n.parent = dir
-	dir.entries[name] = n
-	dir.nlink++
-	dir.mtime = n.mtime
+	mkdirIn(dir, name, perm)
 	return nil
 }
 
@@ -350,15 +440,20 @@ func fillStat(n *inode, st *Stat_t) {
 		Ctime:     n.ctime / 1e9,
 		CtimeNsec: n.ctime % 1e9,
 	}
-	if n.isDir() {
+	switch {
+	case n.isDir():
 		st.Size = int64(len(n.entries))
+	case n.isLink():
+		st.Size = int64(len(n.link))
+	case n.pipe != nil:
+		st.Size = 0
 	}
 }
 
 func Stat(path string, st *Stat_t) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	n, err := lookup(path)
+	n, err := lookup(path, true)
 	if err != nil {
 		return err
 	}
@@ -366,8 +461,17 @@ func Stat(path string, st *Stat_t) error {
 	return nil
 }
 
-// Lstat is Stat: there are no symbolic links.
-func Lstat(path string, st *Stat_t) error { return Stat(path, st) }
+// Lstat is Stat of a symbolic link itself.
+func Lstat(path string, st *Stat_t) error {
+	fsMu.Lock()
+	defer fsMu.Unlock()
+	n, err := lookup(path, false)
+	if err != nil {
+		return err
+	}
+	fillStat(n, st)
+	return nil
+}
 
 func Fstat(fd int, st *Stat_t) error {
 	if fd >= 0 && fd <= 2 {
@@ -387,16 +491,17 @@ func Fstat(fd int, st *Stat_t) error {
 func Unlink(path string) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	dir, name, _, err := walk(path)
+	dir, name, n, dirOnly, err := resolve(path, false)
 	if err != nil {
 		return err
 	}
-	n := dir.entries[name]
 	switch {
 	case name == "" || n != nil && n.isDir():
 		return EISDIR
 	case n == nil:
 		return ENOENT
+	case dirOnly:
+		return ENOTDIR
 	}
 	delete(dir.entries, name)
 	dir.mtime = nowNano()
@@ -406,14 +511,13 @@ func Unlink(path string) error {
 func Rmdir(path string) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	dir, name, _, err := walk(path)
+	dir, name, n, _, err := resolve(path, false)
 	if err != nil {
 		return err
 	}
 	if name == "" {
 		return EBUSY
 	}
-	n := dir.entries[name]
 	switch {
 	case n == nil:
 		return ENOENT
@@ -431,7 +535,7 @@ func Rmdir(path string) error {
 func Chmod(path string, mode uint32) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	n, err := lookup(path)
+	n, err := lookup(path, true)
 	if err != nil {
 		return err
 	}
@@ -453,10 +557,12 @@ func Fchmod(fd int, mode uint32) error {
 }
 
 // Chown accepts owner 0 (or -1, no change) only: there are no other users.
-func Chown(path string, uid, gid int) error {
+func Chown(path string, uid, gid int) error { return chown(path, uid, gid, true) }
+
+func chown(path string, uid, gid int, follow bool) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	if _, err := lookup(path); err != nil {
+	if _, err := lookup(path, follow); err != nil {
 		return err
 	}
 	return chownIDs(uid, gid)
@@ -478,7 +584,7 @@ func Fchown(fd int, uid, gid int) error {
 	return chownIDs(uid, gid)
 }
 
-func Lchown(path string, uid, gid int) error { return Chown(path, uid, gid) }
+func Lchown(path string, uid, gid int) error { return chown(path, uid, gid, false) }
 
 func UtimesNano(path string, ts []Timespec) error {
 	if len(ts) != 2 {
@@ -486,30 +592,34 @@ func UtimesNano(path string, ts []Timespec) error {
 	}
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	n, err := lookup(path)
+	n, err := lookup(path, true)
 	if err != nil {
 		return err
 	}
-	n.atime = TimespecToNsec(ts[0])
-	n.mtime = TimespecToNsec(ts[1])
+	if ts[0].Nsec != utimeOmit {
+		n.atime = TimespecToNsec(ts[0])
+	}
+	if ts[1].Nsec != utimeOmit {
+		n.mtime = TimespecToNsec(ts[1])
+	}
+	n.ctime = nowNano()
 	return nil
 }
 
 func Rename(from, to string) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	fdir, fname, _, err := walk(from)
+	fdir, fname, n, _, err := resolve(from, false)
 	if err != nil {
 		return err
 	}
-	tdir, tname, _, err := walk(to)
+	tdir, tname, _, _, err := resolve(to, false)
 	if err != nil {
 		return err
 	}
 	if fname == "" || tname == "" {
 		return EBUSY
 	}
-	n := fdir.entries[fname]
 	if n == nil {
 		return ENOENT
 	}
@@ -569,7 +679,7 @@ func resize(n *inode, length int64) error {
 func Truncate(path string, length int64) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	n, err := lookup(path)
+	n, err := lookup(path, true)
 	if err != nil {
 		return err
 	}
@@ -595,20 +705,19 @@ func Ftruncate(fd int, length int64) error {
 func Chdir(path string) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	n, err := lookup(path)
+	n, err := lookup(path, true)
 	if err != nil {
 		return err
 	}
 	if !n.isDir() {
 		return ENOTDIR
 	}
-	fsCwd, err = absPath(path)
-	return err
+	fsCwd = n
+	return nil
 }
 
-// Fchdir changes to the directory fd was opened by, by the path it was
-// opened by (testing's T.Chdir returns through it): a directory renamed
-// since then is not followed.
+// Fchdir changes to the directory fd refers to, wherever it has been
+// renamed since.
 func Fchdir(fd int) error {
 	fsMu.Lock()
 	defer fsMu.Unlock()
@@ -619,38 +728,175 @@ func Fchdir(fd int) error {
 	if !f.node.isDir() {
 		return ENOTDIR
 	}
-	if _, err := lookup(f.path); err != nil {
-		return err
-	}
-	fsCwd = f.path
+	fsCwd = f.node
 	return nil
 }
 
-// Readlink fails with EINVAL: no file is a symbolic link.
+// Readlink copies a symbolic link's target into buf (EINVAL if path is
+// not a link).
 func Readlink(path string, buf []byte) (n int, err error) {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	if _, err := lookup(path); err != nil {
+	l, err := lookup(path, false)
+	if err != nil {
 		return 0, err
 	}
-	return 0, EINVAL
+	if !l.isLink() {
+		return 0, EINVAL
+	}
+	return copy(buf, l.link), nil
 }
 
-func Link(path, link string) error    { return ENOSYS }
-func Symlink(path, link string) error { return ENOSYS }
-func Fsync(fd int) error              { return nil }
-func Dup(fd int) (int, error)         { return -1, ENOSYS }
-func Dup2(fd, newfd int) error        { return ENOSYS }
-func Pipe(fd []int) error             { return ENOSYS }
+// Symlink makes link a symbolic link to path (which need not exist).
+func Symlink(path, link string) error {
+	fsMu.Lock()
+	defer fsMu.Unlock()
+	if path == "" {
+		return ENOENT
+	}
+	dir, name, n, _, err := resolve(link, false)
+	if err != nil {
+		return err
+	}
+	if n != nil {
+		return EEXIST
+	}
+	if dir.mode&0o200 == 0 {
+		return EACCES
+	}
+	l := newInode(S_IFLNK | 0o777)
+	l.link = path
+	dir.entries[name] = l
+	dir.mtime = l.mtime
+	return nil
+}
+
+// Pipe makes a pipe: fd[0] its read end, fd[1] its write end.
+func Pipe(fd []int) error {
+	if len(fd) != 2 {
+		return EINVAL
+	}
+	fsMu.Lock()
+	defer fsMu.Unlock()
+	fsInit()
+	n := newInode(S_IFIFO | 0o600)
+	n.pipe = &pipe{readers: 1, writers: 1}
+	n.pipe.cond.L = &n.pipe.mu
+	fd[0] = newFD(&openFile{node: n, flags: O_RDONLY})
+	fd[1] = newFD(&openFile{node: n, flags: O_WRONLY})
+	return nil
+}
+
+// pipeRead reads what is buffered, waiting while the pipe is empty and
+// has a writer; 0 at end of file.
+func pipeRead(f *openFile, b []byte) (int, error) {
+	p := f.node.pipe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.flags&(O_WRONLY|O_RDWR) != 0 {
+		return 0, EBADF
+	}
+	if len(b) == 0 {
+		return 0, nil
+	}
+	for {
+		if f.stopped {
+			return 0, EAGAIN
+		}
+		if len(p.buf) > 0 {
+			n := copy(b, p.buf)
+			p.buf = p.buf[:copy(p.buf, p.buf[n:])]
+			p.cond.Broadcast()
+			return n, nil
+		}
+		if p.writers == 0 {
+			return 0, nil
+		}
+		p.cond.Wait()
+	}
+}
+
+// pipeWrite writes all of b, waiting while the buffer is full; EPIPE
+// once there is no reader.
+func pipeWrite(f *openFile, b []byte) (int, error) {
+	p := f.node.pipe
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if f.flags&(O_WRONLY|O_RDWR) == 0 {
+		return 0, EBADF
+	}
+	n := 0
+	for {
+		if f.stopped {
+			return n, EAGAIN
+		}
+		if p.readers == 0 {
+			return n, EPIPE
+		}
+		if k := min(len(b)-n, pipeSize-len(p.buf)); k > 0 {
+			p.buf = append(p.buf, b[n:n+k]...)
+			n += k
+			p.cond.Broadcast()
+		}
+		if n == len(b) {
+			return n, nil
+		}
+		p.cond.Wait()
+	}
+}
+
+// StopIO wakes a pipe end's blocked reads and writes with EAGAIN
+// (nothing else blocks); package internal/poll calls it on close.
+func StopIO(fd int) error {
+	fsMu.Lock()
+	f, ok := fsFiles[fd]
+	fsMu.Unlock()
+	if !ok {
+		return EBADF
+	}
+	if p := f.node.pipe; p != nil {
+		p.mu.Lock()
+		f.stopped = true
+		p.cond.Broadcast()
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+func Link(path, link string) error { return ENOSYS }
+func Fsync(fd int) error           { return nil }
+func Dup(fd int) (int, error)      { return -1, ENOSYS }
+func Dup2(fd, newfd int) error     { return ENOSYS }
+
+// Fdpath returns the absolute path of the directory fd refers to, where
+// it is now (package os's Root follows a renamed directory by it, as
+// openat would).
+func Fdpath(fd int) (string, error) {
+	fsMu.Lock()
+	defer fsMu.Unlock()
+	f, err := file(fd)
+	if err != nil {
+		return "", err
+	}
+	if !f.node.isDir() {
+		return "", ENOTDIR
+	}
+	return dirPath(f.node)
+}
 
 // Getcwd returns the working directory (Chdir), / at start.
 func Getcwd(buf []byte) (n int, err error) {
 	fsMu.Lock()
 	defer fsMu.Unlock()
-	if len(buf) < len(fsCwd) {
+	fsInit()
+	wd, err := dirPath(fsCwd)
+	if err != nil {
+		return 0, err
+	}
+	if len(buf) < len(wd) {
 		return 0, ERANGE
 	}
-	return copy(buf, fsCwd), nil
+	return copy(buf, wd), nil
 }
 
 // readAt and writeAt are Read and Write at off; called with fsMu held.
@@ -664,7 +910,7 @@ func readAt(f *openFile, b []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, EINVAL
 	}
-	if off >= int64(len(f.node.data)) {
+	if f.node.isChr() || off >= int64(len(f.node.data)) {
 		return 0, nil
 	}
 	f.node.atime = nowNano()
@@ -679,6 +925,9 @@ func writeAt(f *openFile, b []byte, off int64) (int, error) {
 		return 0, EINVAL
 	}
 	n := f.node
+	if n.isChr() {
+		return len(b), nil
+	}
 	if end := off + int64(len(b)); end > int64(len(n.data)) {
 		if end <= int64(cap(n.data)) {
 			n.data = n.data[:end]
@@ -696,8 +945,12 @@ func writeAt(f *openFile, b []byte, off int64) (int, error) {
 
 func Read(fd int, b []byte) (int, error) {
 	fsMu.Lock()
-	defer fsMu.Unlock()
 	f, err := file(fd)
+	if err == nil && f.node.pipe != nil {
+		fsMu.Unlock()
+		return pipeRead(f, b)
+	}
+	defer fsMu.Unlock()
 	if err != nil {
 		return 0, err
 	}
@@ -713,8 +966,12 @@ func Write(fd int, b []byte) (int, error) {
 		return len(b), nil
 	}
 	fsMu.Lock()
-	defer fsMu.Unlock()
 	f, err := file(fd)
+	if err == nil && f.node.pipe != nil {
+		fsMu.Unlock()
+		return pipeWrite(f, b)
+	}
+	defer fsMu.Unlock()
 	if err != nil {
 		return 0, err
 	}
@@ -733,6 +990,9 @@ func Pread(fd int, b []byte, offset int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if f.node.pipe != nil {
+		return 0, ESPIPE
+	}
 	return readAt(f, b, offset)
 }
 
@@ -742,6 +1002,9 @@ func Pwrite(fd int, b []byte, offset int64) (int, error) {
 	f, err := file(fd)
 	if err != nil {
 		return 0, err
+	}
+	if f.node.pipe != nil {
+		return 0, ESPIPE
 	}
 	return writeAt(f, b, offset)
 }
@@ -755,6 +1018,9 @@ func Seek(fd int, offset int64, whence int) (int64, error) {
 	f, err := file(fd)
 	if err != nil {
 		return 0, err
+	}
+	if f.node.pipe != nil {
+		return 0, ESPIPE
 	}
 	var pos int64
 	switch whence {
