@@ -45,7 +45,7 @@ BOARDTOOL = $(BUILD)/pagesnap-board
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: std-test help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back disk campaign heap-repro mutation clean
+.PHONY: std-test help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back repeat disk campaign heap-repro mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
@@ -56,6 +56,7 @@ help:
 	@echo "make selftest        boot the runtime self-check kernel (ARCH=amd64|arm64)"
 	@echo "make fault-injection run the fault-injection scripts in qemu/scripts"
 	@echo "make back-to-back    20 snapshots in a row under load, each verified (both arches; make test runs 3)"
+	@echo "make repeat          100 snapshots in a row under load: tables merged back, pool and pause stable (make test runs 2)"
 	@echo "make disk            snapshots to virtio-blk under load, read back from the disk file, verified (both arches; make test runs all but the amd64 default-buffer run)"
 	@echo "make campaign        N seeded random scenarios, each verified (N=10 SEED=time ARCH_SET=both; make test runs 2)"
 	@echo "make std-test        the Go distribution's tests of 40+ standard packages on GOOS=tamago in QEMU (ARCH=; STD_PKGS=)"
@@ -208,6 +209,13 @@ back-to-back: deps
 	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
 	@$(MAKE) --no-print-directory kernel ARCH=arm64 RAM=256M
 	$(TEST_ENV) PAGESNAP_BACK_TO_BACK=20 $(GO) test -v -timeout 240m -run 'TestBackToBack' ./qemu/live
+
+# 100 snapshots in a row under the never-blocking workload (amd64 256M,
+# -icount): split tables joined back after each, the table pool back to its
+# boot count, the pause not growing (make test runs 2; about 35 s each).
+repeat: deps
+	@$(MAKE) --no-print-directory kernel ARCH=amd64 RAM=256M
+	$(TEST_ENV) PAGESNAP_REPEAT=100 $(GO) test -v -timeout 240m -run 'TestRepeatedSnapshots' ./qemu/live
 
 # A seeded campaign of random scenarios on the 256M kernels (qemu/campaign):
 # run i uses seed SEED+i, even seeds on amd64 and odd on arm64 (ARCH_SET

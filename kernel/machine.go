@@ -252,6 +252,7 @@ func (m *Machine) buildTables(arch mmu.Arch, mem mmu.PhysMem, uncached uint64) e
 	}
 	m.Tables = t
 	m.TableSetupUsed = t.Pool.Used()
+	t.Pool.Seal() // the boot mapping: what each snapshot's Merge restores
 	return nil
 }
 

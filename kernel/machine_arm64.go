@@ -148,6 +148,7 @@ func (m *Machine) buildTablesARM64() error {
 	}
 	m.Tables = t
 	m.TableSetupUsed = t.Pool.Used()
+	t.Pool.Seal() // the boot mapping: what each snapshot's Merge restores
 	return nil
 }
 

@@ -380,6 +380,14 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		c.diskKept.Store(false) // snap start disk overwrite
 	}
 	runtime.GC() // start from a quiet heap: fewer faults right after the instant
+	// The copy map is cleared and the protected page tables are built now,
+	// interrupts on (one page directory per GiB, 4 KiB tables where eager
+	// heap objects and DMA buffers lie): Start then links them with one
+	// entry per GiB instead of protecting each 2 MiB region and splitting
+	// those it covers in part, with interrupts off.
+	if err := s.Prepare(); err != nil {
+		c.log("snap: warning: protection not prepared (%v): Start protects page by page", err)
+	}
 	c.cur.Store(r)
 	active.Store(s)
 	var startErr error
@@ -506,6 +514,7 @@ func (c *Controller) finish(r *run) {
 			if r.doneCycles == 0 {
 				r.doneCycles = cycles()
 			}
+			poolAfter := c.M.Tables.Pool.Used() // before keepStorage's split, if any
 			var keepErr error
 			if !r.disk {
 				keepErr = c.keepStorage()
@@ -515,6 +524,7 @@ func (c *Controller) finish(r *run) {
 			st := s.Stats()
 			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
 				Drained: st.DrainedPages, Discards: st.DrainDiscards, PoolUsed: st.PoolUsed,
+				TablesMerged: st.TablesMerged, PoolAfter: poolAfter,
 				Total:  time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
 				Shares: c.shareFigures(r)})
 			if keepErr != nil {

@@ -32,7 +32,7 @@ func ExampleStarted() {
 // The kernel logs the complete line when its image is done; the harness
 // reads the counters and the drain's shares back.
 func ExampleParseComplete() {
-	c, err := lines.ParseComplete("snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100")
+	c, err := lines.ParseComplete("snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100")
 	if err != nil {
 		panic(err)
 	}

@@ -4,7 +4,7 @@
 //
 //	layout: captured=LO-HI[,LO-HI...] dma=LO-HI reserved=LO-HI storage=BASE+SIZE
 //	snap: started dma=MODE instant=N pause=Fus pause-ticks=N eager=N entries-touched=N dma-ranges=N share=N% [key=value...]
-//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
+//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N tables-merged=N pool-after=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
 //	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-share=F% ... hz=N
 //	snap: verify ok pages=N root=HEX
 //	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N dma-wakes=N
@@ -280,25 +280,30 @@ const CompletePrefix = "snap: complete"
 // from the instant to the complete image, and the drain's shares of it.
 type Complete struct {
 	Pages, Eager, Faults, FaultCopies, Drained, Discards, PoolUsed uint64
-	Total                                                          time.Duration
+	// TablesMerged: split tables joined back into large pages at the end
+	// (snapshot.Stats); PoolAfter: table-pool pages in use after that
+	// (the boot mapping's when every split table was joined).
+	TablesMerged, PoolAfter uint64
+	Total                   time.Duration
 	Shares
 }
 
 // String formats the snap: complete line.
 func (c Complete) String() string {
-	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d total=%v %v",
-		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.Total, c.Shares)
+	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d tables-merged=%d pool-after=%d total=%v %v",
+		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.TablesMerged, c.PoolAfter, c.Total, c.Shares)
 }
 
 // ParseComplete parses a snap: complete line.
 func ParseComplete(line string) (Complete, error) {
-	m, err := fieldMap(line, CompletePrefix, append([]string{"pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "total"}, sharesKeys...)...)
+	m, err := fieldMap(line, CompletePrefix, append([]string{"pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "tables-merged", "pool-after", "total"}, sharesKeys...)...)
 	if err != nil {
 		return Complete{}, err
 	}
 	f := &fieldParser{m: m}
 	c := Complete{Pages: f.u("pages"), Eager: f.u("eager"), Faults: f.u("faults"), FaultCopies: f.u("fault-copies"),
-		Drained: f.u("drained"), Discards: f.u("discards"), PoolUsed: f.u("pool-used"), Shares: f.shares()}
+		Drained: f.u("drained"), Discards: f.u("discards"), PoolUsed: f.u("pool-used"),
+		TablesMerged: f.u("tables-merged"), PoolAfter: f.u("pool-after"), Shares: f.shares()}
 	err = f.err
 	if err == nil {
 		c.Total, err = time.ParseDuration(m["total"])

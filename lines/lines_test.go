@@ -61,10 +61,10 @@ func TestStartedRoundTrip(t *testing.T) {
 }
 
 func TestCompleteRoundTrip(t *testing.T) {
-	c := Complete{Pages: 135167, Eager: 1544, Faults: 30211, FaultCopies: 30100, Drained: 103523, Discards: 2, PoolUsed: 17,
+	c := Complete{Pages: 135167, Eager: 1544, Faults: 30211, FaultCopies: 30100, Drained: 103523, Discards: 2, PoolUsed: 17, TablesMerged: 9, PoolAfter: 8,
 		Total: 41234 * time.Millisecond, Shares: Shares{DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
 			ShareSetting: 50, Ticks: 4123, TickBusy: 3, Hz: 100}}
-	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
+	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
 	if got := c.String(); got != want {
 		t.Fatalf("String() = %q\nwant %q", got, want)
 	}

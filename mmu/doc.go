@@ -37,8 +37,23 @@
 // happens, only permission changes of valid entries, which need no
 // break-before-make.
 //
+// Large mappings are restored (merge): Merge joins each table a split
+// made (a Pool page allocated after Pool.Seal) back into the large leaf it
+// replaced once every entry is released, and returns the pages to the
+// pool — on amd64 with one store per table then a full invalidation before
+// the pages are reused (SDM 4.10.2.3, 4.10.4), on arm64 with
+// break-before-make (D8.14.1) and only when the caller promises nothing
+// touches the region meanwhile.
+//
+// Protection can be prepared (prepare.go): Prepare builds, before the
+// snapshot instant, the 4 KiB table each 2 MiB region that a protected
+// range covers only in part will have once protected, and Apply links
+// those tables at the instant with one entry each, instead of a split and
+// one write per 4 KiB page; Merge puts the regions' own entries back.
+//
 // One traversal (walk, walker.go) serves every operation — Walk, LeafSize,
-// Protect, UnprotectRange, Unprotect, UnprotectLeaf, Map — with a visitor
+// Protect, UnprotectRange, Unprotect, UnprotectLeaf, Map, and the lookups
+// of Merge and Prepare — with a visitor
 // holding the operation's policy (requiresSplit, visit); split and
 // pushDown are the one-table primitives the visitors use. Addresses are
 // typed (VA, PA) so they cannot be swapped, and every operation that

@@ -288,7 +288,86 @@ func (t *Tables) split(ea, e uint64, level int) (bool, error) {
 		t.Pool.unalloc(i)
 		return false, nil
 	}
+	t.Pool.linked()
 	return true, nil
+}
+
+// joinResult is the outcome of join.
+type joinResult uint8
+
+const (
+	joinDone    joinResult = iota // the table is a large leaf again
+	joinNo                        // not joinable: left as it is
+	joinChanged                   // the entry changed meanwhile: re-read it
+)
+
+// joined returns the large leaf at level whose split would give c0 as its
+// first child (the inverse of splitChild for i = 0).
+func (t *Tables) joined(c0 uint64, level int) uint64 {
+	if t.Arch == ARM64 {
+		return c0&ARM_ADDR | c0&^ARM_ADDR&^ARM_TYPE | ARM_VALID
+	}
+	if level == 2 {
+		e := c0&X86_ADDR | c0&^X86_ADDR&^X86_PAT4 | X86_PS
+		if c0&X86_PAT4 != 0 {
+			e |= X86_PATL
+		}
+		return e
+	}
+	return c0 // a 2 MiB child: PS and PAT (bit 12) already where a 1 GiB leaf has them
+}
+
+// join replaces the table entry e at ea (level 1 or 2), which points to a
+// table a split made, by the large leaf that split replaced, if the table
+// still maps exactly that: every child is the split's child of the same
+// writable, unprotected leaf, and e itself is writable. The old table is
+// then unreachable.
+//
+// amd64: the entry is replaced in one store; both translations map the
+// same addresses with the same attributes, so a TLB holding either is
+// correct; the caller invalidates all translations (and the paging-
+// structure caches that point to the old table) before the table page is
+// reused (Intel SDM Vol. 3A 4.10.2.3 and 4.10.4). arm64: a change of block
+// size needs break-before-make without FEAT_BBM (Arm ARM DDI 0487,
+// D8.14.1 "Break-before-make"): the entry is made invalid, all
+// translations are invalidated (TLBI VMALLE1IS; DSB ISH; ISB), then the
+// block descriptor is written. Between the two stores the region is
+// unmapped: nothing may access it, which the caller promises with quiet
+// (see Merge; without it an arm64 table is not joined).
+func (t *Tables) join(ea, e uint64, level int, tlb Invalidator, quiet bool) joinResult {
+	if !t.writable(e, level) || t.Arch == ARM64 && !quiet {
+		return joinNo
+	}
+	tab := t.next(e)
+	c0 := t.Mem.Load64(tab)
+	if !t.valid(c0, level+1) || !t.leaf(c0, level+1) {
+		return joinNo
+	}
+	big := t.joined(c0, level)
+	sw := uint64(X86_SWPROT)
+	if t.Arch == ARM64 {
+		sw = ARM_SWPROT
+	}
+	if !t.writable(big, level) || big&sw != 0 {
+		return joinNo // still protected (or read-only on purpose)
+	}
+	for j := uint64(0); j < Entries; j++ {
+		if t.Mem.Load64(tab+8*j) != t.splitChild(big, level, j) {
+			return joinNo
+		}
+	}
+	if t.Arch == ARM64 {
+		if !t.Mem.CAS64(ea, e, 0) {
+			return joinChanged
+		}
+		tlb.InvalidateAll()
+		t.Mem.Store64(ea, big)
+		return joinDone
+	}
+	if !t.Mem.CAS64(ea, e, big) {
+		return joinChanged
+	}
+	return joinDone
 }
 
 // pushDown makes every writable entry of the table at tab (at level)
@@ -344,6 +423,76 @@ func (t *Tables) unprotect(va VA, noSplit bool) (Flush, error) {
 		return Flush{}, v.fail.err()
 	}
 	return Flush{kind: InvalPage, va: va}, nil
+}
+
+// Merge joins every table a split made (a Pool page allocated after
+// Pool.Seal) back into the large leaf it replaced, where the table still
+// maps exactly what that leaf mapped with its permission restored (every
+// entry released: UnprotectRange of everything Protect covered), deepest
+// level first (a 1 GiB page split twice comes back whole). It returns to
+// the pool the pages above the highest split table left (all of them when
+// none is left). It applies the
+// invalidations it needs through tlb (then all translations, before the
+// table pages can be reused) and returns the tables joined and the split
+// tables left (not joinable); the pool keeps the pages up to the highest
+// table left. With prep, the regions whose prepared table
+// replaced a table (Prepare, Apply) get that table back first (a prepared
+// table that replaced a 2 MiB leaf is a split like any other).
+//
+// On arm64 a join needs break-before-make (see join): the region is
+// unmapped for a few instructions, so joins happen only if quiet — the
+// caller promises that nothing accesses any joined region meanwhile (one
+// CPU, interrupts off, neither its code nor its stack there); otherwise
+// arm64 split tables are left (and counted). On amd64 quiet is not
+// needed. The kernel maps captured RAM in 4 KiB pages on arm64, so
+// snapshots split nothing there.
+//
+// It must not run concurrently with Protect or UnprotectRange on the same
+// tables (the snapshot engine calls it once nothing is protected, from
+// the drain); a concurrent Unprotect's split only keeps the pool from
+// being returned. It allocates nothing and takes no locks (the drain may
+// run it in the timer interrupt).
+func (t *Tables) Merge(tlb Invalidator, quiet bool, prep *Prepared) (merged, left int) {
+	p := t.Pool
+	if p == nil || !p.sealed {
+		return 0, 0
+	}
+	m, idle := p.markStart()
+	if m.next <= p.floor {
+		return 0, 0 // nothing split since Seal
+	}
+	top := p.floor // the pool index after the highest split table left
+	if prep != nil {
+		var ptop uint64
+		merged, left, ptop = t.restore(prep)
+		top = max(top, ptop)
+	}
+	for level := 2; level >= 1; level-- {
+		for lo := uint64(0); lo < 1<<48; {
+			v := visitor{op: opMerge, level: uint8(level)}
+			t.walk(&v, lo, 1<<48)
+			if v.n == 0 {
+				break // no split table left at this level
+			}
+			switch t.join(v.delta, v.leaf, level, tlb, quiet) {
+			case joinDone:
+				merged++
+			case joinNo:
+				left++
+				top = max(top, p.after(t.next(v.leaf)))
+			case joinChanged:
+				continue // look at it again
+			}
+			lo = v.attrs + levelSize(level)
+		}
+	}
+	if merged > 0 {
+		Flush{kind: InvalAll}.Apply(tlb)
+	}
+	if idle {
+		p.reclaim(m, top)
+	}
+	return merged, left
 }
 
 // Walk is the result of translating one address.

@@ -32,6 +32,7 @@ const (
 	opProtect               // Protect: clear write bits
 	opRelease               // UnprotectRange, Unprotect, UnprotectLeaf: set them again
 	opMap                   // Map: create tables and leaves
+	opMerge                 // Merge: put split large leaves back
 )
 
 // fail says why a walk stopped early. A code rather than an error value:
@@ -84,6 +85,13 @@ type visitor struct {
 	leaf  uint64 // opLookup: the leaf entry; opMap: where a leaf in the way starts
 	delta uint64 // opMap: pa - va
 	attrs uint64 // opMap: extra leaf attribute bits
+	// at (opLookup): stop at level instead of at the leaf, recording the
+	// entry's address in delta, the entry in leaf and the level reached in
+	// n (lower than level if a leaf came first). opMerge: the level whose
+	// split tables the pass looks for; the first one found (n = 1) is
+	// reported the same way, with the address it maps in attrs. (Fields
+	// are shared between ops: the fault path's stack is small.)
+	at bool
 }
 
 // walk visits, depth first in address order, every entry whose region
@@ -117,10 +125,14 @@ func (t *Tables) walk(v *visitor, lo, hi uint64) {
 		full := lo <= eb && eb+size <= hi
 		act := actNext
 		switch {
+		case v.op == opLookup && v.at:
+			act = v.lookupAt(t, e, ea, level)
 		case v.op == opLookup:
 			act = v.lookup(t, e, level)
 		case v.op == opMap:
 			act = v.mapEntry(t, ea, e, level, eb)
+		case v.op == opMerge:
+			act = v.mergeEntry(t, ea, e, level, eb)
 		case !t.valid(e, level):
 			if v.strict {
 				v.fail = failNotMapped
@@ -177,6 +189,22 @@ func (v *visitor) lookup(t *Tables, e uint64, level int) action {
 	}
 	if t.leaf(e, level) {
 		v.level, v.leaf = uint8(level), e
+		return actStop
+	}
+	return actDescend
+}
+
+// lookupAt records the entry at v.level on the path (or the leaf above
+// it).
+//
+//go:nosplit
+func (v *visitor) lookupAt(t *Tables, e, ea uint64, level int) action {
+	if !t.valid(e, level) {
+		v.fail = failNotMapped
+		return actStop
+	}
+	if level == int(v.level) || t.leaf(e, level) {
+		v.n, v.delta, v.leaf = level, ea, e
 		return actStop
 	}
 	return actDescend
@@ -265,6 +293,7 @@ func (v *visitor) mapEntry(t *Tables, ea, e uint64, level int, eb uint64) action
 			t.Mem.Store64(nt+8*j, 0)
 		}
 		t.Mem.Store64(ea, t.tableEntry(nt, 0))
+		t.Pool.linked()
 		return actAgain
 	}
 	if t.leaf(e, level) {
@@ -272,4 +301,22 @@ func (v *visitor) mapEntry(t *Tables, ea, e uint64, level int, eb uint64) action
 		return actStop
 	}
 	return actDescend
+}
+
+// mergeEntry finds, at the pass's level, the next table a split made (Merge
+// joins it); above that level it descends.
+//
+//go:nosplit
+func (v *visitor) mergeEntry(t *Tables, ea, e uint64, level int, eb uint64) action {
+	if !t.valid(e, level) || t.leaf(e, level) {
+		return actNext
+	}
+	if level < int(v.level) {
+		return actDescend
+	}
+	if !t.Pool.split(t.next(e)) {
+		return actNext // a table the kernel built: not ours to join
+	}
+	v.n, v.delta, v.leaf, v.attrs = 1, ea, e, eb
+	return actStop
 }

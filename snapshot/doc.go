@@ -17,6 +17,22 @@
 // manifest as it goes; when all are copied and hashed it writes the root
 // hash and the complete header.
 //
+// Prepare, called right before Start with interrupts on, does ahead of
+// the instant what need not happen with interrupts off: it marks the
+// storage capturing, clears the copy map and builds the page tables of the
+// 2 MiB regions Start protects only in part (those holding eager or DMA
+// pages), which Start then links with one entry each (mmu.Tables.Prepare)
+// instead of splitting a 2 MiB page and protecting its 4 KiB pages one by
+// one. When the snapshot completes or aborts, once every page is writable
+// again, the engine restores the large mappings: the tables that Start's
+// and the faults' splits made are joined back into 2 MiB pages and the
+// table pool is returned (mmu.Tables.Merge; Stats.TablesMerged and
+// TablesLeft), so the program runs on the mappings it had before and the
+// next snapshot starts with the whole pool. On arm64 the join needs
+// break-before-make, which the engine does not do while the program runs:
+// split tables stay there (the kernel maps captured RAM in 4 KiB pages on
+// arm64, so nothing is split).
+//
 // # Storage layout (format version 2)
 //
 // The storage is a byte-addressed region outside every captured range. All

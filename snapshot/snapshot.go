@@ -175,7 +175,11 @@ type Stats struct {
 	DrainDiscards  uint64 // drain copies discarded because a fault took the page
 	PoolFallbacks  uint64 // faults that copied a whole large page (pool empty)
 	HashedPages    uint64 // manifest entries written
-	PoolUsed       uint64 // table pages taken from the pool so far
+	PoolUsed       uint64 // table pages taken from the pool so far (at the end: before the merge)
+	// TablesMerged: split tables joined back into large leaves when the
+	// snapshot completed or was aborted (mmu.Tables.Merge); TablesLeft:
+	// split tables not joinable then (the pool is returned only at 0).
+	TablesMerged, TablesLeft uint64
 }
 
 // Progress reports how far a snapshot is.
@@ -216,9 +220,16 @@ type Snapshot struct {
 	sum      []byte    // HashSize bytes: one page or root hash
 	hdr      []byte    // header encoding buffer (no allocation in Start or DrainStep)
 	perr     ProtectError
+	// prep: the tables Prepare built for the regions Start protects only
+	// in part, linked by Start (mmu.Tables.Prepare, Apply); prepared says
+	// they match the current eager set.
+	prep     mmu.Prepared
+	prepared bool
+	mapReady bool // Prepare cleared the copy map (clearMap)
 
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
+	poolPeak, merged, mergeLeft                     atomic.Uint64 // set by restoreTables
 
 	// Block backend (disk.go); disk is nil for the RAM backend.
 	disk                      Disk
@@ -266,6 +277,11 @@ func New(cfg Config) (*Snapshot, error) {
 		if r.Overlaps(st) {
 			return nil, fmt.Errorf("%w: storage %v overlaps captured range %v", ErrStorage, st, r)
 		}
+	}
+	if p := cfg.Tables.Pool; p != nil {
+		// The tables built so far are the mapping to restore after each
+		// snapshot (a kernel seals its pool after its boot mapping).
+		p.Seal()
 	}
 	var bl BufferLayout
 	if cfg.Disk != nil {
@@ -349,6 +365,7 @@ func New(cfg Config) (*Snapshot, error) {
 // setEager records the eager set and precomputes what Start protects, so
 // that Start allocates nothing.
 func (s *Snapshot) setEager(eager []Range) {
+	s.prepared = false
 	s.eager = memrange.Merge(eager)
 	s.protect = s.protect[:0]
 	s.eagerCount = 0
@@ -413,6 +430,10 @@ func (s *Snapshot) Stats() Stats {
 	if s.tables.Pool != nil {
 		st.PoolUsed = s.tables.Pool.Used()
 	}
+	if p := s.Phase(); p == PhaseDone || p == PhaseAborted {
+		st.PoolUsed = max(st.PoolUsed, s.poolPeak.Load())
+		st.TablesMerged, st.TablesLeft = s.merged.Load(), s.mergeLeft.Load()
+	}
 	return st
 }
 
@@ -424,6 +445,44 @@ func (s *Snapshot) Progress() Progress {
 		Copied: s.eagerPages.Load() + s.faultCopies.Load() + s.drained.Load(),
 		Hashed: s.hashed.Load(),
 	}
+}
+
+// Prepare does before the instant what Start need not do with
+// interrupts off: it marks the storage capturing and clears the copy map,
+// and it builds the page tables Start will link for the 2 MiB regions it
+// protects only in part (those holding eager or DMA pages), so that Start
+// writes one entry per GiB instead of one per 2 MiB region and, where
+// eager pages lie, a split and up to 511 more (mmu.Tables.Prepare). It is optional: without it Start protects the
+// usual way. Call it right before Start, after the last AddEager, with
+// interrupts on (it allocates); it fails with ErrActive while a snapshot
+// is capturing or hashing, and with ErrImageKept (touching nothing) as
+// Start would. The tables go back to the pool when the next
+// snapshot completes or aborts (or by Merge).
+func (s *Snapshot) Prepare() error {
+	if p := s.Phase(); p == PhaseCapturing || p == PhaseHashing {
+		return ErrActive
+	}
+	if !s.cfg.Overwrite {
+		if st, ok := s.StoredState(); ok && st == StateComplete {
+			return ErrImageKept // touching nothing, as Start would
+		}
+	}
+	// The copy map (one word per 32 pages) is cleared now rather than at
+	// the instant: nothing reads it before Start (the storage then reads
+	// capturing: an incomplete image, if Start never comes).
+	s.clearMap()
+	s.mapReady = true
+	rs := make([]mmu.Region, len(s.protect))
+	for i, r := range s.protect {
+		rs[i] = mmu.Region{VA: mmu.VA(r.Base), Size: r.Size}
+	}
+	s.prepared = false
+	if err := s.tables.Prepare(&s.prep, rs); err != nil {
+		s.prep.Reset()
+		return err
+	}
+	s.prepared = true
+	return nil
 }
 
 // Start takes the snapshot: it marks the header capturing, clears the copy
@@ -465,13 +524,10 @@ func (s *Snapshot) Start() error {
 		return ErrDrainBusy
 	}
 	l := &s.layout
-	// The header first: one atomic store turns whatever image the storage
-	// held into "capturing" before any of its map or slots is rewritten,
-	// so no reader ever sees "complete" over a half-rewritten image. Then
-	// the full new header (instant still 0), then the copy map.
-	w := s.mem.Load64(s.base + hdrNumRanges)
-	s.mem.Store64(s.base+hdrNumRanges, w&0xffffffff|uint64(StateCapturing)<<32)
-	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, 0))
+	if !s.mapReady {
+		s.clearMap()
+	}
+	s.mapReady = false
 	s.entriesTouched.Store(0)
 	s.eagerPages.Store(0)
 	s.faults.Store(0)
@@ -480,11 +536,11 @@ func (s *Snapshot) Start() error {
 	s.discards.Store(0)
 	s.fallbacks.Store(0)
 	s.hashed.Store(0)
+	s.poolPeak.Store(0)
+	s.merged.Store(0)
+	s.mergeLeft.Store(0)
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
 	s.root.Reset()
-	for off := uint64(0); off < l.MapSize; off += 8 {
-		s.mem.Store64(s.base+l.MapOff+off, 0)
-	}
 	if s.disk != nil {
 		s.resetBuffer()
 	}
@@ -527,7 +583,18 @@ func (s *Snapshot) Start() error {
 	var touched int
 	var perr error
 	var bad Range
+	whole := false
+	if s.prepared {
+		// One entry per GiB Prepare built a page directory for; if that
+		// protected everything, Protect has nothing to do (else it finds
+		// the prepared parts protected already).
+		touched, whole = s.tables.Apply(&s.prep)
+		s.prepared = false
+	}
 	for _, p := range s.protect {
+		if whole {
+			break
+		}
 		n, f, err := s.tables.Protect(mmu.VA(p.Base), p.Size)
 		f.Ignore() // covered by the InvalidateAll below, issued in every case
 		touched += n
@@ -557,6 +624,21 @@ func (s *Snapshot) Start() error {
 		return &s.perr
 	}
 	return nil
+}
+
+// clearMap marks the storage capturing and clears the copy map. The
+// header first: one atomic store turns whatever image the storage held
+// into "capturing" before any of its map or slots is rewritten, so no
+// reader ever sees "complete" over a half-rewritten image. Then the full
+// new header (instant still 0), then the copy map.
+func (s *Snapshot) clearMap() {
+	l := &s.layout
+	w := s.mem.Load64(s.base + hdrNumRanges)
+	s.mem.Store64(s.base+hdrNumRanges, w&0xffffffff|uint64(StateCapturing)<<32)
+	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateCapturing, 0))
+	for off := uint64(0); off < l.MapSize; off += 8 {
+		s.mem.Store64(s.base+l.MapOff+off, 0)
+	}
 }
 
 // StoredState reads the state of the image the storage holds now: ok is
@@ -1017,13 +1099,33 @@ func (s *Snapshot) complete() {
 	s.phase.Store(uint32(PhaseDone))
 }
 
-// unprotectAll makes all captured memory writable.
+// unprotectAll makes all captured memory writable, then restores the
+// large mappings.
 func (s *Snapshot) unprotectAll() {
 	for _, r := range s.ranges {
 		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
 		f.Ignore() // covered by the InvalidateAll below
 	}
 	s.tlb.InvalidateAll()
+	s.restoreTables()
+}
+
+// restoreTables joins the tables this snapshot's splits made back into
+// the large leaves they replaced and returns them to the pool
+// (mmu.Tables.Merge; amd64 only, see there): after a snapshot the
+// program runs on the mappings it had before, and the next snapshot
+// starts with the whole pool. Nothing is protected any more, so no fault
+// splits meanwhile.
+func (s *Snapshot) restoreTables() {
+	if s.tables.Pool != nil {
+		s.poolPeak.Store(s.tables.Pool.Used())
+	}
+	// Not quiet: the program (other CPUs, interrupts) runs on, so arm64
+	// tables, which need break-before-make, stay split (mmu.Tables.Merge).
+	merged, left := s.tables.Merge(s.tlb, false, &s.prep)
+	s.prep.Reset()
+	s.merged.Store(uint64(merged))
+	s.mergeLeft.Store(uint64(left))
 }
 
 // kept reports whether a page in state st has its Start content kept:
@@ -1073,11 +1175,7 @@ func (s *Snapshot) Abort() error {
 
 func (s *Snapshot) abort() {
 	s.phase.Store(uint32(PhaseAborted))
-	for _, r := range s.ranges {
-		_, f, _ := s.tables.UnprotectRange(mmu.VA(r.Base), r.Size)
-		f.Ignore() // covered by the InvalidateAll below
-	}
-	s.tlb.InvalidateAll()
+	s.unprotectAll()
 	s.mem.Write(s.base, s.layout.encodeHeaderTo(s.hdr, StateAborted, s.instant))
 	s.diskAbort()
 }

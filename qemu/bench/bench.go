@@ -48,15 +48,20 @@ type Result struct {
 type Pagesnap struct {
 	// Fault is the write-fault probe: stores to protected pages right
 	// after the instant, timed in the guest.
-	Fault       lines.Fault
-	PauseUs     float64 // interrupts off at the instant (guest)
-	Entries     uint64  // page-table entries touched at the instant
-	Pages       uint64  // pages captured
-	Faults      uint64  // write faults taken
-	FaultCopies uint64  // of which copied a page
-	Drained     uint64  // pages copied by the drain
-	Share       int     // drain share setting, percent
-	DrainShare  float64 // CPU the drain got, percent
+	Fault   lines.Fault
+	PauseUs float64 // interrupts off at the instant (guest)
+	Entries uint64  // page-table entries touched at the instant
+	Eager   uint64  // pages copied at the instant
+	// PoolUsed, TablesMerged, PoolAfter: the page-table pool at the end
+	// (snap: complete): pages used at most, split tables joined back into
+	// large pages, pages in use after that.
+	PoolUsed, TablesMerged, PoolAfter uint64
+	Pages                             uint64  // pages captured
+	Faults                            uint64  // write faults taken
+	FaultCopies                       uint64  // of which copied a page
+	Drained                           uint64  // pages copied by the drain
+	Share                             int     // drain share setting, percent
+	DrainShare                        float64 // CPU the drain got, percent
 	// Capture is the time until every page is copied (found by polling:
 	// within ±CaptureErr), Total until the image is complete.
 	Capture, CaptureErr, Total time.Duration
@@ -104,7 +109,8 @@ func (r *Result) Rows() []Row {
 	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
 	const ps = "pagesnap"
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
-	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), "at the instant")
+	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), fmt.Sprintf("at the instant; %d eager pages copied", p.Eager))
+	add(ps, "page tables restored", fmt.Sprintf("%d tables merged", p.TablesMerged), fmt.Sprintf("at the end: table pool %d pages in use after, %d at most", p.PoolAfter, p.PoolUsed))
 	add(ps, "write faults", fmt.Sprintf("%d (%d copies)", p.Faults, p.FaultCopies), fmt.Sprintf("%d pages drained of %d", p.Drained, p.Pages))
 	if f := p.Fault; f.Faults == 0 {
 		add(ps, "write-fault cost", "missing", fmt.Sprintf("none of the probe's %d stores right after the instant faulted: the drain had copied their pages first", f.N))

@@ -189,7 +189,7 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 	if err != nil {
 		return err
 	}
-	p.PauseUs, p.Entries, p.Share = st.PauseMicros, st.EntriesTouched, st.Share
+	p.PauseUs, p.Entries, p.Eager, p.Share = st.PauseMicros, st.EntriesTouched, st.Eager, st.Share
 	fm, err := vm.Console.Expect(faultRE, 5*time.Minute)
 	if err != nil {
 		return err
@@ -271,6 +271,7 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 	}
 	p.Pages, p.Faults, p.FaultCopies, p.Drained, p.Total = cl.Pages, cl.Faults, cl.FaultCopies, cl.Drained, cl.Total
 	p.DrainShare = cl.DrainShare
+	p.PoolUsed, p.TablesMerged, p.PoolAfter = cl.PoolUsed, cl.TablesMerged, cl.PoolAfter
 	if p.Capture == 0 || p.Capture > p.Total {
 		p.Capture = p.Total // hashing was never seen: too short for the poll
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -511,13 +512,13 @@ func TestBackToBack(t *testing.T) {
 }
 
 // dmaHogKiB is what TestDMAGuard hogs right after the snapshot started:
-// more than the 2 MiB the amd64 kernel rounds the in-use DMA out to, so
+// more than the 2 MiB the amd64 kernel once rounded the in-use DMA out to, so
 // that the virtio-rng's later buffer rotations are allocated outside the
 // eager set.
 const dmaHogKiB = 3072
 
 // TestDMAGuard exercises the DMA allocation guard on amd64, where the
-// in-use DMA blocks are rounded out to 2 MiB and every rotated buffer
+// in-use DMA blocks were once rounded out to 2 MiB and every rotated buffer
 // would otherwise already be eager: right after snap start, dma hog
 // pushes the allocator past the eager set, so the virtio-rng's rotations
 // allocate outside it while the device writes. With the guard the image
@@ -791,5 +792,60 @@ func TestInterruptProbesARM64(t *testing.T) {
 	vm.Send("exit 0")
 	if st, err := vm.Wait(time.Minute); err != nil || st.Code != 0 {
 		t.Fatalf("exit: %v %v", st, err)
+	}
+}
+
+// repeatCount is how many snapshots TestRepeatedSnapshots takes:
+// PAGESNAP_REPEAT (make repeat sets 100), else 2 (make test: about 35 s
+// of host time each).
+func repeatCount(t *testing.T) int {
+	if v := os.Getenv("PAGESNAP_REPEAT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			t.Fatalf("PAGESNAP_REPEAT=%q: want a count of 2 or more", v)
+		}
+		return n
+	}
+	return 2
+}
+
+// TestRepeatedSnapshots (amd64, 256M, never-blocking workload, TCG with
+// -icount: the pause in guest instructions) takes snapshots in a row and
+// checks that they leave the machine as they found it: every snapshot
+// splits 2 MiB pages (at Start around the eager set, and on write faults)
+// and joins them all back at the end (tables merged, none left), the
+// table pool is back to its boot count after each one (pool-after equal
+// for all: it neither grows nor runs out), and, from 8 snapshots on, the
+// pause does not grow (the median of the last quarter within 1.5× that of
+// the first: the eager heap objects move from one snapshot to the next,
+// so single pauses vary).
+func TestRepeatedSnapshots(t *testing.T) {
+	k := kernelFor(t, "PAGESNAP_KERNEL_AMD64_256M")
+	n := repeatCount(t)
+	shots, err := Repeat(context.Background(), Options{Kernel: k, RAM: "256M", Log: logWriter{t}, Share: 90, ICount: true}, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shots) != n {
+		t.Fatalf("%d snapshots, want %d", len(shots), n)
+	}
+	first := shots[0]
+	var pauses []float64
+	for i, sh := range shots {
+		c := sh.Complete
+		if c.TablesMerged == 0 || c.PoolUsed <= c.PoolAfter {
+			t.Fatalf("snapshot %d: pool used %d, %d tables merged, pool after %d: no split was joined back", i+1, c.PoolUsed, c.TablesMerged, c.PoolAfter)
+		}
+		if c.PoolAfter != first.Complete.PoolAfter {
+			t.Fatalf("snapshot %d: pool after %d, after the first %d: the pool grows", i+1, c.PoolAfter, first.Complete.PoolAfter)
+		}
+		pauses = append(pauses, sh.Started.PauseMicros)
+	}
+	if n >= 8 {
+		q := n / 4
+		median := func(p []float64) float64 { p = slices.Clone(p); slices.Sort(p); return p[len(p)/2] }
+		if a, b := median(pauses[:q]), median(pauses[n-q:]); b > 1.5*a {
+			t.Fatalf("pause grew: median %.0f us over the last %d snapshots, %.0f us over the first %d", b, q, a, q)
+		}
 	}
 }

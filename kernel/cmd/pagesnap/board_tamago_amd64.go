@@ -55,8 +55,8 @@ const (
 // boardCommands returns the board's extra console commands: none.
 func boardCommands(*kernel.Controller) map[string]*kernel.Command { return nil }
 
-// dmaRoundOut: pagesnap maps the DMA window with 2 MiB pages on amd64.
-const dmaRoundOut = 2 << 20
+// dmaRoundOut: the exact pages (see board_amd64.go).
+const dmaRoundOut = 4 << 10
 
 // boardRAM is the RAM map. These boards have no fw_cfg: it is the guest
 // memory board/layout plans for this build's RAM size, which the images
