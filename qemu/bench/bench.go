@@ -118,20 +118,16 @@ func (r *Result) Rows() []Row {
 		add(ps, "write-fault cost (median)", fmt.Sprintf("%.0f ns", f.MedianNs), fmt.Sprintf("%s; %d of %d probe stores right after the instant faulted (the drain copied the others first); a plain store %.0f ns", units(f.MedianNs/1e3), f.Faults, f.N, f.StoreNs))
 		add(ps, "write-fault cost (p99, max)", fmt.Sprintf("%.0f ns, %.0f ns", f.P99Ns, f.MaxNs), units(f.P99Ns/1e3)+", "+units(f.MaxNs/1e3))
 	}
-	add(ps, "capture (all pages copied)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
-	add(ps, "hashing", dur(p.Total-p.Capture), rate(p.Pages, p.Total-p.Capture)+" ("+snapshot.HashName(snapshot.KernelHashAlg(r.Arch))+", same share)")
+	add(ps, "capture (all pages copied and hashed)", dur(p.Capture), fmt.Sprintf("±%.2f s; ", p.CaptureErr.Seconds())+rate(p.Pages, p.Capture)+fmt.Sprintf(" at drain share %d%% (got %.1f%% of the CPU until complete)", p.Share, p.DrainShare))
+	add(ps, "completing step (root hash, manifest)", dur(p.Total-p.Capture), "after the capture; pages are hashed ("+snapshot.HashName(snapshot.KernelHashAlg(r.Arch))+") while the drain copies them, within the capture")
 	if cpu := p.Capture.Seconds() * p.DrainShare / 100; cpu > 0 && r.CopyNs > 0 {
 		d := float64(p.Drained) / cpu
-		add(ps, "drain vs guest memcpy (estimate)", fmt.Sprintf("%.2g%%", 100*d/(1e9/r.CopyNs)),
-			fmt.Sprintf("%.0f pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's %.0f; the kernel does not time the drain itself", d, 1e9/r.CopyNs))
+		add(ps, "drain, copy + hash, vs guest memcpy (estimate)", fmt.Sprintf("%.2g%%", 100*d/(1e9/r.CopyNs)),
+			fmt.Sprintf("%.0f pages/s of drain CPU (drained pages / (capture x drain share)) vs memmove's %.0f; each drained page is also hashed (hash while hot), and the kernel does not time copy and hash apart", d, 1e9/r.CopyNs))
 	} else {
 		add(ps, "drain vs guest memcpy", "missing", "no capture time or drain share")
 	}
-	if cpu := (p.Total - p.Capture).Seconds() * p.DrainShare / 100; cpu > 0 {
-		add(ps, "hashing throughput (estimate)", fmt.Sprintf("%.0f pages/s", float64(p.Pages)/cpu), "of drain CPU (pages / (hashing time x drain share))")
-	} else {
-		add(ps, "hashing throughput", "missing", "hashing too short to time")
-	}
+	add(ps, "hashing throughput", "not separable", "pages are hashed while the drain copies them: the drain row is copy + hash")
 	add(ps, "total to a complete image", dur(p.Total), "guest")
 	add(ps, "workload during / before", ratio(p.During, r.Before), "over the whole capture")
 	add(ps, "workload after / before", ratio(p.After, r.Before), "")
