@@ -35,7 +35,7 @@ var interruptFuncs = map[elf.Machine][]string{
 		"github.com/pagesnap/pagesnap/kernel/virtio.rngInterrupt",
 	},
 	elf.EM_AARCH64: {
-		"github.com/pagesnap/pagesnap/board/qemu/virt.tickIRQ",
+		"github.com/pagesnap/pagesnap/board/aarch64.tickIRQ",
 		"github.com/pagesnap/pagesnap/kernel.tick",
 		"github.com/pagesnap/pagesnap/kernel.prepareWrite",
 		"github.com/pagesnap/pagesnap/kernel/virtio.rngInterrupt",

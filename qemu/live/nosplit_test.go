@@ -13,12 +13,12 @@ import (
 )
 
 // faultPathRoots are the functions the fault path enters (the handlers;
-// on arm64 also virt's exception dispatch, which takes the tick and the
+// on arm64 also the shared start-up's (board/aarch64) exception dispatch, which takes the tick and the
 // device interrupt through the GICv2 or irq/gicv3; and the targets it calls through interfaces and function values, which
 // a static walk cannot follow), per kernel arch.
 var faultPathRoots = map[qemu.Arch][]string{
 	qemu.AMD64: {"kernel.pageFault", "kernel.nestedFault", "kernel.doubleFault"},
-	qemu.ARM64: {"kernel.dataAbort", "board/qemu/virt.exception"},
+	qemu.ARM64: {"kernel.dataAbort", "board/aarch64.exception"},
 	"": {
 		"kernel.prepareWrite", "kernel.tick",
 		"snapshot.(*Snapshot).HandleWriteFault", "snapshot.(*Snapshot).PrepareWrite",
