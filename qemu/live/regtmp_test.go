@@ -14,10 +14,10 @@ import (
 // entry routines exactly one store (the save) and, after it, one load (the
 // restore).
 var exceptionPaths = map[string]int{
-	"board/qemu/virt.vectors":        0,
-	"board/qemu/virt.exceptionEntry": 2,
-	"kernel.snapVectors":             0,
-	"kernel.abortEntry":              2,
+	"board/aarch64.vectors":        0,
+	"board/aarch64.exceptionEntry": 2,
+	"kernel.snapVectors":           0,
+	"kernel.abortEntry":            2,
 }
 
 var r27RE = regexp.MustCompile(`\bR27\b`)
@@ -90,7 +90,7 @@ func TestCheckREGTMPDetects(t *testing.T) {
 		fmt.Fprintf(&b, "TEXT %s%s(SB) x.s\n", modPrefix, fn)
 		b.WriteString("  x.s:0\t0x0\ta9bf07e0\tSTP (R0, R1), -16(RSP)\n")
 		if n == 2 {
-			if fn == "board/qemu/virt.exceptionEntry" {
+			if fn == "board/aarch64.exceptionEntry" {
 				b.WriteString("  vectors_arm64.s:61\t0x1\t910d03fb\tADD $832, RSP, R27\n")
 				b.WriteString("  vectors_arm64.s:61\t0x2\ta9400f62\tLDP (R27), (R2, R3)\n")
 			}
@@ -99,7 +99,7 @@ func TestCheckREGTMPDetects(t *testing.T) {
 		}
 	}
 	errs := checkREGTMP([]byte(b.String()))
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "board/qemu/virt.exceptionEntry: R27") {
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "board/aarch64.exceptionEntry: R27") {
 		t.Fatalf("want exactly the exceptionEntry error, got %v", errs)
 	}
 	// The same listing without the two synthesized instructions passes.
