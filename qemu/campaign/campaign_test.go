@@ -107,7 +107,7 @@ const heapRuns = 3
 // TestDMAGuardHeapARM64 replays heapSeed's first two snapshots heapRuns
 // times on the arm64 kernel; each snapshot is verified bit for bit and the
 // kernel must survive. It failed in about 2 runs of 3 until the exception
-// entry stopped clobbering R27 (board/qemu/virt/vectors_arm64.s; see
+// entry stopped clobbering R27 (board/aarch64/vectors_arm64.s, then in board/qemu/virt; see
 // TestInterruptProbesARM64 in qemu/live for the direct checks) and now
 // runs in make test (about 3 minutes).
 func TestDMAGuardHeapARM64(t *testing.T) {
