@@ -52,20 +52,9 @@ func MemoryMiB(ram string) (int, error) {
 // board: the least that holds captured RAM, the reserved region and the
 // storage (board/layout), rounded up to 64 MiB.
 func MemoryFor(arch qemu.Arch, ram string) (int, error) {
-	if ram == "" {
-		ram = "256M"
-	}
-	b, err := layout.Default(string(arch))
+	l, err := planFor(arch, ram)
 	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
-	}
-	size, err := layout.ParseSize(ram)
-	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
-	}
-	l, err := b.Plan(size)
-	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
+		return 0, err
 	}
 	return int(layout.ImageMiB(l)), nil
 }
@@ -74,22 +63,32 @@ func MemoryFor(arch qemu.Arch, ram string) (int, error) {
 // for a kernel of arch and RAM size ram (layout.DiskImageMiB): too little
 // for an image in RAM, enough for a snapshot to disk.
 func DiskMemoryFor(arch qemu.Arch, ram string) (int, error) {
+	l, err := planFor(arch, ram)
+	if err != nil {
+		return 0, err
+	}
+	return int(layout.DiskImageMiB(l)), nil
+}
+
+// planFor is the layout of pagesnap's own QEMU board of arch for a kernel
+// built for ram ("" is 256M).
+func planFor(arch qemu.Arch, ram string) (*layout.Layout, error) {
 	if ram == "" {
 		ram = "256M"
 	}
 	b, err := layout.Default(string(arch))
 	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
+		return nil, fmt.Errorf("live: %w", err)
 	}
 	size, err := layout.ParseSize(ram)
 	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
+		return nil, fmt.Errorf("live: %w", err)
 	}
 	l, err := b.Plan(size)
 	if err != nil {
-		return 0, fmt.Errorf("live: %w", err)
+		return nil, fmt.Errorf("live: %w", err)
 	}
-	return int(layout.DiskImageMiB(l)), nil
+	return l, nil
 }
 
 // KernelArch returns the architecture of a kernel ELF.
