@@ -259,10 +259,12 @@ func (s *Snapshot) reap() error {
 // into manifest entry i in the buffer region ("hash while hot": the page
 // was just copied, or is about to be written from there).
 func (s *Snapshot) hashTo(i, src uint64) {
+	t := s.hashBegin()
 	s.page.Reset()
 	s.page.Write(s.pageBytes(src))
 	s.mem.Write(s.base+s.buf2.ManifestOff+i*HashSize, s.page.Sum(s.sum[:0]))
 	s.hashed.Add(1)
+	s.hashEnd(t)
 }
 
 // diskWork is a DrainStep of the block backend: it reaps completed
@@ -428,7 +430,9 @@ func (s *Snapshot) diskHash(budget int) error {
 	mf := s.base + s.buf2.ManifestOff
 	for s.endStep == 0 {
 		if s.rootNext == l.NumPages {
+			t := s.hashBegin()
 			s.mem.Write(mf+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+			s.hashEnd(t)
 			s.endStep = 1
 			break
 		}
@@ -436,6 +440,7 @@ func (s *Snapshot) diskHash(budget int) error {
 			return nil
 		}
 		budget--
+		t := s.hashBegin()
 		if s.rootNext == 0 {
 			s.rootHeader()
 		}
@@ -444,6 +449,7 @@ func (s *Snapshot) diskHash(budget int) error {
 		s.mem.Read(mf+s.rootNext*HashSize, b)
 		s.root.Write(b)
 		s.rootNext += n
+		s.hashEnd(t)
 	}
 	if s.endStep == 1 && s.reqFree != 0 {
 		if err := s.submit(reqManifest, 0, l.ManifestOff, mf, s.buf2.ManifestSize); err != nil {

@@ -314,6 +314,19 @@
 // completion under a never-blocking load to about 5 × the idle-machine
 // time.
 //
+// # Where the drain's time goes
+//
+// With Config.DrainClock (the kernel passes its cycle counter) each
+// DrainStep reads the clock when it begins and ends and around each page
+// it hashes: Stats.DrainHashTicks is the time spent hashing (page digests,
+// root hash, manifest entries), Stats.DrainCopyTicks all the rest of the
+// drain's time (its page copies, the copy map, the page-table releases,
+// the end's unprotect and table merge; with a disk, its requests), so
+// that drain throughput and hashing throughput are measured apart though
+// the drain hashes each page as it copies it. Two counter readings per
+// hashed page and two per step; the fault path is not timed. TestDrainClock
+// checks the split tick for tick with a clock that counts copies and reads.
+//
 // # Fault-path rules
 //
 // HandleWriteFault and everything it calls (PhysMem and mmu methods) run in
@@ -343,6 +356,7 @@
 //		DMA:     dmaRanges,           // every device-writable range
 //		Mem:     mmu.Direct{}, Tables: tables, TLB: mmu.TLB{},
 //		Clock:   readTSC,             // recorded as the snapshot instant
+//		DrainClock: readTSC,          // times the drain's copying and hashing
 //	})
 //	s.AddEager(pagesOf(s), pagesOf(tables.Pool)) // the fault path writes them
 //	// interrupts off, other activity stopped:

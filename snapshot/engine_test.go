@@ -54,8 +54,9 @@ type fixture struct {
 
 type opts struct {
 	noDMA, noTables, noInval bool
-	direct                   bool   // Config.DrainUninterrupted
-	hashAlg                  uint32 // Config.HashAlg
+	direct                   bool          // Config.DrainUninterrupted
+	hashAlg                  uint32        // Config.HashAlg
+	drainClock               func() uint64 // Config.DrainClock
 	mem                      func(*sim.Memory) snapshot.PhysMem
 }
 
@@ -118,6 +119,7 @@ func newFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts) *fixture {
 	}
 	f.cfg.DrainUninterrupted = o.direct
 	f.cfg.HashAlg = o.hashAlg
+	f.cfg.DrainClock = o.drainClock
 	if o.noDMA {
 		f.cfg.DMA = nil
 	}

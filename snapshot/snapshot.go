@@ -79,6 +79,13 @@ type Config struct {
 	// Clock, if not nil, is called once by Start to record the snapshot
 	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
 	Clock func() uint64
+	// DrainClock, if not nil, times the drain: DrainStep reads it when it
+	// begins and ends and around each page it hashes (a free-running
+	// counter, e.g. the kernel's cycle counter; its ticks are the unit of
+	// Stats.DrainCopyTicks and DrainHashTicks). nil: the drain is not
+	// timed. It must not allocate or take locks (the drain runs in
+	// interrupts). The fault path is never timed.
+	DrainClock func() uint64
 	// Excluded lists the RAM the image leaves out and why (page 0, the
 	// reserved region, RAM past the storage, ...): sorted, disjoint,
 	// outside Ranges. The header records them with the storage, which New
@@ -180,6 +187,15 @@ type Stats struct {
 	// snapshot completed or was aborted (mmu.Tables.Merge); TablesLeft:
 	// split tables not joinable then (the pool is returned only at 0).
 	TablesMerged, TablesLeft uint64
+	// DrainHashTicks: Config.DrainClock ticks DrainStep spent hashing —
+	// the HashedPages page digests with their root-hash updates and
+	// manifest entries, and the root hash itself. DrainCopyTicks: all its
+	// other ticks — copying the DrainedPages pages to their slots, the
+	// copy map, making drained runs writable, visiting the pages faults
+	// and Start copied, the final unprotect and table merge, and with a
+	// disk its requests. Both are 0 without a DrainClock; their sum is
+	// the time spent in DrainStep (as of its last return).
+	DrainCopyTicks, DrainHashTicks uint64
 }
 
 // Progress reports how far a snapshot is.
@@ -205,7 +221,8 @@ type Snapshot struct {
 	eager   memrange.Set // Eager ∪ DMA
 	protect []Range      // captured minus eager: what Start protects
 	instant uint64
-	view    PhysView // mem, if it reads in place (else nil)
+	view    PhysView      // mem, if it reads in place (else nil)
+	clock   func() uint64 // Config.DrainClock (nil: the drain is not timed)
 
 	phase     atomic.Uint32
 	drainBusy atomic.Uint32
@@ -230,6 +247,8 @@ type Snapshot struct {
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
 	poolPeak, merged, mergeLeft                     atomic.Uint64 // set by restoreTables
+	copyTicks, hashTicks                            atomic.Uint64 // the drain's time (Config.DrainClock)
+	tLast                                           uint64        // drain: the clock's last reading
 
 	// Block backend (disk.go); disk is nil for the RAM backend.
 	disk                      Disk
@@ -341,7 +360,7 @@ func New(cfg Config) (*Snapshot, error) {
 	s := &Snapshot{
 		cfg: cfg, layout: l, ps: ps, mem: cfg.Mem, tables: cfg.Tables, tlb: cfg.TLB,
 		ranges: l.Ranges, base: st.Base,
-		root: root, page: page,
+		root: root, page: page, clock: cfg.DrainClock,
 		buf: make([]byte, ps), sum: make([]byte, 0, HashSize),
 		disk: cfg.Disk, buf2: bl,
 	}
@@ -426,6 +445,7 @@ func (s *Snapshot) Stats() Stats {
 		Faults: s.faults.Load(), FaultCopies: s.faultCopies.Load(),
 		DrainedPages: s.drained.Load(), DrainDiscards: s.discards.Load(),
 		PoolFallbacks: s.fallbacks.Load(), HashedPages: s.hashed.Load(),
+		DrainCopyTicks: s.copyTicks.Load(), DrainHashTicks: s.hashTicks.Load(),
 	}
 	if s.tables.Pool != nil {
 		st.PoolUsed = s.tables.Pool.Used()
@@ -539,6 +559,8 @@ func (s *Snapshot) Start() error {
 	s.poolPeak.Store(0)
 	s.merged.Store(0)
 	s.mergeLeft.Store(0)
+	s.copyTicks.Store(0)
+	s.hashTicks.Store(0)
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
 	s.root.Reset()
 	if s.disk != nil {
@@ -923,6 +945,8 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 	default:
 		return false, ErrNotActive
 	}
+	s.timeBegin()
+	defer s.timeEnd()
 	if s.disk != nil {
 		if err := s.diskWork(budget); err != nil {
 			s.abort()
@@ -1059,11 +1083,55 @@ func (s *Snapshot) hash(budget int) bool {
 // (page 0 first starts it with the header), with the reused digest and
 // buffer: no allocation.
 func (s *Snapshot) hashPage(i uint64) {
+	t := s.hashBegin()
 	if i == 0 {
 		s.rootHeader()
 	}
 	sum := s.hashBytes(s.pageBytes(s.slot(i)))
 	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
+	s.hashEnd(t)
+}
+
+// The drain's clock (Config.DrainClock): a step reads it when it begins
+// (timeBegin) and ends (timeEnd) and around each hashing (hashBegin,
+// hashEnd); the ticks between two readings go to hashTicks if they
+// bracket hashing, else to copyTicks. Two readings per hashed page and
+// two per step, no allocation; without a clock each is one nil check.
+
+// timeBegin starts timing a drain step.
+func (s *Snapshot) timeBegin() {
+	if s.clock != nil {
+		s.tLast = s.clock()
+	}
+}
+
+// timeEnd ends a drain step: the ticks since the last reading were not
+// hashing.
+func (s *Snapshot) timeEnd() {
+	if s.clock != nil {
+		t := s.clock()
+		s.copyTicks.Add(t - s.tLast)
+		s.tLast = t
+	}
+}
+
+// hashBegin starts timing hashing and returns the reading (the ticks
+// before it were not hashing).
+func (s *Snapshot) hashBegin() uint64 {
+	if s.clock == nil {
+		return 0
+	}
+	t := s.clock()
+	s.copyTicks.Add(t - s.tLast)
+	return t
+}
+
+// hashEnd ends hashing begun at reading t0.
+func (s *Snapshot) hashEnd(t0 uint64) {
+	if s.clock != nil {
+		s.tLast = s.clock()
+		s.hashTicks.Add(s.tLast - t0)
+	}
 }
 
 // pageBytes returns the page at pa: in place if the memory allows it
@@ -1094,7 +1162,9 @@ func (s *Snapshot) hashBytes(b []byte) []byte {
 func (s *Snapshot) complete() {
 	l := &s.layout
 	s.unprotectAll()
+	t := s.hashBegin()
 	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
+	s.hashEnd(t)
 	s.mem.Write(s.base, l.encodeHeaderTo(s.hdr, StateComplete, s.instant))
 	s.phase.Store(uint32(PhaseDone))
 }

@@ -253,7 +253,8 @@ func TestDrainStepAllocates(t *testing.T) {
 		alg  uint32
 	}{{mmu.AMD64, snapshot.HashSHA256}, {mmu.ARM64, snapshot.HashSHA256}, {mmu.AMD64, snapshot.HashBLAKE2b256}} {
 		arch := c.arch
-		f := newFixture(t, arch, 3, opts{hashAlg: c.alg})
+		var clock uint64 // a timed drain (Config.DrainClock) allocates nothing either
+		f := newFixture(t, arch, 3, opts{hashAlg: c.alg, drainClock: func() uint64 { clock += 3; return clock }})
 		cpu := f.m.NewCPU()
 		f.start(t)
 		va := uint64(6 * MiB)
@@ -288,6 +289,9 @@ func TestDrainStepAllocates(t *testing.T) {
 		}
 		if bad := f.check(t); len(bad) != 0 {
 			t.Fatalf("%v: %d pages differ", arch, len(bad))
+		}
+		if st := f.s.Stats(); st.DrainCopyTicks == 0 || st.DrainHashTicks == 0 {
+			t.Fatalf("%v: the drain was not timed: %+v", arch, st)
 		}
 	}
 }
