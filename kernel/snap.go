@@ -332,6 +332,10 @@ func (c *Controller) start(o StartOptions, dmaRanges []Range) (*run, error) {
 		Tables:      c.M.Tables,
 		TLB:         &engineTLB{},
 		Clock:       snapshotInstant,
+		// The drain's copying and hashing timed apart (Stats, the
+		// drain-copy= and drain-hash= fields of snap: complete and
+		// snap status).
+		DrainClock: cycles,
 		// The engine refuses too (snapshot.ErrImageKept) if the storage
 		// holds a complete image that was neither discarded nor is to be
 		// overwritten.
@@ -525,8 +529,9 @@ func (c *Controller) finish(r *run) {
 			c.log("%s", lines.Complete{Pages: p.Pages, Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies,
 				Drained: st.DrainedPages, Discards: st.DrainDiscards, PoolUsed: st.PoolUsed,
 				TablesMerged: st.TablesMerged, PoolAfter: poolAfter,
-				Total:  time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
-				Shares: c.shareFigures(r)})
+				Total:     time.Duration(c.Micros(r.doneCycles-r.t0) * 1e3).Round(time.Millisecond),
+				DrainTime: c.drainTime(st),
+				Shares:    c.shareFigures(r)})
 			if keepErr != nil {
 				c.log("snap: warning: the image could not be write-protected: %v", keepErr)
 			}
@@ -558,6 +563,12 @@ func (c *Controller) shareFigures(r *run) lines.Shares {
 	drain, tick, idle, gor := c.shares(r)
 	return lines.Shares{DrainShare: drain, TickShare: tick, IdleShare: idle, GoroutineShare: gor,
 		ShareSetting: r.share, Ticks: r.ticks, TickBusy: r.tickBusy, Hz: int(irq.Hz)}
+}
+
+// drainTime converts the engine's drain ticks (Cycles) to guest time.
+func (c *Controller) drainTime(st snapshot.Stats) lines.DrainTime {
+	ns := func(t uint64) time.Duration { return time.Duration(c.Micros(t) * 1e3) }
+	return lines.DrainTime{Copy: ns(st.DrainCopyTicks), Hash: ns(st.DrainHashTicks)}
 }
 
 // shares returns the drain's shares of the capture's time so far, in
@@ -742,7 +753,7 @@ func (c *Controller) Status() (string, error) {
 	return lines.Status{Phase: p.Phase.String(), Mode: r.mode.String(), Copied: p.Copied, Pages: p.Pages, Hashed: p.Hashed,
 		Eager: st.EagerPages, Faults: st.Faults, FaultCopies: st.FaultCopies, Drained: st.DrainedPages,
 		IdleDrains: r.idleCalls, IdleCalls: c.idleCalls, EntriesTouched: st.EntriesTouched, PauseMicros: c.Micros(r.pause),
-		Kept: c.kept.Load(), Shares: c.shareFigures(r)}.String(), nil
+		Kept: c.kept.Load(), DrainTime: c.drainTime(st), Shares: c.shareFigures(r)}.String(), nil
 }
 
 // Verify checks the finished image in storage: header, copy map and every

@@ -4,8 +4,8 @@
 //
 //	layout: captured=LO-HI[,LO-HI...] dma=LO-HI reserved=LO-HI storage=BASE+SIZE
 //	snap: started dma=MODE instant=N pause=Fus pause-ticks=N eager=N entries-touched=N dma-ranges=N share=N% [key=value...]
-//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N tables-merged=N pool-after=N total=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
-//	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-share=F% ... hz=N
+//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N tables-merged=N pool-after=N total=DURATION drain-copy=DURATION drain-hash=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
+//	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-copy=DURATION drain-hash=DURATION drain-share=F% ... hz=N
 //	snap: verify ok pages=N root=HEX
 //	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N dma-wakes=N
 package lines
@@ -265,6 +265,38 @@ func (f *fieldParser) pct(k string) float64 {
 	return v
 }
 
+// DrainTime is where the drain's own time went so far (guest time,
+// snapshot.Stats.DrainCopyTicks and DrainHashTicks): Copy is all of it
+// but hashing (the drained pages' copies, the copy map, page-table
+// releases, ...), Hash the page digests, root hash and manifest entries.
+// In the snap: complete and snap: status lines, before the shares.
+type DrainTime struct {
+	Copy, Hash time.Duration
+}
+
+var drainTimeKeys = []string{"drain-copy", "drain-hash"}
+
+// String formats the drain time's key=value fields.
+func (d DrainTime) String() string {
+	return fmt.Sprintf("drain-copy=%v drain-hash=%v", d.Copy, d.Hash)
+}
+
+func (f *fieldParser) dur(k string) time.Duration {
+	if f.err != nil {
+		return 0
+	}
+	d, err := time.ParseDuration(f.m[k])
+	if err == nil && d < 0 {
+		err = fmt.Errorf("%s=%q: negative", k, f.m[k])
+	}
+	f.err = err
+	return d
+}
+
+func (f *fieldParser) drainTime() DrainTime {
+	return DrainTime{Copy: f.dur("drain-copy"), Hash: f.dur("drain-hash")}
+}
+
 func (f *fieldParser) shares() Shares {
 	s := Shares{DrainShare: f.pct("drain-share"), TickShare: f.pct("tick-share"), IdleShare: f.pct("idle-share"), GoroutineShare: f.pct("goroutine-share")}
 	s.ShareSetting = int(f.pct("share-setting"))
@@ -285,25 +317,26 @@ type Complete struct {
 	// (the boot mapping's when every split table was joined).
 	TablesMerged, PoolAfter uint64
 	Total                   time.Duration
+	DrainTime
 	Shares
 }
 
 // String formats the snap: complete line.
 func (c Complete) String() string {
-	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d tables-merged=%d pool-after=%d total=%v %v",
-		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.TablesMerged, c.PoolAfter, c.Total, c.Shares)
+	return fmt.Sprintf("%s pages=%d eager=%d faults=%d fault-copies=%d drained=%d discards=%d pool-used=%d tables-merged=%d pool-after=%d total=%v %v %v",
+		CompletePrefix, c.Pages, c.Eager, c.Faults, c.FaultCopies, c.Drained, c.Discards, c.PoolUsed, c.TablesMerged, c.PoolAfter, c.Total, c.DrainTime, c.Shares)
 }
 
 // ParseComplete parses a snap: complete line.
 func ParseComplete(line string) (Complete, error) {
-	m, err := fieldMap(line, CompletePrefix, append([]string{"pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "tables-merged", "pool-after", "total"}, sharesKeys...)...)
+	m, err := fieldMap(line, CompletePrefix, append(append([]string{"pages", "eager", "faults", "fault-copies", "drained", "discards", "pool-used", "tables-merged", "pool-after", "total"}, drainTimeKeys...), sharesKeys...)...)
 	if err != nil {
 		return Complete{}, err
 	}
 	f := &fieldParser{m: m}
 	c := Complete{Pages: f.u("pages"), Eager: f.u("eager"), Faults: f.u("faults"), FaultCopies: f.u("fault-copies"),
 		Drained: f.u("drained"), Discards: f.u("discards"), PoolUsed: f.u("pool-used"),
-		TablesMerged: f.u("tables-merged"), PoolAfter: f.u("pool-after"), Shares: f.shares()}
+		TablesMerged: f.u("tables-merged"), PoolAfter: f.u("pool-after"), DrainTime: f.drainTime(), Shares: f.shares()}
 	err = f.err
 	if err == nil {
 		c.Total, err = time.ParseDuration(m["total"])
@@ -320,13 +353,14 @@ const StatusPrefix = "snap: status"
 // Status is the snap status answer: the current or last snapshot's phase,
 // DMA mode, progress (pages copied of all, hashed), the engine's counters,
 // the idle hook's drains (this snapshot's, all), the pause, whether a
-// complete image is kept, and the drain's shares so far.
+// complete image is kept, the drain's time so far and its shares.
 type Status struct {
 	Phase, Mode                                                string
 	Copied, Pages, Hashed, Eager, Faults, FaultCopies, Drained uint64
 	IdleDrains, IdleCalls, EntriesTouched                      uint64
 	PauseMicros                                                float64
 	Kept                                                       bool
+	DrainTime
 	Shares
 }
 
@@ -334,21 +368,21 @@ var statusKeys = []string{"phase", "dma", "copied", "pages", "hashed", "eager", 
 
 // String formats the snap status line.
 func (s Status) String() string {
-	return fmt.Sprintf("%s phase=%s dma=%s copied=%d pages=%d hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d idle-calls=%d entries-touched=%d pause=%.1fus kept=%v %v",
+	return fmt.Sprintf("%s phase=%s dma=%s copied=%d pages=%d hashed=%d eager=%d faults=%d fault-copies=%d drained=%d idle-drains=%d idle-calls=%d entries-touched=%d pause=%.1fus kept=%v %v %v",
 		StatusPrefix, s.Phase, s.Mode, s.Copied, s.Pages, s.Hashed, s.Eager, s.Faults, s.FaultCopies, s.Drained,
-		s.IdleDrains, s.IdleCalls, s.EntriesTouched, s.PauseMicros, s.Kept, s.Shares)
+		s.IdleDrains, s.IdleCalls, s.EntriesTouched, s.PauseMicros, s.Kept, s.DrainTime, s.Shares)
 }
 
 // ParseStatus parses a snap status line.
 func ParseStatus(line string) (Status, error) {
-	m, err := fieldMap(line, StatusPrefix, append(statusKeys, sharesKeys...)...)
+	m, err := fieldMap(line, StatusPrefix, append(append(statusKeys, drainTimeKeys...), sharesKeys...)...)
 	if err != nil {
 		return Status{}, err
 	}
 	f := &fieldParser{m: m}
 	s := Status{Phase: m["phase"], Mode: m["dma"], Copied: f.u("copied"), Pages: f.u("pages"), Hashed: f.u("hashed"), Eager: f.u("eager"),
 		Faults: f.u("faults"), FaultCopies: f.u("fault-copies"), Drained: f.u("drained"), IdleDrains: f.u("idle-drains"),
-		IdleCalls: f.u("idle-calls"), EntriesTouched: f.u("entries-touched"), Shares: f.shares()}
+		IdleCalls: f.u("idle-calls"), EntriesTouched: f.u("entries-touched"), DrainTime: f.drainTime(), Shares: f.shares()}
 	err = f.err
 	if err == nil {
 		p, ok := strings.CutSuffix(m["pause"], "us")
