@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -19,21 +20,24 @@ var colors = []color.Color{
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, // stop-and-copy
 }
 
-// panel is one bar chart: a value per method (NaN: not measured).
+// panel is one bar chart: a value per method (NaN: not measured); its
+// bars take colors in order, or the methods' colors if nil.
 type panel struct {
 	title, ylabel string
 	names         []string
 	values        []float64
+	colors        []color.Color
+}
+
+// drainColors: memmove (the reference), the drain's copy, its hashing.
+var drainColors = []color.Color{
+	color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0xff},
+	colors[0],
+	color.RGBA{R: 0x0b, G: 0x3c, B: 0x66, A: 0xff},
 }
 
 func (r *Result) panels() []panel {
 	bg, st := r.QEMUBG, r.Stop
-	v := func(ok bool, x float64) float64 {
-		if !ok {
-			return math.NaN()
-		}
-		return x
-	}
 	rel := func(x float64) float64 {
 		if r.Before == 0 {
 			return 0
@@ -42,20 +46,45 @@ func (r *Result) panels() []panel {
 	}
 	return []panel{
 		{"pause", "ms (pagesnap: guest; peers: host)", []string{"pagesnap", "QEMU bg", "stop+copy"},
-			[]float64{r.Pagesnap.PauseUs / 1e3, v(bg.Err == nil, float64(bg.Downtime.Microseconds())/1e3), v(st.Err == nil, float64(st.Downtime.Microseconds())/1e3)}},
+			[]float64{r.Pagesnap.PauseUs / 1e3, v(bg.Err == nil, float64(bg.Downtime.Microseconds())/1e3), v(st.Err == nil, float64(st.Downtime.Microseconds())/1e3)}, nil},
 		{"time to a complete image", "s of guest time", []string{"pagesnap", "QEMU bg"},
-			[]float64{r.Pagesnap.Total.Seconds(), v(bg.Err == nil, bg.GuestTotal.Seconds())}},
+			[]float64{r.Pagesnap.Total.Seconds(), v(bg.Err == nil, bg.GuestTotal.Seconds())}, nil},
 		{"workload during / before", "ratio", []string{"pagesnap", "QEMU bg"},
-			[]float64{rel(r.Pagesnap.During), v(bg.Err == nil, rel(bg.During))}},
+			[]float64{rel(r.Pagesnap.During), v(bg.Err == nil, rel(bg.During))}, nil},
 		{"workload after / before", "ratio", []string{"pagesnap", "QEMU bg"},
-			[]float64{rel(r.Pagesnap.After), v(bg.Err == nil, rel(bg.After))}},
+			[]float64{rel(r.Pagesnap.After), v(bg.Err == nil, rel(bg.After))}, nil},
+		r.drainPanel(),
 	}
+}
+
+// drainPanel is where pagesnap's drain time goes: per page, in bare
+// 4 KiB copies, its copy (per page drained) and its hashing (per page
+// hashed) beside memmove's one copy.
+func (r *Result) drainPanel() panel {
+	p := r.Pagesnap
+	perPage := func(d time.Duration, pages uint64) float64 {
+		if d <= 0 || pages == 0 || r.CopyNs <= 0 {
+			return math.NaN()
+		}
+		return float64(d.Nanoseconds()) / float64(pages) / r.CopyNs
+	}
+	return panel{"pagesnap drain: time per page", "bare 4 KiB copies (guest)", []string{"memmove", "drain copy", "hashing"},
+		[]float64{v(r.CopyNs > 0, 1), perPage(p.DrainCopy, p.Drained), perPage(p.DrainHash, p.Hashed)}, drainColors}
+}
+
+// v is x, or NaN (not measured) unless ok.
+func v(ok bool, x float64) float64 {
+	if !ok {
+		return math.NaN()
+	}
+	return x
 }
 
 // Plot writes the result as a PNG: one bar chart per figure (pause, time
 // to a complete image, workload throughput during and after), one bar
-// per method, its value under its name; a method that failed reads
-// "failed" (the table says why).
+// per method, its value under its name, and where pagesnap's drain time
+// goes (per page, in bare copies: memmove, the drain's copy, hashing); a
+// method that failed reads "failed" (the table says why).
 func (r *Result) Plot(path string) error {
 	ps := r.panels()
 	plots := make([][]*plot.Plot, 1)
@@ -74,6 +103,9 @@ func (r *Result) Plot(path string) error {
 				return fmt.Errorf("bench: plot: %w", err)
 			}
 			b.Color = colors[i]
+			if pn.colors != nil {
+				b.Color = pn.colors[i]
+			}
 			b.LineStyle.Width = 0
 			b.XMin = float64(i)
 			p.Add(b)
@@ -100,7 +132,7 @@ func (r *Result) Plot(path string) error {
 		p.Y.Max = 1.15 * top
 		plots[0] = append(plots[0], p)
 	}
-	const width, height = 16 * vg.Inch, 4.5 * vg.Inch
+	const width, height = 20 * vg.Inch, 4.5 * vg.Inch
 	img := vgimg.New(width, height)
 	dc := draw.New(img)
 	title := vg.Points(14)
