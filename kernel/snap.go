@@ -568,7 +568,7 @@ func (c *Controller) shareFigures(r *run) lines.Shares {
 // drainTime converts the engine's drain ticks (Cycles) to guest time.
 func (c *Controller) drainTime(st snapshot.Stats) lines.DrainTime {
 	ns := func(t uint64) time.Duration { return time.Duration(c.Micros(t) * 1e3) }
-	return lines.DrainTime{Copy: ns(st.DrainCopyTicks), Hash: ns(st.DrainHashTicks)}
+	return lines.DrainTime{Copy: ns(st.DrainCopyTicks), Hash: ns(st.DrainHashTicks), Protect: ns(st.DrainProtectTicks)}
 }
 
 // shares returns the drain's shares of the capture's time so far, in

@@ -33,7 +33,7 @@ func ExampleStarted() {
 // The kernel logs the complete line when its image is done; the harness
 // reads the counters and the drain's shares back.
 func ExampleParseComplete() {
-	c, err := lines.ParseComplete("snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-copy=0.09s drain-hash=19.6s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100")
+	c, err := lines.ParseComplete("snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-copy=0.09s drain-hash=19.6s drain-protect=0.01s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100")
 	if err != nil {
 		panic(err)
 	}
@@ -45,13 +45,13 @@ func ExampleParseComplete() {
 func ExampleStatus() {
 	s := lines.Status{Phase: "drain", Mode: "inuse", Copied: 5000, Pages: 135167, Hashed: 4000, Eager: 1544, Faults: 200, FaultCopies: 190,
 		Drained: 3266, IdleDrains: 12, IdleCalls: 40, EntriesTouched: 13, PauseMicros: 2612.5,
-		DrainTime: lines.DrainTime{Copy: 3 * time.Millisecond, Hash: 230 * time.Millisecond},
+		DrainTime: lines.DrainTime{Copy: 3 * time.Millisecond, Hash: 230 * time.Millisecond, Protect: 400 * time.Microsecond},
 		Shares:    lines.Shares{DrainShare: 20.5, TickShare: 19, IdleShare: 1.5, ShareSetting: 20, Ticks: 31, Hz: 100}}
 	fmt.Println(s)
 	back, err := lines.ParseStatus(s.String())
 	fmt.Println(back.Copied*100/back.Pages, back.Kept, err)
 	// Output:
-	// snap: status phase=drain dma=inuse copied=5000 pages=135167 hashed=4000 eager=1544 faults=200 fault-copies=190 drained=3266 idle-drains=12 idle-calls=40 entries-touched=13 pause=2612.5us kept=false drain-copy=3ms drain-hash=230ms drain-share=20.5% tick-share=19.0% idle-share=1.5% goroutine-share=0.0% share-setting=20% ticks=31 tick-busy=0 hz=100
+	// snap: status phase=drain dma=inuse copied=5000 pages=135167 hashed=4000 eager=1544 faults=200 fault-copies=190 drained=3266 idle-drains=12 idle-calls=40 entries-touched=13 pause=2612.5us kept=false drain-copy=0.003s drain-hash=0.23s drain-protect=0.0004s drain-share=20.5% tick-share=19.0% idle-share=1.5% goroutine-share=0.0% share-setting=20% ticks=31 tick-busy=0 hz=100
 	// 3 false <nil>
 }
 

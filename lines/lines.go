@@ -4,8 +4,8 @@
 //
 //	layout: captured=LO-HI[,LO-HI...] dma=LO-HI reserved=LO-HI storage=BASE+SIZE
 //	snap: started dma=MODE instant=N pause=Fus pause-ticks=N eager=N entries-touched=N dma-ranges=N share=N% [key=value...]
-//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N tables-merged=N pool-after=N total=DURATION drain-copy=DURATION drain-hash=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
-//	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-copy=DURATION drain-hash=DURATION drain-share=F% ... hz=N
+//	snap: complete pages=N eager=N faults=N fault-copies=N drained=N discards=N pool-used=N tables-merged=N pool-after=N total=DURATION drain-copy=DURATION drain-hash=DURATION drain-protect=DURATION drain-share=F% tick-share=F% idle-share=F% goroutine-share=F% share-setting=N% ticks=N tick-busy=N hz=N
+//	snap: status phase=P dma=MODE copied=N pages=N hashed=N ... kept=BOOL drain-copy=DURATION drain-hash=DURATION drain-protect=DURATION drain-share=F% ... hz=N
 //	snap: verify ok pages=N root=HEX
 //	work: running=BOOL allocs=N writes=N t=NS dma-bytes=N array=BASE+SIZE mode=M dma-irqs=N dma-wakes=N
 package lines
@@ -266,19 +266,22 @@ func (f *fieldParser) pct(k string) float64 {
 }
 
 // DrainTime is where the drain's own time went so far (guest time,
-// snapshot.Stats.DrainCopyTicks and DrainHashTicks): Copy is all of it
-// but hashing (the drained pages' copies, the copy map, page-table
-// releases, ...), Hash the page digests, root hash and manifest entries.
-// In the snap: complete and snap: status lines, before the shares.
+// snapshot.Stats.DrainCopyTicks, DrainHashTicks and DrainProtectTicks):
+// Copy is all of it but hashing (the drained pages' copies, the copy map,
+// page-table releases, ...), Hash the page digests, root hash and
+// manifest entries, Protect the part of Copy spent making pages writable
+// again. In the snap: complete and snap: status lines, before the shares.
 type DrainTime struct {
-	Copy, Hash time.Duration
+	Copy, Hash, Protect time.Duration
 }
 
-var drainTimeKeys = []string{"drain-copy", "drain-hash"}
+var drainTimeKeys = []string{"drain-copy", "drain-hash", "drain-protect"}
 
-// String formats the drain time's key=value fields.
+// String formats the drain time's key=value fields, in seconds (plain
+// ASCII at any size: a Duration's String writes "µs" below a millisecond).
 func (d DrainTime) String() string {
-	return fmt.Sprintf("drain-copy=%v drain-hash=%v", d.Copy, d.Hash)
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s" }
+	return fmt.Sprintf("drain-copy=%s drain-hash=%s drain-protect=%s", secs(d.Copy), secs(d.Hash), secs(d.Protect))
 }
 
 func (f *fieldParser) dur(k string) time.Duration {
@@ -294,7 +297,11 @@ func (f *fieldParser) dur(k string) time.Duration {
 }
 
 func (f *fieldParser) drainTime() DrainTime {
-	return DrainTime{Copy: f.dur("drain-copy"), Hash: f.dur("drain-hash")}
+	d := DrainTime{Copy: f.dur("drain-copy"), Hash: f.dur("drain-hash"), Protect: f.dur("drain-protect")}
+	if f.err == nil && d.Protect > d.Copy {
+		f.err = fmt.Errorf("drain-protect=%v exceeds drain-copy=%v, of which it is a part", d.Protect, d.Copy)
+	}
+	return d
 }
 
 func (f *fieldParser) shares() Shares {

@@ -62,9 +62,9 @@ func TestStartedRoundTrip(t *testing.T) {
 
 func TestCompleteRoundTrip(t *testing.T) {
 	c := Complete{Pages: 135167, Eager: 1544, Faults: 30211, FaultCopies: 30100, Drained: 103523, Discards: 2, PoolUsed: 17, TablesMerged: 9, PoolAfter: 8,
-		Total: 41234 * time.Millisecond, DrainTime: DrainTime{Copy: 1234567 * time.Microsecond, Hash: 18*time.Second + 3*time.Nanosecond}, Shares: Shares{DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
+		Total: 41234 * time.Millisecond, DrainTime: DrainTime{Copy: 1234567 * time.Microsecond, Hash: 18*time.Second + 3*time.Nanosecond, Protect: 345 * time.Millisecond}, Shares: Shares{DrainShare: 48.2, TickShare: 40.1, IdleShare: 8.1, GoroutineShare: 0,
 			ShareSetting: 50, Ticks: 4123, TickBusy: 3, Hz: 100}}
-	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-copy=1.234567s drain-hash=18.000000003s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
+	const want = "snap: complete pages=135167 eager=1544 faults=30211 fault-copies=30100 drained=103523 discards=2 pool-used=17 tables-merged=9 pool-after=8 total=41.234s drain-copy=1.234567s drain-hash=18.000000003s drain-protect=0.345s drain-share=48.2% tick-share=40.1% idle-share=8.1% goroutine-share=0.0% share-setting=50% ticks=4123 tick-busy=3 hz=100"
 	if got := c.String(); got != want {
 		t.Fatalf("String() = %q\nwant %q", got, want)
 	}
@@ -80,6 +80,8 @@ func TestCompleteRoundTrip(t *testing.T) {
 		strings.Replace(want, " drain-copy=1.234567s", "", 1),
 		strings.Replace(want, "drain-hash=18.000000003s", "drain-hash=18", 1),
 		strings.Replace(want, "drain-hash=18.000000003s", "drain-hash=-1s", 1),
+		strings.Replace(want, " drain-protect=0.345s", "", 1),
+		strings.Replace(want, "drain-protect=0.345s", "drain-protect=2s", 1),
 	} {
 		if _, err := ParseComplete(bad); err == nil {
 			t.Errorf("ParseComplete(%q) accepted", bad)
@@ -90,9 +92,9 @@ func TestCompleteRoundTrip(t *testing.T) {
 func TestStatusRoundTrip(t *testing.T) {
 	s := Status{Phase: "drain", Mode: "inuse", Copied: 5000, Pages: 135167, Hashed: 4000, Eager: 1544, Faults: 200, FaultCopies: 190,
 		Drained: 3266, IdleDrains: 12, IdleCalls: 40, EntriesTouched: 13, PauseMicros: 2612.5, Kept: false,
-		DrainTime: DrainTime{Copy: 12 * time.Millisecond, Hash: 250 * time.Millisecond},
+		DrainTime: DrainTime{Copy: 12 * time.Millisecond, Hash: 250 * time.Millisecond, Protect: 1500 * time.Microsecond},
 		Shares:    Shares{DrainShare: 20.5, TickShare: 19.0, IdleShare: 1.5, ShareSetting: 20, Ticks: 31, TickBusy: 0, Hz: 100}}
-	const want = "snap: status phase=drain dma=inuse copied=5000 pages=135167 hashed=4000 eager=1544 faults=200 fault-copies=190 drained=3266 idle-drains=12 idle-calls=40 entries-touched=13 pause=2612.5us kept=false drain-copy=12ms drain-hash=250ms drain-share=20.5% tick-share=19.0% idle-share=1.5% goroutine-share=0.0% share-setting=20% ticks=31 tick-busy=0 hz=100"
+	const want = "snap: status phase=drain dma=inuse copied=5000 pages=135167 hashed=4000 eager=1544 faults=200 fault-copies=190 drained=3266 idle-drains=12 idle-calls=40 entries-touched=13 pause=2612.5us kept=false drain-copy=0.012s drain-hash=0.25s drain-protect=0.0015s drain-share=20.5% tick-share=19.0% idle-share=1.5% goroutine-share=0.0% share-setting=20% ticks=31 tick-busy=0 hz=100"
 	if got := s.String(); got != want {
 		t.Fatalf("String() = %q\nwant %q", got, want)
 	}
@@ -106,8 +108,8 @@ func TestStatusRoundTrip(t *testing.T) {
 		strings.Replace(want, "pause=2612.5us", "pause=2612.5", 1),
 		strings.Replace(want, "copied=5000", "copied=5000/135167", 1),
 		strings.Replace(want, "hz=100", "hz=x", 1),
-		strings.Replace(want, " drain-hash=250ms", "", 1),
-		strings.Replace(want, "drain-copy=12ms", "drain-copy=12", 1),
+		strings.Replace(want, " drain-hash=0.25s", "", 1),
+		strings.Replace(want, "drain-copy=0.012s", "drain-copy=0.012", 1),
 	} {
 		if _, err := ParseStatus(bad); err == nil {
 			t.Errorf("ParseStatus(%q) accepted", bad)

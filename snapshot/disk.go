@@ -458,7 +458,9 @@ func (s *Snapshot) diskHash(budget int) error {
 		s.endStep = 2
 	}
 	if s.endStep == 2 && s.inflight == 0 {
+		p := s.protectBegin()
 		s.unprotectAll()
+		s.protectEnd(p)
 		if err := s.submit(reqMap, 0, l.MapOff, s.base+l.MapOff, l.MapSize); err != nil {
 			return err
 		}

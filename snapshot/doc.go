@@ -323,9 +323,12 @@
 // drain's time (its page copies, the copy map, the page-table releases,
 // the end's unprotect and table merge; with a disk, its requests), so
 // that drain throughput and hashing throughput are measured apart though
-// the drain hashes each page as it copies it. Two counter readings per
-// hashed page and two per step; the fault path is not timed. TestDrainClock
-// checks the split tick for tick with a clock that counts copies and reads.
+// the drain hashes each page as it copies it; Stats.DrainProtectTicks is
+// the part of the copy ticks spent making pages writable again. Two
+// counter readings per hashed page, two per step and two per release of
+// a drained run (2 MiB); the fault path is not timed. TestDrainClock
+// checks the split tick for tick with a clock that counts copies, reads
+// and TLB invalidations.
 //
 // # Fault-path rules
 //

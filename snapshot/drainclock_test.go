@@ -15,6 +15,7 @@ import (
 const (
 	copyTick = 1000
 	readTick = 1
+	tlbTick  = 1000000 // per TLB invalidation
 )
 
 // clockMem is memory whose copies and reads advance a fake clock: the
@@ -27,7 +28,25 @@ type clockMem struct {
 	now           uint64
 	inStep        bool
 	copies, reads uint64 // pages copied, reads made inside DrainStep
+	invals        uint64 // TLB invalidations inside DrainStep
 	readings      uint64
+}
+
+// clockTLB is a TLB whose invalidations advance clockMem's clock: the
+// drain makes pages writable again between two readings of it.
+type clockTLB struct {
+	snapshot.TLB
+	c *clockMem
+}
+
+func (t clockTLB) InvalidatePage(va uint64) { t.TLB.InvalidatePage(va); t.c.inval() }
+func (t clockTLB) InvalidateAll()           { t.TLB.InvalidateAll(); t.c.inval() }
+
+func (c *clockMem) inval() {
+	c.now += tlbTick
+	if c.inStep {
+		c.invals++
+	}
 }
 
 func (c *clockMem) Copy(dst, src, n uint64) {
@@ -52,8 +71,9 @@ func (c *clockMem) clock() uint64 {
 }
 
 // TestDrainClock: with a Config.DrainClock the drain splits its time
-// exactly into copy ticks (every copy it makes) and hash ticks (every
-// page it hashes), for both drains and both backends, on one CPU with
+// exactly into copy ticks (every copy it makes and every TLB
+// invalidation, of which the latter are its protect ticks) and hash ticks
+// (every page it hashes), for both drains and both backends, on one CPU with
 // write faults between the steps (which are not timed: the fault path
 // never reads the clock, though its copies advance it), and reads the
 // clock at most twice per step and twice per hashing. Without a clock
@@ -66,7 +86,8 @@ func TestDrainClock(t *testing.T) {
 		}{{"scratch", false, false}, {"direct", true, false}, {"disk", false, true}} {
 			cm := &clockMem{}
 			o := opts{direct: c.direct, drainClock: cm.clock,
-				mem: func(m *sim.Memory) snapshot.PhysMem { cm.Memory = m; return cm }}
+				mem: func(m *sim.Memory) snapshot.PhysMem { cm.Memory = m; return cm },
+				tlb: func(t snapshot.TLB) snapshot.TLB { return clockTLB{t, cm} }}
 			var f *fixture
 			var d *memDisk
 			if c.disk {
@@ -109,9 +130,11 @@ func TestDrainClock(t *testing.T) {
 			if st.FaultCopies == 0 || st.DrainedPages == 0 {
 				t.Fatalf("%s: no fault copies or no drained pages: %+v", name, st)
 			}
-			if st.DrainCopyTicks != copyTick*cm.copies || st.DrainHashTicks != readTick*cm.reads {
-				t.Errorf("%s: copy ticks %d, hash ticks %d; want %d (%d copies in DrainStep) and %d (%d reads)",
-					name, st.DrainCopyTicks, st.DrainHashTicks, copyTick*cm.copies, cm.copies, readTick*cm.reads, cm.reads)
+			if st.DrainCopyTicks != copyTick*cm.copies+tlbTick*cm.invals || st.DrainHashTicks != readTick*cm.reads ||
+				st.DrainProtectTicks != tlbTick*cm.invals || cm.invals == 0 {
+				t.Errorf("%s: copy ticks %d (protect %d), hash ticks %d; want %d (%d copies and %d invalidations in DrainStep), %d and %d (%d reads)",
+					name, st.DrainCopyTicks, st.DrainProtectTicks, st.DrainHashTicks, copyTick*cm.copies+tlbTick*cm.invals, cm.copies, cm.invals,
+					tlbTick*cm.invals, readTick*cm.reads, cm.reads)
 			}
 			// What those copies and reads are: each drained page copied
 			// once (direct, or into a disk staging area) or twice
@@ -130,7 +153,9 @@ func TestDrainClock(t *testing.T) {
 				t.Errorf("%s: %d copies and %d reads in DrainStep, %d pages hashed; want %d, %d, %d",
 					name, cm.copies, cm.reads, st.HashedPages, wantCopies, wantReads, l.NumPages)
 			}
-			if max := 2*steps + 2*(cm.reads+1); cm.readings > max {
+			// Two per step, two per hashing, two per release of drained
+			// runs (one per 2 MiB at most: 8 per range here) and at the end.
+			if max := 2*steps + 2*(cm.reads+1) + 2*(16+2+1); cm.readings > max {
 				t.Errorf("%s: %d clock readings in %d steps, %d reads: more than %d", name, cm.readings, steps, cm.reads, max)
 			}
 			if c.disk {
@@ -146,7 +171,7 @@ func TestDrainClock(t *testing.T) {
 	f := newFixture(t, mmu.AMD64, 5, opts{})
 	f.start(t)
 	f.drain(t, 64)
-	if st := f.s.Stats(); st.DrainCopyTicks != 0 || st.DrainHashTicks != 0 {
-		t.Errorf("no clock: copy ticks %d, hash ticks %d", st.DrainCopyTicks, st.DrainHashTicks)
+	if st := f.s.Stats(); st.DrainCopyTicks != 0 || st.DrainHashTicks != 0 || st.DrainProtectTicks != 0 {
+		t.Errorf("no clock: copy ticks %d, hash ticks %d, protect ticks %d", st.DrainCopyTicks, st.DrainHashTicks, st.DrainProtectTicks)
 	}
 }

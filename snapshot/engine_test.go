@@ -54,9 +54,10 @@ type fixture struct {
 
 type opts struct {
 	noDMA, noTables, noInval bool
-	direct                   bool          // Config.DrainUninterrupted
-	hashAlg                  uint32        // Config.HashAlg
-	drainClock               func() uint64 // Config.DrainClock
+	direct                   bool                            // Config.DrainUninterrupted
+	hashAlg                  uint32                          // Config.HashAlg
+	drainClock               func() uint64                   // Config.DrainClock
+	tlb                      func(snapshot.TLB) snapshot.TLB // wraps the machine's TLB
 	mem                      func(*sim.Memory) snapshot.PhysMem
 }
 
@@ -120,6 +121,9 @@ func newFixture(t testing.TB, arch mmu.Arch, seed uint64, o opts) *fixture {
 	f.cfg.DrainUninterrupted = o.direct
 	f.cfg.HashAlg = o.hashAlg
 	f.cfg.DrainClock = o.drainClock
+	if o.tlb != nil {
+		f.cfg.TLB = o.tlb(m)
+	}
 	if o.noDMA {
 		f.cfg.DMA = nil
 	}

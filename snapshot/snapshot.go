@@ -196,6 +196,10 @@ type Stats struct {
 	// disk its requests. Both are 0 without a DrainClock; their sum is
 	// the time spent in DrainStep (as of its last return).
 	DrainCopyTicks, DrainHashTicks uint64
+	// DrainProtectTicks: the part of DrainCopyTicks spent making pages
+	// writable again — drained runs, and at the end all captured memory
+	// with the table merge (page-table edits and TLB invalidations).
+	DrainProtectTicks uint64
 }
 
 // Progress reports how far a snapshot is.
@@ -247,7 +251,7 @@ type Snapshot struct {
 	entriesTouched, eagerPages, faults, faultCopies atomic.Uint64
 	drained, discards, fallbacks, hashed            atomic.Uint64
 	poolPeak, merged, mergeLeft                     atomic.Uint64 // set by restoreTables
-	copyTicks, hashTicks                            atomic.Uint64 // the drain's time (Config.DrainClock)
+	copyTicks, hashTicks, protectTicks              atomic.Uint64 // the drain's time (Config.DrainClock)
 	tLast                                           uint64        // drain: the clock's last reading
 
 	// Block backend (disk.go); disk is nil for the RAM backend.
@@ -445,7 +449,7 @@ func (s *Snapshot) Stats() Stats {
 		Faults: s.faults.Load(), FaultCopies: s.faultCopies.Load(),
 		DrainedPages: s.drained.Load(), DrainDiscards: s.discards.Load(),
 		PoolFallbacks: s.fallbacks.Load(), HashedPages: s.hashed.Load(),
-		DrainCopyTicks: s.copyTicks.Load(), DrainHashTicks: s.hashTicks.Load(),
+		DrainCopyTicks: s.copyTicks.Load(), DrainHashTicks: s.hashTicks.Load(), DrainProtectTicks: s.protectTicks.Load(),
 	}
 	if s.tables.Pool != nil {
 		st.PoolUsed = s.tables.Pool.Used()
@@ -561,6 +565,7 @@ func (s *Snapshot) Start() error {
 	s.mergeLeft.Store(0)
 	s.copyTicks.Store(0)
 	s.hashTicks.Store(0)
+	s.protectTicks.Store(0)
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
 	s.root.Reset()
 	if s.disk != nil {
@@ -1126,6 +1131,22 @@ func (s *Snapshot) hashBegin() uint64 {
 	return t
 }
 
+// protectBegin starts timing the making of pages writable (a part of
+// the copy ticks: the chain of readings is left alone).
+func (s *Snapshot) protectBegin() uint64 {
+	if s.clock == nil {
+		return 0
+	}
+	return s.clock()
+}
+
+// protectEnd ends the making of pages writable begun at reading t0.
+func (s *Snapshot) protectEnd(t0 uint64) {
+	if s.clock != nil {
+		s.protectTicks.Add(s.clock() - t0)
+	}
+}
+
 // hashEnd ends hashing begun at reading t0.
 func (s *Snapshot) hashEnd(t0 uint64) {
 	if s.clock != nil {
@@ -1161,7 +1182,9 @@ func (s *Snapshot) hashBytes(b []byte) []byte {
 // header.
 func (s *Snapshot) complete() {
 	l := &s.layout
+	p := s.protectBegin()
 	s.unprotectAll()
+	s.protectEnd(p)
 	t := s.hashBegin()
 	s.mem.Write(s.base+l.ManifestOff+l.NumPages*HashSize, s.root.Sum(s.sum[:0]))
 	s.hashEnd(t)
@@ -1207,6 +1230,7 @@ func kept(st uint64) bool { return st == pageCopied || st == pageDrainWrite }
 // cursor), writable, a maximal sub-run of kept pages at a time (a page
 // still being copied by a fault on another CPU is left to that fault).
 func (s *Snapshot) flushRun() {
+	defer s.protectEnd(s.protectBegin())
 	i := s.runStart
 	for i < s.cursor {
 		for i < s.cursor && !kept(s.state(i)) {

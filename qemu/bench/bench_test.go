@@ -18,7 +18,7 @@ func sample() *Result {
 		Arch: "amd64", RAM: "256M", Accel: "TCG", Date: time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC),
 		Host: "host X, 2 cores", QEMU: "7.2.22", CapturedMiB: 527, GuestMiB: 1216, Workload: "cpu",
 		CopyNs: 1000, CopyLoopNs: 2000, Before: 1e6,
-		Pagesnap: Pagesnap{Fault: lines.Fault{N: 256, Faults: 250, MedianNs: 1500, P99Ns: 4000, MaxNs: 90000, StoreNs: 5}, PauseUs: 2500, Entries: 2176, Eager: 75, PoolUsed: 60, TablesMerged: 2, PoolAfter: 8, Pages: 135167, Faults: 10, FaultCopies: 5, Drained: 100000, Hashed: 135167, DrainCopy: 250 * time.Millisecond, DrainHash: 9 * time.Second, Share: 50,
+		Pagesnap: Pagesnap{Fault: lines.Fault{N: 256, Faults: 250, MedianNs: 1500, P99Ns: 4000, MaxNs: 90000, StoreNs: 5}, PauseUs: 2500, Entries: 2176, Eager: 75, PoolUsed: 60, TablesMerged: 2, PoolAfter: 8, Pages: 135167, Faults: 10, FaultCopies: 5, Drained: 100000, Hashed: 135167, DrainCopy: 250 * time.Millisecond, DrainHash: 9 * time.Second, DrainProtect: 30 * time.Millisecond, Share: 50,
 			DrainShare: 49.5, Capture: 4 * time.Second, CaptureErr: 50 * time.Millisecond, Total: 20 * time.Second, During: 5e5, After: 9.9e5},
 		QEMUBG: Peer{Downtime: 2 * time.Millisecond, Total: 1900 * time.Millisecond, GuestTotal: 10 * time.Second, During: 8e5, After: 6e5, Bytes: 5 << 20},
 		Stop:   Peer{Err: errors.New("qemu: QMP dump-guest-memory: some\n refusal | here")},
@@ -62,7 +62,7 @@ const goldenMarkdown = `amd64, RAM=256M (527 MiB captured, 1216 MiB guest), TCG,
 | pagesnap | write-fault cost (p99, max) | 4000 ns, 90000 ns | 4 copies, 90 copies |
 | pagesnap | capture (all pages copied and hashed) | 4.00 s | ±0.05 s; 33792 pages/s at drain share 50% (got 49.5% of the CPU until complete) |
 | pagesnap | completing step (root hash, manifest) | 16.00 s | after the capture; pages are hashed (BLAKE2b-256) while the drain copies them, within the capture |
-| pagesnap | drain copy throughput vs guest memcpy | 40% | 100000 pages copied in 0.25 s of drain time not hashing (the copies, the copy map, drained runs made writable, visits of the 35167 pages faults and Start copied, the end's unprotect and table merge; guest, drain clock): 400000 pages/s = 1562 MiB/s = 2.50 bare copies per page, of which the engine's page copy itself 2.00 (its own timing) and the rest 0.50; vs memmove's 1000000 pages/s; issue 13 goal ≥ 70%: not met |
+| pagesnap | drain copy throughput vs guest memcpy | 40% | 100000 pages copied in 0.25 s of drain time not hashing (the copies, the copy map, drained runs made writable, visits of the 35167 pages faults and Start copied, the end's unprotect and table merge; guest, drain clock): 400000 pages/s = 1562 MiB/s = 2.50 bare copies per page: the engine's page copy itself 2.00 (its own timing), making pages writable again 0.30 (timed), the rest 0.20 (page states, drain steps, visits); vs memmove's 1000000 pages/s; issue 13 goal ≥ 70%: not met |
 | pagesnap | hashing throughput | 15019 pages/s (59 MiB/s) | 135167 pages hashed (BLAKE2b-256) in 9 s of drain time (page digest, root-hash update, manifest entry; guest, drain clock): 66.58 bare copies per page |
 | pagesnap | drain, copy + hash, vs guest memcpy | 1.08% | what the drain delivers: 100000 pages copied and all 135167 hashed in 9.25 s of drain time: 10811 drained pages/s (the estimate drained pages / (capture x drain share): 50505) vs memmove's 1000000 |
 | pagesnap | drain time hashing | 97.3% | hashing / (copy + hash) drain time; issue 13 goal, hashing no longer dominates (< 50%): not met |

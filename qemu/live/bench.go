@@ -272,7 +272,7 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 	p.Pages, p.Faults, p.FaultCopies, p.Drained, p.Total = cl.Pages, cl.Faults, cl.FaultCopies, cl.Drained, cl.Total
 	p.DrainShare = cl.DrainShare
 	// A complete image has every page hashed, once, by the drain.
-	p.Hashed, p.DrainCopy, p.DrainHash = cl.Pages, cl.DrainTime.Copy, cl.DrainTime.Hash
+	p.Hashed, p.DrainCopy, p.DrainHash, p.DrainProtect = cl.Pages, cl.DrainTime.Copy, cl.DrainTime.Hash, cl.DrainTime.Protect
 	p.PoolUsed, p.TablesMerged, p.PoolAfter = cl.PoolUsed, cl.TablesMerged, cl.PoolAfter
 	if p.Capture == 0 || p.Capture > p.Total {
 		p.Capture = p.Total // hashing was never seen: too short for the poll

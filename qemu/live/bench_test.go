@@ -25,8 +25,9 @@ func TestBench(t *testing.T) {
 	if p.PauseUs <= 0 || p.Entries == 0 || p.Pages == 0 || p.Capture <= 0 || p.Total < p.Capture || p.During <= 0 || p.After <= 0 {
 		t.Errorf("pagesnap figures missing: %+v", p)
 	}
-	if p.DrainCopy <= 0 || p.DrainHash <= 0 || p.Hashed != p.Pages || p.DrainCopy+p.DrainHash > p.Total {
-		t.Errorf("the drain's time (snap: complete drain-copy=, drain-hash=): copy %v, hash %v, %d of %d pages hashed, total %v", p.DrainCopy, p.DrainHash, p.Hashed, p.Pages, p.Total)
+	if p.DrainCopy <= 0 || p.DrainHash <= 0 || p.DrainProtect <= 0 || p.DrainProtect > p.DrainCopy || p.Hashed != p.Pages || p.DrainCopy+p.DrainHash > p.Total {
+		t.Errorf("the drain's time (snap: complete drain-copy=, drain-hash=, drain-protect=): copy %v (protect %v), hash %v, %d of %d pages hashed, total %v",
+			p.DrainCopy, p.DrainProtect, p.DrainHash, p.Hashed, p.Pages, p.Total)
 	}
 	if p.Fault.N != faultProbePages || p.Fault.StoreNs <= 0 || p.Fault.Faults > p.Fault.N {
 		t.Errorf("write-fault probe: %+v", p.Fault)
