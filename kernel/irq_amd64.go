@@ -147,6 +147,9 @@ func Retries() uint64 { return tickState.retries }
 //
 //go:nosplit
 func timerInterrupt(f *TickFrame) {
+	if ymmProbe.armed != 0 {
+		ymmProbe.clobber()
+	}
 	l := tickState.lapic
 	now := goos.Nanotime()
 	period := tickState.periodNS

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,12 @@ func TestSelftestKernel(t *testing.T) {
 	}
 	if m.Groups[1] != "PASS" {
 		t.Fatalf("selftest: %s\n%s", m.Groups[1], vm.Console.Output())
+	}
+	// -cpu max has XSAVE and AVX: the runtime's entry enables them, and
+	// the kernel's interrupt entries must save them with XSAVE (the
+	// xsave check proves the save against an FXSAVE control).
+	if want := "selftest: xsave: XSAVE XCR0=0x7 "; !strings.Contains(vm.Console.Output(), want) {
+		t.Fatalf("no %q line: AVX state not enabled or not saved with XSAVE\n%s", want, vm.Console.Output())
 	}
 	st, err := vm.Wait(time.Minute)
 	if err != nil {

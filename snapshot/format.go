@@ -46,6 +46,10 @@ func (e *PageError) Error() string {
 // Unwrap returns e.Err.
 func (e *PageError) Unwrap() error { return e.Err }
 
+// HashAlgs lists the page and root hash algorithms the format knows
+// (header field HashAlg), each one NewHash accepts.
+var HashAlgs = []uint32{HashSHA256, HashBLAKE2b256}
+
 // NewHash returns a new digest of the page and root hash algorithm alg
 // (header field HashAlg): SHA-256 for HashSHA256, BLAKE2b-256 for
 // HashBLAKE2b256; any other value fails with ErrHashAlg. Both are
