@@ -82,11 +82,13 @@ func HashName(alg uint32) string {
 // goarch ("amd64", "arm64") sets in Config.HashAlg: the faster one on that
 // CPU under QEMU, by the kernel's "bench hash" (guest instructions per
 // 4 KiB page under -icount, 2026-12-07). On arm64 Go's SHA-256 uses the
-// SHA2 instructions (ID_AA64ISAR0_EL1.SHA2): 7,056 against BLAKE2b's
-// 83,504 (x/crypto's Go code there; internal/blake2b's 57,392). On amd64 the runtime enables the AVX state (XCR0) and QEMU's
-// TCG offers AVX2 but no SHA-NI: x/crypto's BLAKE2b AVX2 code takes
-// 22,028, Go's SHA-256 AVX2 code 128,604 (plain-Go BLAKE2b took 65,274,
-// SHA-256's generic code about 5 times that).
+// SHA2 instructions (ID_AA64ISAR0_EL1.SHA2): 7,056, against 83,504 for
+// BLAKE2b-256 (x/crypto's Go code there). On amd64 the runtime enables the
+// AVX state (XCR0), and QEMU's TCG offers AVX2 but no SHA-NI:
+// x/crypto's BLAKE2b-256 AVX2 code takes 22,028, Go's SHA-256 AVX2 code
+// 128,604 (also measured: SHA-512/256 AVX2 95,477, x/crypto's BLAKE2s-256
+// 40,959, plain-Go BLAKE2b-256 65,274; SHA-256's generic code, before
+// AVX, about 5 times that).
 func KernelHashAlg(goarch string) uint32 {
 	if goarch == "amd64" {
 		return HashBLAKE2b256
