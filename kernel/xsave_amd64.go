@@ -119,7 +119,8 @@ func (p *probe) clobber() {
 	p.copies++
 }
 
-// ymmAcrossTick (xsave_amd64.s) loads the 16 YMM registers from in, arms
+// ymmAcrossTick (xsave_amd64.s) loads the 16 YMM registers from in (the
+// 16 XMM registers, with SSE, when xsaveOn is 0: no AVX), arms
 // the probe with the entries' save mode xsave (1: XSAVE, 0: FXSAVE),
 // waits with interrupts on until the tick count at ticks changes or spin
 // iterations pass, then stores the registers to out and puts mode and
@@ -138,8 +139,9 @@ func ymmAcrossTick(in, out *[16][32]byte, ticks *uint64, xsave uint8, spin uint6
 // loop, and compares them afterwards. With XSAVE on it checks the
 // registers twice: as the entries save them (XSAVE: unchanged) and with
 // the entries forced to FXSAVE (the upper halves must be lost: this proves
-// the handler really clobbers them). Without XSAVE it checks the FXSAVE
-// path keeps the lower halves (XMM). The tick must be running. It returns
+// the handler really clobbers them). Without XSAVE it checks that the
+// FXSAVE path keeps XMM0-15, which the handler's memmove (SSE loop then)
+// overwrites. The tick must be running. It returns
 // a description of what was checked.
 func CheckExtendedState() (string, error) {
 	var in, out [16][32]byte
