@@ -87,7 +87,7 @@ func initXSAVE(stackTops ...uint64) error {
 }
 
 // ExtendedState names how the interrupt entries save the processor's
-// extended state: "XSAVE x87|SSE|AVX (832 bytes)" or "FXSAVE".
+// extended state: "XSAVE XCR0=0x7 (832 bytes)" or "FXSAVE".
 func ExtendedState() string {
 	if xsaveOn == 0 {
 		return "FXSAVE"
