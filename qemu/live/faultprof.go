@@ -20,6 +20,8 @@ const (
 	faultEntryAMD64 = "github.com/pagesnap/pagesnap/kernel.pageFaultEntry"
 	faultEntryARM64 = "github.com/pagesnap/pagesnap/kernel.abortEntry"
 	measureFaults   = "github.com/pagesnap/pagesnap/kernel.MeasureFaults"
+	// copyFunc is the engine's page copy (mmu.Direct.Copy's assembly).
+	copyFunc = "github.com/pagesnap/pagesnap/mmu.copyWords.abi0"
 )
 
 // FaultTrace is one write fault single-stepped from the handler's first
@@ -30,6 +32,9 @@ type FaultTrace struct {
 	Total  int
 	ByFunc []FuncCount // most instructions first
 	PCs    []uint64    // every instruction's address, in execution order
+	// CopyIterations is how many times the page copy's (copyFunc) most
+	// executed instruction ran: its inner loop's iterations.
+	CopyIterations int
 }
 
 // FuncCount is the number of instructions a fault executed in one
@@ -150,10 +155,13 @@ func ProfileFaults(ctx context.Context, kernel, ram string, n int, log io.Writer
 		counts := map[string]int{}
 		total := 0
 		var pcs []uint64
-		for {
+		for first := true; ; first = false {
 			pc, err := g.PC()
 			if err != nil {
 				return traces, err
+			}
+			if first && pc != entry.Value {
+				return traces, fmt.Errorf("live: stopped at %#x, not at the fault entry %#x", pc, entry.Value)
 			}
 			counts[funcOf(pc)]++
 			pcs = append(pcs, pc)
@@ -169,6 +177,15 @@ func ProfileFaults(ctx context.Context, kernel, ram string, n int, log io.Writer
 			}
 		}
 		tr := FaultTrace{Total: total, PCs: pcs}
+		inCopy := map[uint64]int{}
+		for _, pc := range pcs {
+			if funcOf(pc) == copyFunc {
+				inCopy[pc]++
+			}
+		}
+		for _, c := range inCopy {
+			tr.CopyIterations = max(tr.CopyIterations, c)
+		}
 		for fn, c := range counts {
 			tr.ByFunc = append(tr.ByFunc, FuncCount{fn, c})
 		}
