@@ -144,11 +144,6 @@ func (t *Tables) walk(v *visitor, lo, hi uint64) {
 //go:nosplit
 func (t *Tables) step(v *visitor, ea, e uint64, level int, eb uint64, full bool) action {
 	switch {
-	case v.op == opRelease && t.valid(e, level) && !t.leaf(e, level) && t.writable(e, level):
-		// release's answer for a writable table entry (descend: nothing
-		// to do here), without the call: three of the four entries a
-		// write fault's Unprotect visits.
-		return actDescend
 	case v.op == opLookup && v.at:
 		return v.lookupAt(t, e, ea, level)
 	case v.op == opLookup:
@@ -189,6 +184,14 @@ func (t *Tables) walkPage(v *visitor, va uint64) {
 	for {
 		ea := tab + 8*index(va, level)
 		e := t.Mem.Load64(ea)
+		if v.op == opRelease && t.valid(e, level) && !t.leaf(e, level) && t.writable(e, level) {
+			// release's answer for a writable table entry (descend,
+			// nothing to change), without the calls: three of the four
+			// entries a write fault's Unprotect visits.
+			tab = t.next(e)
+			level++
+			continue
+		}
 		switch t.step(v, ea, e, level, va&^(levelSize(level)-1), level == Levels-1) {
 		case actDescend:
 			tab = t.next(e)
