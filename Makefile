@@ -45,11 +45,12 @@ BOARDTOOL = $(BUILD)/pagesnap-board
 SELFTEST = $(BUILD)/selftest-$(ARCH).elf
 RUNNER = $(GO) run ./qemu/cmd/pagesnap-live
 
-.PHONY: std-test help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench test test-host kernels fault-injection back-to-back repeat disk campaign heap-repro mutation clean
+.PHONY: std-test help deps toolchain boardtool image boards kernel selftest-kernel selftest qemu bench faults test test-host kernels fault-injection back-to-back repeat disk campaign heap-repro mutation clean
 
 help:
 	@echo "make qemu            boot, live snapshot under load, verify bit-exact, report (ARCH=$(ARCH) RAM=$(RAM))"
 	@echo "make bench           pagesnap vs QEMU's background snapshot vs stop-and-copy, one run (ARCH= RAM=256M|1G|2G) -> docs/bench/"
+	@echo "make faults          single-step two write faults through the handler: instructions per function (ARCH= RAM=)"
 	@echo "make test            all tests (host packages, self-test boot, snapshot verification in QEMU)"
 	@echo "make toolchain       build (or reuse) the GOOS=tamago Go toolchain"
 	@echo "make kernel          build $(KERNEL)"
@@ -141,6 +142,13 @@ BENCH_FLAGS ?= -share 50
 bench: deps
 	@$(MAKE) --no-print-directory kernel
 	$(GO) run ./qemu/cmd/pagesnap-live bench -kernel $(KERNEL) -ram $(RAM) -icount -out docs/bench $(BENCH_FLAGS)
+
+# make faults: the kernel's write-fault probe, two faults single-stepped
+# through the fault handler (gdbstub); instructions per function
+# (pagesnap-live faults, qemu/live.ProfileFaults).
+faults: deps
+	@$(MAKE) --no-print-directory kernel
+	$(GO) run ./qemu/cmd/pagesnap-live faults -kernel $(KERNEL) -ram $(RAM) -n 2 -q
 
 kernels: toolchain
 	$(MAKE) --no-print-directory selftest-kernel ARCH=amd64

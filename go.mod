@@ -7,6 +7,7 @@ require (
 	github.com/u-root/u-root v0.16.0
 	github.com/usbarmory/tamago v1.26.0
 	golang.org/x/arch v0.32.0
+	golang.org/x/crypto v0.45.0
 	gonum.org/v1/plot v0.17.0
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"sort"
 	"unsafe"
+
+	"github.com/pagesnap/pagesnap/snapshot"
 )
 
 // CopyCost is the time of one bare 4 KiB page copy in this guest, the unit
@@ -125,4 +127,47 @@ func MeasureFaults() FaultCost {
 		c.P99, c.Max = faulted[len(faulted)*99/100], faulted[len(faulted)-1]
 	}
 	return c
+}
+
+// HashCost is the time of hashing one 4 KiB page with one of the snapshot
+// format's algorithms in this guest: the drain's per-page hashing cost.
+type HashCost struct {
+	Alg uint32 // snapshot.HashSHA256, snapshot.HashBLAKE2b256
+	N   int    // pages hashed
+	// Median and Min are in ticks of the cycle counter
+	// (Controller.TicksPerSecond), over N pages hashed one at a time.
+	Median, Min uint64
+}
+
+// MeasureHash times n digests of a 4 KiB page, one at a time, for each
+// algorithm of the snapshot format (snapshot.HashAlgs), as the drain
+// hashes a page (snapshot.NewHash's digest, Reset, Write, Sum into a
+// reused buffer). The page's first word changes each time.
+func MeasureHash(n int) []HashCost {
+	const page = 4096
+	buf := make([]byte, page)
+	for i := range buf {
+		buf[i] = byte(i*131 + i>>8)
+	}
+	var out []HashCost
+	sum := make([]byte, 0, 64)
+	for _, alg := range snapshot.HashAlgs {
+		h, err := snapshot.NewHash(alg)
+		if err != nil {
+			panic(err)
+		}
+		t := make([]uint64, n)
+		for i := range t {
+			buf[0], buf[1] = byte(i), byte(i>>8)
+			t0 := cycles()
+			h.Reset()
+			h.Write(buf)
+			sum = h.Sum(sum[:0])
+			t[i] = cycles() - t0
+		}
+		c := HashCost{Alg: alg, N: n}
+		c.Median, c.Min = medianMin(t)
+		out = append(out, c)
+	}
+	return out
 }

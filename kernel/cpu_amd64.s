@@ -54,3 +54,29 @@ TEXT ·halt(SB),NOSPLIT,$0
 loop:
 	HLT
 	JMP	loop
+
+// func readCR4() uint64
+TEXT ·readCR4(SB),NOSPLIT,$0-8
+	MOVQ	CR4, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func xgetbv() uint64
+TEXT ·xgetbv(SB),NOSPLIT,$0-8
+	XORL	CX, CX
+	XGETBV
+	SHLQ	$32, DX
+	ORQ	DX, AX
+	MOVQ	AX, ret+0(FP)
+	RET
+
+// func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB),NOSPLIT,$0-24
+	MOVL	leaf+0(FP), AX
+	MOVL	subleaf+4(FP), CX
+	CPUID
+	MOVL	AX, eax+8(FP)
+	MOVL	BX, ebx+12(FP)
+	MOVL	CX, ecx+16(FP)
+	MOVL	DX, edx+20(FP)
+	RET

@@ -58,7 +58,8 @@ const (
 
 // Stack sizes of the fault path. pageFaultEntry uses faultEntryFrame bytes
 // below the stack top before it calls Go code (fault_amd64.s: the
-// processor's frame of 6 words, 15 general-purpose registers, FXAREA and
+// processor's frame of 6 words, 15 general-purpose registers, XAREA (the
+// XSAVE or FXSAVE area, XSAVE_AREA+24 to keep it 64-byte aligned) and
 // ARGS). The Go code below it gets at least faultGoBudget on the fault
 // stack: HandleWriteFault's nosplit chain (engine, mmu, TLB) is a few
 // KiB at most; the nested-fault stack needs only the report's
@@ -66,7 +67,7 @@ const (
 // page under each stack turns an overflow into a nested fault or a
 // double fault, never a silent overwrite.
 const (
-	faultEntryFrame = 6*8 + 15*8 + 520 + 48
+	faultEntryFrame = 6*8 + 15*8 + XSAVE_AREA + 24 + 48
 	faultGoBudget   = 32 << 10
 	reportGoBudget  = 4 << 10
 )

@@ -1,19 +1,24 @@
 //go:build tamago && amd64
 
+#include "go_asm.h"
 #include "textflag.h"
+#include "xsave_amd64.h"
 
 // Frame on the IST1 stack at entry (Intel SDM Vol. 3A 6.14.2, Figure 6-9):
 // error code, RIP, CS, RFLAGS, RSP, SS; the processor aligned RSP to 16
-// bytes before pushing them, so RSP is 16-byte aligned here.
+// bytes before pushing them. The IST stack tops are 64-byte aligned
+// (initXSAVE checks), so after these 6 words and the 15 registers SP is
+// top-168, and XAREA puts the extended-state area at top-1024: 64-byte
+// aligned, as XSAVE requires.
 #define GPRS	(15*8)
-#define FXAREA	520	/* 512-byte FXSAVE area + 8: keeps it 16-byte aligned */
+#define XAREA	(const_XSAVE_AREA+24)	/* kernel.faultEntryFrame */
 #define ARGS	48	/* pageFault(cr2, code, rip, rbp, rsp uint64) bool, ABI0;
 			   nestedFault(cr2, code, rip, rbp, rsp, depth uint64) */
 #define FAULT_DEPTH	0	/* kernel.FAULT_DEPTH */
 
-// pageFaultEntry is the #PF handler. It saves every general-purpose and
-// SSE register (the Go code it calls may use them, and the ABI wrapper
-// zeroes X15) and counts itself in the fault state's depth. At depth 1 it
+// pageFaultEntry is the #PF handler. It saves every general-purpose
+// register and the extended state (x87, SSE, AVX: the Go code it calls may
+// use them, and the ABI wrapper zeroes X15) and counts itself in the fault state's depth. At depth 1 it
 // points the TSS's IST1 at the nested-fault stack while pageFault runs (a
 // fault inside the handler then gets a stack of its own instead of
 // overwriting this frame), calls pageFault with CR2, the error code, RIP,
@@ -37,18 +42,18 @@ TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	R13
 	PUSHQ	R14
 	PUSHQ	R15
-	SUBQ	$FXAREA, SP
-	FXSAVE64	(SP)
+	SUBQ	$XAREA, SP
+	SAVE_EXTENDED(0, fxsave, saved)
 	SUBQ	$ARGS, SP
 	MOVQ	CR2, AX
 	MOVQ	AX, 0(SP)
-	MOVQ	(ARGS+FXAREA+GPRS)(SP), AX	// error code
+	MOVQ	(ARGS+XAREA+GPRS)(SP), AX	// error code
 	MOVQ	AX, 8(SP)
-	MOVQ	(ARGS+FXAREA+GPRS+8)(SP), AX	// RIP
+	MOVQ	(ARGS+XAREA+GPRS+8)(SP), AX	// RIP
 	MOVQ	AX, 16(SP)
-	MOVQ	(ARGS+FXAREA+64)(SP), AX	// saved BP
+	MOVQ	(ARGS+XAREA+64)(SP), AX	// saved BP
 	MOVQ	AX, 24(SP)
-	MOVQ	(ARGS+FXAREA+GPRS+32)(SP), AX	// interrupted RSP
+	MOVQ	(ARGS+XAREA+GPRS+32)(SP), AX	// interrupted RSP
 	MOVQ	AX, 32(SP)
 	MOVQ	·faultState(SB), CX
 	INCQ	FAULT_DEPTH(CX)
@@ -65,8 +70,8 @@ TEXT ·pageFaultEntry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	·faultState(SB), CX
 	DECQ	FAULT_DEPTH(CX)
 	ADDQ	$ARGS, SP
-	FXRSTOR64	(SP)
-	ADDQ	$FXAREA, SP
+	RESTORE_EXTENDED(0, fxrstor, restored)
+	ADDQ	$XAREA, SP
 	POPQ	R15
 	POPQ	R14
 	POPQ	R13

@@ -18,7 +18,8 @@ import (
 // once more tens of microseconds later to retry). Its IDT gate has an
 // Interrupt Stack Table index (TICK_IST), so that the interrupt is taken on
 // a stack of its own (the TSS is the kernel's, from Setup). tickEntry
-// (tick_amd64.s) saves every general-purpose and SSE register and calls
+// (tick_amd64.s) saves every general-purpose register and the extended
+// state (XSAVE, or FXSAVE without CR4.OSXSAVE: xsave_amd64.go) and calls
 // timerInterrupt.
 const (
 	// TICK_VECTOR is the tick's interrupt vector: in the highest
@@ -147,6 +148,9 @@ func Retries() uint64 { return tickState.retries }
 //
 //go:nosplit
 func timerInterrupt(f *TickFrame) {
+	if ymmProbe.armed != 0 {
+		ymmProbe.clobber()
+	}
 	l := tickState.lapic
 	now := goos.Nanotime()
 	period := tickState.periodNS

@@ -34,6 +34,9 @@ func SetupRAM(ram []Range, dma Range) (*Machine, error) {
 	if err := m.buildTables(mmu.AMD64, &engineMem{}, mmu.X86_PCD|mmu.X86_PWT); err != nil {
 		return nil, fmt.Errorf("page tables: %w", err)
 	}
+	if err := initXSAVE(m.FaultStackTop, m.NestedStackTop, m.TickStackTop); err != nil {
+		return nil, err
+	}
 	flags := cli()
 	writeCR3(uint64(m.Tables.Root))
 	setCR0WP()

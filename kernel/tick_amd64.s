@@ -1,6 +1,8 @@
 //go:build tamago && amd64
 
+#include "go_asm.h"
 #include "textflag.h"
+#include "xsave_amd64.h"
 
 // func gAddr() uint64
 // The address of the current g (the interrupted goroutine's, in interrupt
@@ -10,16 +12,20 @@ TEXT ·gAddr(SB),NOSPLIT,$0-8
 	MOVQ	AX, ret+0(FP)
 	RET
 
-#define FXAREA	512	/* FXSAVE area: 16-byte aligned */
+// The IST stack tops are 64-byte aligned (initXSAVE checks): after the
+// processor's 5 words and 15 registers SP is top-160, and XAREA puts the
+// extended-state area at top-1024, 64-byte aligned as XSAVE requires.
+#define XAREA	(const_XSAVE_AREA+32)
 
 // INTERRUPT_ENTRY is the body of an interrupt handler entered through an
 // interrupt gate (IF cleared) on its IST stack: the processor pushed SS,
 // RSP, RFLAGS, CS and RIP on a 16-byte aligned stack (SDM Vol. 3A
-// 6.14.2), so after 15 pushes SP is 16-byte aligned again for FXSAVE. It
-// saves every general-purpose and SSE register (the Go code it calls uses
-// them, and the ABI wrapper zeroes X15), calls handler(frame *TickFrame)
-// and returns with IRETQ, to the interrupted code or wherever the handler
-// moved RIP and RSP. SP -= FXAREA+16 goes through a register: the linker's
+// 6.14.2; the stack top is 64-byte aligned, see XAREA). It saves every
+// general-purpose register and the extended state (x87, SSE, AVX: the Go
+// code it calls uses them, and the ABI wrapper zeroes X15), calls
+// handler(frame *TickFrame) and returns with IRETQ, to the interrupted code
+// or wherever the handler moved RIP and RSP. SP -= XAREA+16 goes through a
+// register: the linker's
 // nosplit check would count the adjustment against a goroutine stack
 // guard, but this runs on the interrupt stack.
 #define INTERRUPT_ENTRY(handler) \
@@ -40,14 +46,14 @@ TEXT ·gAddr(SB),NOSPLIT,$0-8
 	PUSHQ	R15; \
 	MOVQ	SP, AX; \
 	MOVQ	SP, BX; \
-	SUBQ	$(FXAREA+16), BX; \
+	SUBQ	$(XAREA+16), BX; \
 	MOVQ	BX, SP; \
-	FXSAVE64	16(SP); \
 	MOVQ	AX, 0(SP); \
+	SAVE_EXTENDED(16, fxsave, saved); \
 	CALL	handler; \
-	FXRSTOR64	16(SP); \
+	RESTORE_EXTENDED(16, fxrstor, restored); \
 	MOVQ	SP, BX; \
-	ADDQ	$(FXAREA+16), BX; \
+	ADDQ	$(XAREA+16), BX; \
 	MOVQ	BX, SP; \
 	POPQ	R15; \
 	POPQ	R14; \

@@ -21,3 +21,20 @@ func TestCopyFaultRoundTrip(t *testing.T) {
 		t.Error("ParseFault accepted a line without p99-ns")
 	}
 }
+
+func TestHashRoundTrip(t *testing.T) {
+	h := Hash{Alg: "SHA-256", CPU: "avx+avx2+bmi2", N: 200, Ns: 12500.5, MinNs: 12400, Kernel: true}
+	if got, err := ParseHash(h.String()); err != nil || got != h {
+		t.Fatalf("ParseHash(%q) = %+v, %v", h.String(), got, err)
+	}
+	for _, bad := range []struct{ old, new string }{
+		{"ns=12500.5", "ns=0"},
+		{" kernel=true", ""},
+		{"kernel=true", "kernel=maybe"},
+		{"cpu=avx+avx2+bmi2", "cpu="},
+	} {
+		if _, err := ParseHash(strings.Replace(h.String(), bad.old, bad.new, 1)); err == nil {
+			t.Errorf("ParseHash accepted %q -> %q", bad.old, bad.new)
+		}
+	}
+}

@@ -51,11 +51,13 @@
 // those tables at the instant with one entry each, instead of a split and
 // one write per 4 KiB page; Merge puts the regions' own entries back.
 //
-// One traversal (walk, walker.go) serves every operation — Walk, LeafSize,
-// Protect, UnprotectRange, Unprotect, UnprotectLeaf, Map, and the lookups
-// of Merge and Prepare — with a visitor
-// holding the operation's policy (requiresSplit, visit); split and
-// pushDown are the one-table primitives the visitors use. Addresses are
+// One split-or-visit step (step, walker.go) serves every operation — Walk,
+// LeafSize, Protect, UnprotectRange, Unprotect, UnprotectLeaf, Map, and
+// the lookups of Merge and Prepare — with a visitor holding the
+// operation's policy (requiresSplit, visit); the range walk (walk) and the
+// one-page walk of the fault path (walkPage: Walk, LeafSize, Unprotect,
+// UnprotectLeaf) only choose the entries it is shown; split and pushDown
+// are the one-table primitives the visitors use. Addresses are
 // typed (VA, PA) so they cannot be swapped, and every operation that
 // changes a mapping returns a Flush, the TLB invalidation it requires,
 // which the caller applies (Flush.Apply) or drops on purpose

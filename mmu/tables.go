@@ -417,8 +417,7 @@ func (t *Tables) UnprotectLeaf(va VA) (Flush, error) {
 //go:nosplit
 func (t *Tables) unprotect(va VA, noSplit bool) (Flush, error) {
 	v := visitor{op: opRelease, strict: true, noSplit: noSplit}
-	lo := uint64(va) & (1<<48 - 1) &^ (PageSize - 1)
-	t.walk(&v, lo, lo+PageSize)
+	t.walkPage(&v, uint64(va)&(1<<48-1)&^(PageSize-1))
 	if v.fail != failNone {
 		return Flush{}, v.fail.err()
 	}
@@ -512,8 +511,7 @@ type Walk struct {
 func (t *Tables) Walk(va VA) (w Walk, err error) {
 	w.Writable = true
 	v := visitor{op: opLookup, w: &w}
-	a := uint64(va) & (1<<48 - 1)
-	t.walk(&v, a, a+1)
+	t.walkPage(&v, uint64(va)&(1<<48-1)&^(PageSize-1))
 	if v.fail != failNone {
 		return w, v.fail.err()
 	}
@@ -529,8 +527,7 @@ func (t *Tables) Walk(va VA) (w Walk, err error) {
 //go:nosplit
 func (t *Tables) LeafSize(va VA) (uint64, error) {
 	v := visitor{op: opLookup}
-	a := uint64(va) & (1<<48 - 1)
-	t.walk(&v, a, a+1)
+	t.walkPage(&v, uint64(va)&(1<<48-1)&^(PageSize-1))
 	if v.fail != failNone {
 		return 0, v.fail.err()
 	}

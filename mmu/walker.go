@@ -100,9 +100,8 @@ type visitor struct {
 // entry's index is that address's index at the level); a table is done
 // when the address reaches hi or leaves the parent entry's region.
 //
-// The split-or-visit step is here, once: an invalid entry fails (strict)
-// or is skipped; a large leaf the range covers only in part is split when
-// the visitor requiresSplit; anything else goes to the visitor.
+// Each entry goes through step, the split-or-visit step (once, for both
+// walks).
 //
 //go:nosplit
 func (t *Tables) walk(v *visitor, lo, hi uint64) {
@@ -122,35 +121,7 @@ func (t *Tables) walk(v *visitor, lo, hi uint64) {
 		}
 		ea := tab[level] + 8*index(eb, level)
 		e := t.Mem.Load64(ea)
-		full := lo <= eb && eb+size <= hi
-		act := actNext
-		switch {
-		case v.op == opLookup && v.at:
-			act = v.lookupAt(t, e, ea, level)
-		case v.op == opLookup:
-			act = v.lookup(t, e, level)
-		case v.op == opMap:
-			act = v.mapEntry(t, ea, e, level, eb)
-		case v.op == opMerge:
-			act = v.mergeEntry(t, ea, e, level, eb)
-		case !t.valid(e, level):
-			if v.strict {
-				v.fail = failNotMapped
-				act = actStop
-			} // else skipped
-		case !full && t.leaf(e, level) && v.requiresSplit(t, e, level):
-			act = actAgain // re-read: now a writable table entry
-			if ok, err := t.split(ea, e, level); err != nil {
-				v.fail = failPoolEmpty
-				act = actStop
-			} else if ok {
-				v.n += Entries + 1
-			}
-		case v.op == opProtect:
-			act = v.protect(t, ea, e, level, full)
-		default:
-			act = v.release(t, ea, e, level, full)
-		}
+		act := t.step(v, ea, e, level, eb, lo <= eb && eb+size <= hi)
 		switch act {
 		case actNext:
 			at[level] += size
@@ -161,6 +132,74 @@ func (t *Tables) walk(v *visitor, lo, hi uint64) {
 			return
 		}
 		// actAgain: re-read the same entry.
+	}
+}
+
+// step is the split-or-visit step of both walks for the entry e at ea
+// (level, mapping from eb; full: the range covers all of it): an invalid
+// entry fails (strict) or is skipped; a large leaf the range covers only
+// in part is split when the visitor requiresSplit; anything else goes to
+// the visitor.
+//
+//go:nosplit
+func (t *Tables) step(v *visitor, ea, e uint64, level int, eb uint64, full bool) action {
+	switch {
+	case v.op == opLookup && v.at:
+		return v.lookupAt(t, e, ea, level)
+	case v.op == opLookup:
+		return v.lookup(t, e, level)
+	case v.op == opMap:
+		return v.mapEntry(t, ea, e, level, eb)
+	case v.op == opMerge:
+		return v.mergeEntry(t, ea, e, level, eb)
+	case !t.valid(e, level):
+		if v.strict {
+			v.fail = failNotMapped
+			return actStop
+		}
+		return actNext // skipped
+	case !full && t.leaf(e, level) && v.requiresSplit(t, e, level):
+		if ok, err := t.split(ea, e, level); err != nil {
+			v.fail = failPoolEmpty
+			return actStop
+		} else if ok {
+			v.n += Entries + 1
+		}
+		return actAgain // re-read: now a writable table entry
+	case v.op == opProtect:
+		return v.protect(t, ea, e, level, full)
+	}
+	return v.release(t, ea, e, level, full)
+}
+
+// walkPage is walk over the one 4 KiB page at va (4 KiB aligned), without
+// the range bookkeeping: the entries on va's path, from the root down, each
+// through step until the visitor is done with one (Walk, LeafSize,
+// Unprotect: the write-fault handler's walks, where every instruction and
+// every byte of stack counts).
+//
+//go:nosplit
+func (t *Tables) walkPage(v *visitor, va uint64) {
+	tab, level := uint64(t.Root), 0
+	for {
+		ea := tab + 8*index(va, level)
+		e := t.Mem.Load64(ea)
+		if v.op == opRelease && t.valid(e, level) && !t.leaf(e, level) && t.writable(e, level) {
+			// release's answer for a writable table entry (descend,
+			// nothing to change), without the calls: three of the four
+			// entries a write fault's Unprotect visits.
+			tab = t.next(e)
+			level++
+			continue
+		}
+		switch t.step(v, ea, e, level, va&^(levelSize(level)-1), level == Levels-1) {
+		case actDescend:
+			tab = t.next(e)
+			level++
+		case actAgain: // re-read the same entry
+		default:
+			return
+		}
 	}
 }
 

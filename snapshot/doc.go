@@ -86,8 +86,9 @@
 // non-cryptographic page hash under a cryptographic root would not
 // survive the last case: whoever writes the storage could craft a page
 // with the same page hash.) The kernel uses BLAKE2b-256 on amd64, where
-// SHA-256 runs generic code, and SHA-256 on arm64, where Go uses the SHA2
-// instructions (KernelHashAlg). Version 2 readers before BLAKE2b refuse a
+// x/crypto's AVX2 code hashes a page in a sixth of the instructions of
+// SHA-256's (no SHA-NI under QEMU's TCG), and SHA-256 on arm64, where Go
+// uses the SHA2 instructions (KernelHashAlg). Version 2 readers before BLAKE2b refuse a
 // BLAKE2b image with ErrHashAlg.
 //
 // # Keeping finished images

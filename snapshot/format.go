@@ -6,10 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"golang.org/x/crypto/blake2b"
 	"hash"
 	"io"
-
-	"github.com/pagesnap/pagesnap/internal/blake2b"
 )
 
 // Errors returned by ReadImage, (*Image).Verify and (*Image).Page. Page-level
@@ -46,17 +45,23 @@ func (e *PageError) Error() string {
 // Unwrap returns e.Err.
 func (e *PageError) Unwrap() error { return e.Err }
 
+// HashAlgs lists the page and root hash algorithms the format knows
+// (header field HashAlg), each one NewHash accepts.
+var HashAlgs = []uint32{HashSHA256, HashBLAKE2b256}
+
 // NewHash returns a new digest of the page and root hash algorithm alg
-// (header field HashAlg): SHA-256 for HashSHA256, BLAKE2b-256 for
-// HashBLAKE2b256; any other value fails with ErrHashAlg. Both are
-// cryptographic 32-byte digests, so the root hash commits to every page's
-// content either way (the kernel prints it; see the package doc).
+// (header field HashAlg): SHA-256 for HashSHA256 (crypto/sha256),
+// BLAKE2b-256 for HashBLAKE2b256 (golang.org/x/crypto/blake2b: AVX2
+// assembly on amd64 when the CPU and XCR0 allow it, else Go); any other
+// value fails with ErrHashAlg. Both are cryptographic 32-byte digests, so
+// the root hash commits to every page's content either way (the kernel
+// prints it; see the package doc).
 func NewHash(alg uint32) (hash.Hash, error) {
 	switch alg {
 	case HashSHA256:
 		return sha256.New(), nil
 	case HashBLAKE2b256:
-		return blake2b.New(), nil
+		return blake2b.New256(nil)
 	}
 	return nil, fmt.Errorf("%w %d", ErrHashAlg, alg)
 }
@@ -75,12 +80,16 @@ func HashName(alg uint32) string {
 
 // KernelHashAlg is the hash algorithm the pagesnap kernel of architecture
 // goarch ("amd64", "arm64") sets in Config.HashAlg: the faster one on that
-// CPU under QEMU. On arm64 Go's SHA-256 uses the SHA2 instructions
-// (ID_AA64ISAR0_EL1.SHA2, which the tamago port reads): about 8,500
-// instructions per 4 KiB page. The amd64 kernel does not enable the AVX
-// state (XCR0) that Go's SHA-256 assembly requires (its AVX2 and SHA-NI
-// paths both check for AVX), so SHA-256 runs generic Go code there;
-// BLAKE2b-256 in plain Go takes a fifth of its instructions (docs/bench).
+// CPU under QEMU, by the kernel's "bench hash" (guest instructions per
+// 4 KiB page under -icount, 2026-12-07). On arm64 Go's SHA-256 uses the
+// SHA2 instructions (ID_AA64ISAR0_EL1.SHA2): 7,056, against 83,504 for
+// BLAKE2b-256 (x/crypto's Go code there). On amd64 the runtime enables the
+// AVX state (XCR0), and QEMU's TCG offers AVX2 but no SHA-NI:
+// x/crypto's BLAKE2b-256 AVX2 code takes 22,028, Go's SHA-256 AVX2 code
+// 128,604 (also measured: SHA-512/256 AVX2 95,477, x/crypto's BLAKE2s-256
+// 40,959, plain-Go BLAKE2b-256 65,274). Without AVX (-cpu max,-xsave)
+// SHA-256's generic code takes 335,041 and x/crypto's BLAKE2b-256 SSE4.1
+// code 44,687: BLAKE2b-256 either way.
 func KernelHashAlg(goarch string) uint32 {
 	if goarch == "amd64" {
 		return HashBLAKE2b256

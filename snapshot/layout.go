@@ -18,9 +18,8 @@ const (
 	// HashSHA256 identifies SHA-256 page and root hashes (header field HashAlg).
 	HashSHA256 = 1
 	// HashBLAKE2b256 identifies BLAKE2b-256 page and root hashes (RFC 7693,
-	// unkeyed, 32-byte digest; package internal/blake2b): 5 times fewer
-	// instructions per page than SHA-256's generic code (the amd64
-	// kernel's case), see KernelHashAlg.
+	// unkeyed, 32-byte digest; golang.org/x/crypto/blake2b): the amd64
+	// kernel's, see KernelHashAlg.
 	HashBLAKE2b256 = 2
 	// HashSize is the size in bytes of one manifest hash.
 	HashSize = 32

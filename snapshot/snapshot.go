@@ -792,8 +792,10 @@ func (s *Snapshot) handleFault(addr, limit uint64) (handled, wait bool) {
 		// Left protected by a racing push-down (see package mmu): writable now.
 		return s.unprotect(pa, limit)
 	}
+	wa, b := s.mapWord(i), uint(i%32)
 	for {
-		switch s.state(i) {
+		w := s.mem.Load64(wa)
+		switch pageState(w, b) {
 		case pageUncopied:
 			if s.disk != nil {
 				copied, full := s.faultCopyToBuffer(i, pa, limit)
@@ -805,7 +807,9 @@ func (s *Snapshot) handleFault(addr, limit uint64) (handled, wait bool) {
 				}
 				return s.unprotect(pa, limit)
 			}
-			if !s.casState(i, pageUncopied, pageFaultCopy) {
+			// casState's step, on the word just read (other pages' bits
+			// may have changed: then read it again).
+			if !s.mem.CAS64(wa, w, withState(w, b, pageFaultCopy)) {
 				continue
 			}
 			// The page is still protected: its content is that of Start.

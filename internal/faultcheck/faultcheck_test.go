@@ -47,7 +47,7 @@ func TestEngineFaultPath(t *testing.T) {
 	}
 	// The graph reaches the page-table walk and its primitives.
 	got := names(funcs)
-	for _, want := range []string{"Snapshot.unprotect", "Snapshot.fallback", "Tables.Unprotect", "Tables.walk",
+	for _, want := range []string{"Snapshot.unprotect", "Snapshot.fallback", "Tables.Unprotect", "Tables.walkPage", "Tables.step",
 		"visitor.release", "Tables.split", "Tables.pushDown", "Pool.alloc", "Flush.Apply", "Direct.Copy"} {
 		if !got[want] {
 			t.Errorf("fault path misses %s (found %d functions)", want, len(funcs))
@@ -119,7 +119,7 @@ func TestKernelFaultPath(t *testing.T) {
 }
 
 // TestDetects builds a copy of package mmu with an allocation injected in
-// the walk and //go:nosplit removed from a visitor method: the check must
+// the one-page walk (walkPage, Unprotect's) and //go:nosplit removed from a visitor method: the check must
 // report both, and nothing else.
 func TestDetects(t *testing.T) {
 	dir := t.TempDir()
@@ -142,7 +142,7 @@ func TestDetects(t *testing.T) {
 		s := string(b)
 		if filepath.Base(f) == "walker.go" {
 			for _, r := range []struct{ old, new string }{
-				{"\tvar tab, at [Levels]uint64\n", "\tvar tab, at [Levels]uint64\n\tleaked = make([]uint64, v.level+1)\n"},
+				{"\ttab, level := uint64(t.Root), 0\n", "\ttab, level := uint64(t.Root), 0\n\tleaked = make([]uint64, v.level+1)\n"},
 				{"//\n//go:nosplit\nfunc (v *visitor) release(", "func (v *visitor) release("},
 			} {
 				if !strings.Contains(s, r.old) {
@@ -176,7 +176,7 @@ func TestDetects(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(esc) != 1 || !strings.Contains(esc[0], "walker.go") || !strings.Contains(esc[0], "make([]uint64") ||
-		!strings.HasSuffix(esc[0], "escapes to heap: in Tables.walk") {
-		t.Errorf("escapes found: %q, want the make in Tables.walk only", esc)
+		!strings.HasSuffix(esc[0], "escapes to heap: in Tables.walkPage") {
+		t.Errorf("escapes found: %q, want the make in Tables.walkPage only", esc)
 	}
 }

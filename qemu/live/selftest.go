@@ -11,8 +11,19 @@ import (
 	"github.com/pagesnap/pagesnap/qemu"
 )
 
-// SelftestChecks are the checks kernel/cmd/selftest reports, in order.
+// SelftestChecks are the checks kernel/cmd/selftest reports on every
+// arch, in order; SelftestChecksFor adds the board's own.
 var SelftestChecks = []string{"gc", "goroutines", "sleep", "panic", "stdlib", "preempt", "gcspin", "gomaxprocs", "tick"}
+
+// SelftestChecksFor returns the checks the self-test kernel of arch
+// reports, in order: SelftestChecks, then on amd64 "xsave" (the YMM
+// registers kept across an interrupt whose handler uses AVX).
+func SelftestChecksFor(arch qemu.Arch) []string {
+	if arch == qemu.AMD64 {
+		return append(SelftestChecks[:len(SelftestChecks):len(SelftestChecks)], "xsave")
+	}
+	return SelftestChecks
+}
 
 // SelftestResult is the outcome of a self-check boot.
 type SelftestResult struct {
@@ -89,7 +100,7 @@ func selftestBoot(ctx context.Context, arch qemu.Arch, kernel, accel string, ico
 	if m, err := vm.Console.Expect(regexp.MustCompile(`^selftest: boot: (.*)$`), timeout); err == nil {
 		res.GuestBoot = m.Groups[1]
 	}
-	for _, name := range SelftestChecks {
+	for _, name := range SelftestChecksFor(arch) {
 		m, err := vm.Console.Expect(selftestCheckRE, timeout)
 		if err != nil {
 			return nil, err

@@ -20,6 +20,7 @@ import (
 	"github.com/pagesnap/pagesnap/kernel"
 	"github.com/pagesnap/pagesnap/kernel/virtio"
 	"github.com/pagesnap/pagesnap/lines"
+	"github.com/pagesnap/pagesnap/snapshot"
 )
 
 // faultArmed: bench fault prepare ran; the next snap start runs the
@@ -229,10 +230,29 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 			},
 		},
 		"bench": {
-			Usage: "bench copy [N]|fault prepare N",
-			Help:  "copy: time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop), the unit of the benchmark's pause and fault costs; fault prepare: allocate and write N pages; the next snap start, as soon as it has started, times one store to each (the write faults) and a second one",
+			Usage: "bench copy [N]|fault prepare N|hash [N]",
+			Help:  "copy: time N bare 4 KiB page copies one at a time (default 1000; memmove and the engine's copy loop), the unit of the benchmark's pause and fault costs; fault prepare: allocate and write N pages; the next snap start, as soon as it has started, times one store to each (the write faults) and a second one; hash: time N digests of a 4 KiB page one at a time (default 200) with each hash algorithm of the snapshot format, and list the SIMD features Go's packages can use",
 			Run: func(out io.Writer, args []string) error {
 				ns := func(t uint64) float64 { return snap.Micros(t) * 1e3 }
+				if len(args) >= 1 && args[0] == "hash" {
+					n := 200
+					if len(args) > 2 {
+						return fmt.Errorf("usage: bench hash [N]")
+					}
+					if len(args) == 2 {
+						v, err := strconv.Atoi(args[1])
+						if err != nil || v < 1 || v > 100000 {
+							return fmt.Errorf("bench hash: bad count %q: want 1 to 100000", args[1])
+						}
+						n = v
+					}
+					cpu := kernel.SIMDFeatures()
+					for _, c := range kernel.MeasureHash(n) {
+						fmt.Fprintln(out, lines.Hash{Alg: snapshot.HashName(c.Alg), CPU: cpu, N: uint64(c.N), Ns: ns(c.Median),
+							MinNs: ns(c.Min), Kernel: c.Alg == snapshot.KernelHashAlg(runtime.GOARCH)})
+					}
+					return nil
+				}
 				if len(args) >= 1 && args[0] == "fault" {
 					switch {
 					case len(args) == 3 && args[1] == "prepare":
@@ -257,7 +277,7 @@ func commands(snap *pagesnap.Snapshotter, work *kernel.Workload) map[string]*ker
 					n = v
 				}
 				if len(args) < 1 || len(args) > 2 || args[0] != "copy" {
-					return fmt.Errorf("usage: bench copy [N]|fault prepare N")
+					return fmt.Errorf("usage: bench copy [N]|fault prepare N|hash [N]")
 				}
 				c := kernel.MeasureCopy(n)
 				fmt.Fprintln(out, lines.Copy{N: uint64(n), MemmoveNs: ns(c.MemmoveMedian), MemmoveMinNs: ns(c.MemmoveMin),

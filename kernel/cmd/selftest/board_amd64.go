@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime/goos"
 
 	"github.com/pagesnap/pagesnap/board/qemu/microvm"
@@ -31,4 +32,15 @@ func startTick() error {
 	kernel.LAPIC = microvm.LAPIC
 	goos.Idle = kernel.TickIdle(goos.Idle)
 	return kernel.StartTick(0)
+}
+
+// checkBoard runs the board's own checks: on amd64, that the kernel's
+// interrupt entries keep the YMM registers of the code they interrupt
+// (kernel.CheckExtendedState).
+func checkBoard() {
+	desc, err := kernel.CheckExtendedState()
+	if err == nil {
+		fmt.Printf("selftest: xsave: %s\n", desc)
+	}
+	report("xsave", err)
 }

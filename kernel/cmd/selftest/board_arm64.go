@@ -37,3 +37,6 @@ func boardMemory() string {
 // startTick starts the tick; its IRQ runs on the board's exception stack
 // (this kernel keeps the board's vectors and boot translation tables).
 func startTick() error { return kernel.StartTick(0) }
+
+// checkBoard runs the board's own checks: none on arm64.
+func checkBoard() {}

@@ -219,6 +219,7 @@ func main() {
 	report("gcspin", checkGCSpin())
 	report("gomaxprocs", checkGOMAXPROCS())
 	report("tick", checkTick())
+	checkBoard()
 	if failForTest != "" {
 		report(failForTest, errors.New("failed on purpose (-X main.failForTest)"))
 	}

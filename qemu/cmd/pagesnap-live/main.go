@@ -5,6 +5,7 @@
 //	pagesnap-live selftest -kernel ELF [-arch amd64|arm64] [-accel auto|tcg|kvm] [-icount]
 //	pagesnap-live app -kernel ELF [-ram SIZE] [-send LINE] [-timeout D]
 //	pagesnap-live bench -kernel ELF [-ram SIZE] [-icount] [-share N] [-work D] [-out DIR]
+//	pagesnap-live faults -kernel ELF [-ram SIZE] [-n N]
 //	pagesnap-live snapshot -kernel ELF [-ram SIZE] [-dma inuse|whole|none] [-workload cpu|sleep] [-share N] [-icount] [-work D] [-keep DIR] [-timeout D] [-machine OPTS]
 //
 // selftest boots kernel/cmd/selftest, checks every self-check line and the
@@ -21,6 +22,12 @@
 // stop-and-copy measured in one run on one guest under the never-blocking
 // workload (qemu/live.Bench); it prints the table and writes it as
 // markdown and a PNG plot into -out (ARCH-RAM.md, ARCH-RAM.png).
+//
+// faults single-steps the first N write faults of the kernel's fault probe
+// through the fault handler (gdbstub) and prints the instructions each
+// executed, per function (qemu/live.ProfileFaults): where a write fault's
+// cost goes. Each iteration of a repeated string instruction counts as
+// one, as under -icount.
 //
 // snapshot is the main job (make qemu): boot the pagesnap kernel with a
 // virtio-rng device, start the write-heavy workload (by default the
@@ -54,7 +61,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: pagesnap-live selftest|app|snapshot|bench [flags] ("pagesnap-live CMD -h" for flags)`
+const usage = `usage: pagesnap-live selftest|app|snapshot|bench|faults [flags] ("pagesnap-live CMD -h" for flags)`
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -72,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return app(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "faults":
+		return faultsCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -261,4 +270,45 @@ func writeBench(res *bench.Result, dir string) error {
 		return err
 	}
 	return res.Plot(name + ".png")
+}
+
+func faultsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pagesnap-live faults", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kernel := fs.String("kernel", "", "pagesnap kernel `ELF` (kernel/cmd/pagesnap)")
+	ram := fs.String("ram", "256M", "the kernel's RAM `size` as built (make kernel RAM=SIZE)")
+	n := fs.Int("n", 4, "write faults to trace (1 to 16)")
+	trace := fs.String("trace", "", "also write every traced instruction's address, one per line (hex), to `FILE`")
+	quiet := fs.Bool("q", false, "do not copy the guest console")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *kernel == "" || *n < 1 || *n > 16 {
+		fmt.Fprintln(stderr, "pagesnap-live faults: need -kernel ELF and -n from 1 to 16")
+		return 2
+	}
+	var log io.Writer = prefixWriter{stderr, "guest| "}
+	if *quiet {
+		log = nil
+	}
+	traces, err := live.ProfileFaults(ctx, *kernel, *ram, *n, log)
+	var pcs strings.Builder
+	for i, t := range traces {
+		fmt.Fprintf(stdout, "fault %d: %s", i+1, t)
+		fmt.Fprintf(&pcs, "# fault %d\n", i+1)
+		for _, pc := range t.PCs {
+			fmt.Fprintf(&pcs, "%#x\n", pc)
+		}
+	}
+	if *trace != "" {
+		if werr := os.WriteFile(*trace, []byte(pcs.String()), 0o644); werr != nil {
+			fmt.Fprintf(stderr, "pagesnap-live faults: %v\n", werr)
+			return 1
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "pagesnap-live faults: FAIL: %v\n", err)
+		return 1
+	}
+	return 0
 }

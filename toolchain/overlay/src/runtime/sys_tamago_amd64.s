@@ -15,7 +15,31 @@ TEXT _rt0_amd64_tamago(SB),NOSPLIT|NOFRAME,$0
 // _rt0_tamago_start is entered by the CPU package in long mode, interrupts
 // masked or not, with SP at RamStart+RamSize-RamStackOffset. There are no
 // arguments and no environment.
+//
+// Before the runtime reads the processor's features (internal/cpu, in
+// schedinit) it enables the XSAVE feature set with the AVX state, as an
+// operating system does, when CPUID says the processor has both (Intel SDM
+// Vol. 1 13.3 "Enabling the XSAVE Feature Set and XSAVE-Enabled
+// Features"): CR4.OSXSAVE (bit 18, Vol. 3A 2.5), then XCR0 = x87 | SSE |
+// AVX (bits 0-2, Vol. 3A 2.6). internal/cpu then reports AVX and AVX2, and
+// memmove and the crypto packages use them. An interrupt handler that runs
+// Go code must then save the YMM state with XSAVE, not FXSAVE (pagesnap's
+// kernel entries do). Without XSAVE or AVX nothing changes.
 TEXT _rt0_tamago_start(SB),NOSPLIT|NOFRAME,$0
+	MOVL	$1, AX
+	XORL	CX, CX
+	CPUID
+	ANDL	$(1<<26 | 1<<28), CX	// CPUID.01H:ECX.XSAVE[26], .AVX[28]
+	CMPL	CX, $(1<<26 | 1<<28)
+	JNE	noxsave
+	MOVQ	CR4, AX
+	ORQ	$(1<<18), AX		// CR4.OSXSAVE
+	MOVQ	AX, CR4
+	XORL	CX, CX			// XCR0
+	XORL	DX, DX
+	MOVL	$7, AX			// x87 | SSE | AVX
+	XSETBV
+noxsave:
 	MOVQ	$0, DI	// argc
 	MOVQ	$0, SI	// argv
 	JMP	runtime·rt0_go(SB)

@@ -1,0 +1,111 @@
+//go:build tamago && amd64
+
+#include "textflag.h"
+
+// func ymmAcrossTick(in, out *[16][32]byte, ticks *uint64, xsave uint8, spin uint64) bool
+// When xsaveOn is 0 (no CR4.OSXSAVE: VEX instructions would
+// raise #UD) it moves the XMM registers only, with SSE.
+TEXT ·ymmAcrossTick(SB),NOSPLIT,$0-41
+	MOVQ	in+0(FP), SI
+	MOVQ	out+8(FP), DI
+	MOVQ	ticks+16(FP), BX
+	MOVBLZX	xsave+24(FP), R8
+	MOVQ	spin+32(FP), R9
+	PUSHFQ
+	POPQ	R10			// RFLAGS (IF)
+	CLI
+	MOVB	·xsaveOn(SB), R11
+	MOVB	R8, ·xsaveOn(SB)
+	MOVB	$1, ·ymmProbe(SB)	// ymmProbe.armed
+	MOVB	R11, R12			// xsaveOn: AVX usable
+	TESTB	R12, R12
+	JEQ	sseload
+	VMOVDQU	0(SI), Y0
+	VMOVDQU	32(SI), Y1
+	VMOVDQU	64(SI), Y2
+	VMOVDQU	96(SI), Y3
+	VMOVDQU	128(SI), Y4
+	VMOVDQU	160(SI), Y5
+	VMOVDQU	192(SI), Y6
+	VMOVDQU	224(SI), Y7
+	VMOVDQU	256(SI), Y8
+	VMOVDQU	288(SI), Y9
+	VMOVDQU	320(SI), Y10
+	VMOVDQU	352(SI), Y11
+	VMOVDQU	384(SI), Y12
+	VMOVDQU	416(SI), Y13
+	VMOVDQU	448(SI), Y14
+	VMOVDQU	480(SI), Y15
+	JMP	loaded
+sseload:
+	MOVOU	0(SI), X0
+	MOVOU	32(SI), X1
+	MOVOU	64(SI), X2
+	MOVOU	96(SI), X3
+	MOVOU	128(SI), X4
+	MOVOU	160(SI), X5
+	MOVOU	192(SI), X6
+	MOVOU	224(SI), X7
+	MOVOU	256(SI), X8
+	MOVOU	288(SI), X9
+	MOVOU	320(SI), X10
+	MOVOU	352(SI), X11
+	MOVOU	384(SI), X12
+	MOVOU	416(SI), X13
+	MOVOU	448(SI), X14
+	MOVOU	480(SI), X15
+loaded:
+	MOVQ	(BX), CX
+	STI
+wait:
+	CMPQ	(BX), CX
+	JNE	ticked
+	DECQ	R9
+	JNZ	wait
+ticked:
+	CLI
+	TESTB	R12, R12
+	JEQ	ssestore
+	VMOVDQU	Y0, 0(DI)
+	VMOVDQU	Y1, 32(DI)
+	VMOVDQU	Y2, 64(DI)
+	VMOVDQU	Y3, 96(DI)
+	VMOVDQU	Y4, 128(DI)
+	VMOVDQU	Y5, 160(DI)
+	VMOVDQU	Y6, 192(DI)
+	VMOVDQU	Y7, 224(DI)
+	VMOVDQU	Y8, 256(DI)
+	VMOVDQU	Y9, 288(DI)
+	VMOVDQU	Y10, 320(DI)
+	VMOVDQU	Y11, 352(DI)
+	VMOVDQU	Y12, 384(DI)
+	VMOVDQU	Y13, 416(DI)
+	VMOVDQU	Y14, 448(DI)
+	VMOVDQU	Y15, 480(DI)
+	VZEROUPPER
+	JMP	stored
+ssestore:
+	MOVOU	X0, 0(DI)
+	MOVOU	X1, 32(DI)
+	MOVOU	X2, 64(DI)
+	MOVOU	X3, 96(DI)
+	MOVOU	X4, 128(DI)
+	MOVOU	X5, 160(DI)
+	MOVOU	X6, 192(DI)
+	MOVOU	X7, 224(DI)
+	MOVOU	X8, 256(DI)
+	MOVOU	X9, 288(DI)
+	MOVOU	X10, 320(DI)
+	MOVOU	X11, 352(DI)
+	MOVOU	X12, 384(DI)
+	MOVOU	X13, 416(DI)
+	MOVOU	X14, 448(DI)
+	MOVOU	X15, 480(DI)
+stored:
+	MOVB	$0, ·ymmProbe(SB)
+	MOVB	R11, ·xsaveOn(SB)
+	PUSHQ	R10
+	POPFQ
+	TESTQ	R9, R9
+	SETNE	ret+40(FP)
+	RET
