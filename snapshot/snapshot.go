@@ -977,13 +977,19 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 // page visited: hashing starts).
 func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 	l := &s.layout
+	// The cursor's range: page indexes [first, end) at base (the range
+	// is looked up once per range, not per page).
+	var first, end, base uint64
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
 			s.endCapture()
 			return budget, true
 		}
 		i := s.cursor
-		pa := s.pageAddr(i)
+		if i >= end || i < first {
+			first, end, base = s.rangeAt(i)
+		}
+		pa := base + (i-first)*s.ps
 		st := s.state(i)
 		if st == pageUncopied {
 			budget--
@@ -1012,12 +1018,25 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 			s.hashNext++
 		}
 		s.cursor++
-		next := pa + s.ps
-		if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+		// A run ends at a 2 MiB boundary and at the end of a range, so
+		// the pages of [runStart, cursor) are always contiguous.
+		if (pa+s.ps)%drainChunk == 0 || s.cursor == end {
 			s.flushRun()
 		}
 	}
 	return budget, false
+}
+
+// rangeAt returns the page indexes [first, end) of the captured range
+// holding page i, and the range's base address.
+func (s *Snapshot) rangeAt(i uint64) (first, end, base uint64) {
+	for k, r := range s.ranges {
+		n := r.Size / s.ps
+		if i < s.first[k]+n {
+			return s.first[k], s.first[k] + n, r.Base
+		}
+	}
+	return 0, 0, 0
 }
 
 // copyClaimed is the drain's copy when nothing on this CPU can write
@@ -1235,24 +1254,51 @@ func kept(st uint64) bool { return st == pageCopied || st == pageDrainWrite }
 // still being copied by a fault on another CPU is left to that fault).
 func (s *Snapshot) flushRun() {
 	defer s.protectEnd(s.protectBegin())
+	if s.runStart == s.cursor {
+		return
+	}
+	// The run's pages are contiguous (capture ends a run at each range's
+	// end), from base.
+	base := s.pageAddr(s.runStart)
 	i := s.runStart
 	for i < s.cursor {
-		for i < s.cursor && !kept(s.state(i)) {
-			i++
-		}
-		j := i
-		for j < s.cursor && kept(s.state(j)) && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
-			j++
-		}
+		i = s.nextKept(i, s.cursor)
+		j := s.nextNotKept(i, s.cursor)
 		if j > i {
 			// An error (empty pool) leaves pages protected: complete's
 			// UnprotectRange retries them.
-			_, f, _ := s.tables.UnprotectRange(mmu.VA(s.pageAddr(i)), (j-i)*s.ps)
+			_, f, _ := s.tables.UnprotectRange(mmu.VA(base+(i-s.runStart)*s.ps), (j-i)*s.ps)
 			f.Apply(s.tlb)
 		}
 		i = j
 	}
 	s.runStart = s.cursor
+}
+
+// nextKept returns the first page from i (before end) whose state is kept,
+// or end.
+func (s *Snapshot) nextKept(i, end uint64) uint64 {
+	for i < end && !kept(s.state(i)) {
+		i++
+	}
+	return i
+}
+
+// nextNotKept returns the first page from i (before end) whose state is not
+// kept, or end: 32 pages a copy-map word when their C bits are all set (a
+// kept state: pageCopied or pageDrainWrite).
+func (s *Snapshot) nextNotKept(i, end uint64) uint64 {
+	for i < end {
+		if i%32 == 0 && end-i >= 32 && s.mem.Load64(s.mapWord(i))&0xffffffff == 0xffffffff {
+			i += 32
+			continue
+		}
+		if !kept(s.state(i)) {
+			return i
+		}
+		i++
+	}
+	return end
 }
 
 // Abort stops the current snapshot: it makes all captured memory writable
