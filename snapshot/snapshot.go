@@ -234,6 +234,9 @@ type Snapshot struct {
 	// drain state (drain task only)
 	cursor   uint64 // next page to drain
 	runStart uint64 // first drained page not yet unprotected
+	// curRange is the cursor's captured range (capture looks it up once
+	// per range, not per page or step).
+	curRange pageRange
 	hashNext uint64
 	root     hash.Hash // root digest, reset by Start
 	page     hash.Hash // page digest, reset for each page
@@ -567,6 +570,7 @@ func (s *Snapshot) Start() error {
 	s.hashTicks.Store(0)
 	s.protectTicks.Store(0)
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
+	s.curRange = pageRange{}
 	s.root.Reset()
 	if s.disk != nil {
 		s.resetBuffer()
@@ -977,19 +981,17 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 // page visited: hashing starts).
 func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 	l := &s.layout
-	// The cursor's range: page indexes [first, end) at base (the range
-	// is looked up once per range, not per page).
-	var first, end, base uint64
 	for budget > 0 && s.Phase() == PhaseCapturing {
 		if s.cursor == l.NumPages {
 			s.endCapture()
 			return budget, true
 		}
 		i := s.cursor
-		if i >= end || i < first {
-			first, end, base = s.rangeAt(i)
+		r := &s.curRange
+		if i >= r.end || i < r.first {
+			*r = s.rangeAt(i)
 		}
-		pa := base + (i-first)*s.ps
+		pa := r.base + (i-r.first)*s.ps
 		st := s.state(i)
 		if st == pageUncopied {
 			budget--
@@ -1020,23 +1022,25 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 		s.cursor++
 		// A run ends at a 2 MiB boundary and at the end of a range, so
 		// the pages of [runStart, cursor) are always contiguous.
-		if (pa+s.ps)%drainChunk == 0 || s.cursor == end {
+		if (pa+s.ps)%drainChunk == 0 || s.cursor == r.end {
 			s.flushRun()
 		}
 	}
 	return budget, false
 }
 
-// rangeAt returns the page indexes [first, end) of the captured range
-// holding page i, and the range's base address.
-func (s *Snapshot) rangeAt(i uint64) (first, end, base uint64) {
+// pageRange is a captured range as page indexes [first, end) from base.
+type pageRange struct{ first, end, base uint64 }
+
+// rangeAt returns the captured range holding page i.
+func (s *Snapshot) rangeAt(i uint64) pageRange {
 	for k, r := range s.ranges {
 		n := r.Size / s.ps
 		if i < s.first[k]+n {
-			return s.first[k], s.first[k] + n, r.Base
+			return pageRange{s.first[k], s.first[k] + n, r.Base}
 		}
 	}
-	return 0, 0, 0
+	return pageRange{}
 }
 
 // copyClaimed is the drain's copy when nothing on this CPU can write
