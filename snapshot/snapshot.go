@@ -1049,11 +1049,24 @@ func (s *Snapshot) rangeAt(i uint64) pageRange {
 // FaultCopy and retry. It reports whether it copied the page (false: a
 // fault took it first).
 func (s *Snapshot) copyClaimed(i, pa uint64) bool {
-	if !s.casState(i, pageUncopied, pageFaultCopy) {
+	wa, b := s.mapWord(i), uint(i%32)
+	w := s.mem.Load64(wa)
+	if pageState(w, b) != pageUncopied {
 		return false
 	}
+	claimed := withState(w, b, pageFaultCopy)
+	if !s.mem.CAS64(wa, w, claimed) {
+		// Another page's bits changed meanwhile: casState retries.
+		if !s.casState(i, pageUncopied, pageFaultCopy) {
+			return false
+		}
+		claimed = 0
+	}
 	s.mem.Copy(s.slot(i), pa, s.ps)
-	s.setState(i, pageCopied)
+	// One CAS from the word as claimed, if nothing else changed in it.
+	if claimed == 0 || !s.mem.CAS64(wa, claimed, withState(claimed, b, pageCopied)) {
+		s.setState(i, pageCopied)
+	}
 	return true
 }
 
