@@ -96,7 +96,7 @@ type run struct {
 	tickBusy    uint64 // ticks that found the drain running (idle hook)
 	tickDebt    uint64 // cycles the last ticks overran their budget by, paid back by the next
 	tickSkipped uint64 // ticks that did not drain, paying back an overrun
-	tickPages   uint64 // DrainStep budget units spent by the tick
+	tickSteps   uint64 // drain steps the tick made (at most tickBatch budget units each)
 	tickCycles  uint64
 	idleCalls   uint64
 	idleCycles  uint64

@@ -339,7 +339,10 @@ func (v *visitor) releaseLeaves(t *Tables, tab uint64) action {
 				}
 				break
 			}
-			if !t.writable(e, level) && !t.ours(e, level) {
+			if t.writable(e, level) {
+				break // nothing to do (release's answer, without the call)
+			}
+			if !t.ours(e, level) {
 				if v.strict {
 					v.fail = failReadOnly
 					return actStop

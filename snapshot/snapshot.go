@@ -234,6 +234,9 @@ type Snapshot struct {
 	// drain state (drain task only)
 	cursor   uint64 // next page to drain
 	runStart uint64 // first drained page not yet unprotected
+	// curRange is the cursor's captured range (capture looks it up once
+	// per range, not per page or step).
+	curRange pageRange
 	hashNext uint64
 	root     hash.Hash // root digest, reset by Start
 	page     hash.Hash // page digest, reset for each page
@@ -567,6 +570,7 @@ func (s *Snapshot) Start() error {
 	s.hashTicks.Store(0)
 	s.protectTicks.Store(0)
 	s.cursor, s.runStart, s.hashNext = 0, 0, 0
+	s.curRange = pageRange{}
 	s.root.Reset()
 	if s.disk != nil {
 		s.resetBuffer()
@@ -983,7 +987,11 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 			return budget, true
 		}
 		i := s.cursor
-		pa := s.pageAddr(i)
+		r := &s.curRange
+		if i >= r.end || i < r.first {
+			*r = s.rangeAt(i)
+		}
+		pa := r.base + (i-r.first)*s.ps
 		st := s.state(i)
 		if st == pageUncopied {
 			budget--
@@ -1012,12 +1020,27 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 			s.hashNext++
 		}
 		s.cursor++
-		next := pa + s.ps
-		if next%drainChunk == 0 || s.cursor == l.NumPages || s.pageAddr(s.cursor) != next {
+		// A run ends at a 2 MiB boundary and at the end of a range, so
+		// the pages of [runStart, cursor) are always contiguous.
+		if (pa+s.ps)%drainChunk == 0 || s.cursor == r.end {
 			s.flushRun()
 		}
 	}
 	return budget, false
+}
+
+// pageRange is a captured range as page indexes [first, end) from base.
+type pageRange struct{ first, end, base uint64 }
+
+// rangeAt returns the captured range holding page i.
+func (s *Snapshot) rangeAt(i uint64) pageRange {
+	for k, r := range s.ranges {
+		n := r.Size / s.ps
+		if i < s.first[k]+n {
+			return pageRange{s.first[k], s.first[k] + n, r.Base}
+		}
+	}
+	return pageRange{}
 }
 
 // copyClaimed is the drain's copy when nothing on this CPU can write
@@ -1026,11 +1049,24 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 // FaultCopy and retry. It reports whether it copied the page (false: a
 // fault took it first).
 func (s *Snapshot) copyClaimed(i, pa uint64) bool {
-	if !s.casState(i, pageUncopied, pageFaultCopy) {
+	wa, b := s.mapWord(i), uint(i%32)
+	w := s.mem.Load64(wa)
+	if pageState(w, b) != pageUncopied {
 		return false
 	}
+	claimed := withState(w, b, pageFaultCopy)
+	if !s.mem.CAS64(wa, w, claimed) {
+		// Another page's bits changed meanwhile: casState retries.
+		if !s.casState(i, pageUncopied, pageFaultCopy) {
+			return false
+		}
+		claimed = 0
+	}
 	s.mem.Copy(s.slot(i), pa, s.ps)
-	s.setState(i, pageCopied)
+	// One CAS from the word as claimed, if nothing else changed in it.
+	if claimed == 0 || !s.mem.CAS64(wa, claimed, withState(claimed, b, pageCopied)) {
+		s.setState(i, pageCopied)
+	}
 	return true
 }
 
@@ -1235,24 +1271,51 @@ func kept(st uint64) bool { return st == pageCopied || st == pageDrainWrite }
 // still being copied by a fault on another CPU is left to that fault).
 func (s *Snapshot) flushRun() {
 	defer s.protectEnd(s.protectBegin())
+	if s.runStart == s.cursor {
+		return
+	}
+	// The run's pages are contiguous (capture ends a run at each range's
+	// end), from base.
+	base := s.pageAddr(s.runStart)
 	i := s.runStart
 	for i < s.cursor {
-		for i < s.cursor && !kept(s.state(i)) {
-			i++
-		}
-		j := i
-		for j < s.cursor && kept(s.state(j)) && (j == i || s.pageAddr(j) == s.pageAddr(j-1)+s.ps) {
-			j++
-		}
+		i = s.nextKept(i, s.cursor)
+		j := s.nextNotKept(i, s.cursor)
 		if j > i {
 			// An error (empty pool) leaves pages protected: complete's
 			// UnprotectRange retries them.
-			_, f, _ := s.tables.UnprotectRange(mmu.VA(s.pageAddr(i)), (j-i)*s.ps)
+			_, f, _ := s.tables.UnprotectRange(mmu.VA(base+(i-s.runStart)*s.ps), (j-i)*s.ps)
 			f.Apply(s.tlb)
 		}
 		i = j
 	}
 	s.runStart = s.cursor
+}
+
+// nextKept returns the first page from i (before end) whose state is kept,
+// or end.
+func (s *Snapshot) nextKept(i, end uint64) uint64 {
+	for i < end && !kept(s.state(i)) {
+		i++
+	}
+	return i
+}
+
+// nextNotKept returns the first page from i (before end) whose state is not
+// kept, or end: 32 pages a copy-map word when their C bits are all set (a
+// kept state: pageCopied or pageDrainWrite).
+func (s *Snapshot) nextNotKept(i, end uint64) uint64 {
+	for i < end {
+		if i%32 == 0 && end-i >= 32 && s.mem.Load64(s.mapWord(i))&0xffffffff == 0xffffffff {
+			i += 32
+			continue
+		}
+		if !kept(s.state(i)) {
+			return i
+		}
+		i++
+	}
+	return end
 }
 
 // Abort stops the current snapshot: it makes all captured memory writable
