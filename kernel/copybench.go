@@ -22,12 +22,25 @@ type CopyCost struct {
 	LoopMedian, LoopMin       uint64
 }
 
+// copyBuf holds MeasureCopy's two page buffers (a package variable: on the
+// heap, never moved).
+var copyBuf []byte
+
 // MeasureCopy times n copies of one 4 KiB page between two page-aligned
 // buffers, one at a time, with interrupts on (the median leaves out the
 // copies a timer tick landed in).
 func MeasureCopy(n int) CopyCost {
 	const page = 4096
-	buf := make([]byte, 3*page)
+	// The buffers must be on the heap: the engine's copy is given their
+	// addresses as integers, and a stack-allocated buffer (a make of
+	// constant size that does not escape) moves when the goroutine's
+	// stack grows, leaving the integers pointing at the old stack (the
+	// cause of rare "differs from its source" panics right after snap
+	// start, when MeasureFaults calls this deep in a command's stack).
+	if copyBuf == nil {
+		copyBuf = make([]byte, 3*page)
+	}
+	buf := copyBuf
 	off := int(-uintptr(unsafe.Pointer(&buf[0])) & (page - 1))
 	src, dst := buf[off:off+page], buf[off+page:off+2*page]
 	for i := range src {
@@ -45,6 +58,19 @@ func MeasureCopy(n int) CopyCost {
 		t3 := cycles()
 		mm[i], loop[i] = t1-t0, t3-t2
 		if !bytes.Equal(dst, src) {
+			first, last, n := -1, -1, 0
+			for j := range dst {
+				if dst[j] != src[j] {
+					if first < 0 {
+						first = j
+					}
+					last, n = j, n+1
+				}
+			}
+			print("kernel: copy ", i, ": dst ", hex(dstPA), " src ", hex(srcPA), ": ", n, " bytes differ, offsets ", first, "..", last,
+				"; dst[first]=", dst[first], " src[first]=", src[first], "; copy took ", t3-t2, " ticks, memmove ", t1-t0, "\n")
+			PhysMem{}.Copy(dstPA, srcPA, page)
+			print("kernel: copied again: equal=", bytes.Equal(dst, src), "\n")
 			panic("kernel: the engine's page copy (mmu.Direct.Copy) differs from its source")
 		}
 	}
@@ -52,6 +78,17 @@ func MeasureCopy(n int) CopyCost {
 	c.MemmoveMedian, c.MemmoveMin = medianMin(mm)
 	c.LoopMedian, c.LoopMin = medianMin(loop)
 	return c
+}
+
+// hex returns v as 0x-prefixed hexadecimal (for print).
+func hex(v uint64) string {
+	const digits = "0123456789abcdef"
+	b := []byte("0x0000000000000000")
+	for k := 17; k >= 2; k-- {
+		b[k] = digits[v&15]
+		v >>= 4
+	}
+	return string(b)
 }
 
 func medianMin(v []uint64) (median, min uint64) {
