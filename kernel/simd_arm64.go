@@ -13,16 +13,17 @@ const (
 	ID_AA64ISAR0_SHA2 = 12
 )
 
-// readISAR0 returns ID_AA64ISAR0_EL1 (simd_arm64.s).
+// ISAR0 returns ID_AA64ISAR0_EL1, the instruction set attributes
+// (Arm ARM D19.2.61; simd_arm64.s).
 //
 //go:nosplit
-func readISAR0() uint64
+func ISAR0() uint64
 
 // SIMDFeatures lists the cryptographic instructions Go's packages can use
 // on this processor, as internal/cpu reads them: "aes", "sha1", "sha2"
 // (crypto/sha256 uses the SHA2 instructions), or "none".
 func SIMDFeatures() string {
-	r := readISAR0()
+	r := ISAR0()
 	var f []string
 	for _, x := range []struct {
 		shift int

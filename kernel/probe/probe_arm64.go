@@ -218,9 +218,6 @@ func RunCAS(c *kernel.Controller, buf []uint64) (CASResult, error) {
 	return r, nil
 }
 
-// isar0 reads ID_AA64ISAR0_EL1 (isar_arm64.s).
-func isar0() uint64
-
 // ID_AA64ISAR0_EL1.Atomic, bits 23:20 (Arm ARM D19.2.61): 0b0010 or more
 // means FEAT_LSE (CAS, LDADD, SWP...).
 const (
@@ -231,4 +228,4 @@ const (
 // LSE reports whether the processor has the Large System Extensions'
 // atomic instructions (FEAT_LSE), which the Go runtime and compiler use
 // for sync/atomic when present.
-func LSE() bool { return isar0()>>isar0AtomicShift&0xf >= isar0AtomicLSE }
+func LSE() bool { return kernel.ISAR0()>>isar0AtomicShift&0xf >= isar0AtomicLSE }
