@@ -552,3 +552,44 @@ func TestHighAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseLeaves: UnprotectRange over a whole split 2 MiB region whose
+// 4 KiB leaves were protected one by one releases each of them in one
+// loop (releaseLeaves): every page of the region writable, the entries
+// written counted exactly, and nothing past the table's 512 entries
+// touched — the next table in the pool (a neighbour region split the
+// same way) keeps its protection.
+func TestReleaseLeaves(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		a, b := uint64(1<<30+4<<20), uint64(1<<30+6<<20)
+		for _, r := range []uint64{a, b} {
+			if _, _, err := tb.Protect(VA(r), 2<<20); err != nil {
+				t.Fatal(err)
+			}
+			// A fault's Unprotect splits the 2 MiB leaf: 511 protected
+			// 4 KiB leaves and the one written.
+			f, err := tb.Unprotect(VA(r + 4096))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Ignore()
+		}
+		n, f, err := tb.UnprotectRange(VA(a), 2<<20)
+		f.Ignore()
+		if err != nil || n != 511 {
+			t.Fatalf("%v: UnprotectRange of the split region touched %d, %v; want 511", arch, n, err)
+		}
+		for va := a; va < a+2<<20; va += PageSize {
+			if w, err := tb.Walk(VA(va)); err != nil || !w.Writable || w.Level != Levels-1 {
+				t.Fatalf("%v: %#x after UnprotectRange: %+v, %v", arch, va, w, err)
+			}
+		}
+		for va := b; va < b+2<<20; va += PageSize {
+			w, err := tb.Walk(VA(va))
+			if err != nil || w.Writable != (va == b+4096) {
+				t.Fatalf("%v: neighbour page %#x after UnprotectRange: writable %v, %v", arch, va, w.Writable, err)
+			}
+		}
+	}
+}
