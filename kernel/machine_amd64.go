@@ -37,6 +37,10 @@ func SetupRAM(ram []Range, dma Range) (*Machine, error) {
 	if err := initXSAVE(m.FaultStackTop, m.NestedStackTop, m.TickStackTop); err != nil {
 		return nil, err
 	}
+	// The page copy (fault path and drain) may use YMM registers: AVX()
+	// implies CR4.OSXSAVE, so initXSAVE chose XSAVE with the AVX state for
+	// every entry that can interrupt code using them.
+	mmu.UseAVX(AVX())
 	flags := cli()
 	writeCR3(uint64(m.Tables.Root))
 	setCR0WP()

@@ -22,9 +22,9 @@ const (
 func SIMDFeatures() string {
 	_, _, ecx1, _ := cpuid(1, 0)
 	_, ebx7, _, _ := cpuid(7, 0)
-	osAVX := ecx1&CPUID1_ECX_OSXSAVE != 0 && xgetbv()&(XCR0_SSE|XCR0_AVX) == XCR0_SSE|XCR0_AVX
+	osAVX := osAVXState(ecx1)
 	var f []string
-	if osAVX && ecx1&CPUID1_ECX_AVX != 0 {
+	if AVX() {
 		f = append(f, "avx")
 	}
 	if osAVX && ebx7&CPUID7_EBX_AVX2 != 0 {
@@ -40,4 +40,19 @@ func SIMDFeatures() string {
 		return "none"
 	}
 	return strings.Join(f, "+")
+}
+
+// osAVXState reports whether the kernel enabled the AVX state: CR4.OSXSAVE
+// (CPUID.01H:ECX.OSXSAVE, ecx1) and XCR0's SSE and AVX bits (SDM Vol. 1
+// 14.3, "Detection of Intel AVX Instructions").
+func osAVXState(ecx1 uint32) bool {
+	return ecx1&CPUID1_ECX_OSXSAVE != 0 && xgetbv()&(XCR0_SSE|XCR0_AVX) == XCR0_SSE|XCR0_AVX
+}
+
+// AVX reports whether code may use AVX: the processor has it
+// (CPUID.01H:ECX.AVX) and the kernel enabled its state. The one place the
+// kernel decides it; Setup tells package mmu (mmu.UseAVX).
+func AVX() bool {
+	_, _, ecx1, _ := cpuid(1, 0)
+	return ecx1&CPUID1_ECX_AVX != 0 && osAVXState(ecx1)
 }

@@ -57,7 +57,10 @@
 // operation's policy (requiresSplit, visit); the range walk (walk) and the
 // one-page walk of the fault path (walkPage: Walk, LeafSize, Unprotect,
 // UnprotectLeaf) only choose the entries it is shown; split and pushDown
-// are the one-table primitives the visitors use. Addresses are
+// are the one-table primitives the visitors use. One shortcut stands
+// beside the walk: releasePage, the write fault's usual case (writable
+// tables down to a 4 KiB leaf this package protected: one CAS), checked
+// against the walk's result on random tables (TestReleasePageMatchesWalk). Addresses are
 // typed (VA, PA) so they cannot be swapped, and every operation that
 // changes a mapping returns a Flush, the TLB invalidation it requires,
 // which the caller applies (Flush.Apply) or drops on purpose
@@ -68,3 +71,5 @@
 // stores no heap pointers and takes no locks: it runs in the write-fault
 // handler (see package snapshot for why each rule holds).
 package mmu
+
+//go:generate go run mkcopy.go

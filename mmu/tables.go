@@ -402,6 +402,9 @@ func (t *Tables) pushDown(tab uint64, level int) {
 //
 //go:nosplit
 func (t *Tables) Unprotect(va VA) (Flush, error) {
+	if t.releasePage(uint64(va) & (1<<48 - 1) &^ (PageSize - 1)) {
+		return Flush{kind: InvalPage, va: va}, nil
+	}
 	return t.unprotect(va, false)
 }
 
@@ -422,6 +425,67 @@ func (t *Tables) unprotect(va VA, noSplit bool) (Flush, error) {
 		return Flush{}, v.fail.err()
 	}
 	return Flush{kind: InvalPage, va: va}, nil
+}
+
+// releasePage is Unprotect's common case, the one a write fault almost
+// always meets once its region's protection was pushed down: every table
+// entry on va's path valid, a table and writable, and va's 4 KiB leaf
+// read-only because this package protected it. It makes that leaf
+// writable with one CAS and reports true — what walkPage with the strict
+// release visitor does for such a path (descend through writable tables,
+// release the leaf), written out per format without the visitor's
+// decisions. For any other path, or if the leaf changed under it, it
+// changes nothing and reports false: the walk decides. (Unprotect's
+// only: UnprotectLeaf, the pool-empty fallback, is rare.)
+//
+// Fault path: nosplit, no allocation, no locks.
+//
+//go:nosplit
+func (t *Tables) releasePage(va uint64) bool {
+	if t.Arch == ARM64 {
+		return releasePageARM64(t.Mem, uint64(t.Root), va)
+	}
+	return releasePageAMD64(t.Mem, uint64(t.Root), va)
+}
+
+// releasePageAMD64 is releasePage for amd64 tables: each of PML4E, PDPTE,
+// PDE present, writable and (PDPTE, PDE) PS clear — a writable table (SDM
+// Vol. 3A 4.5, Tables 4-15 to 4-19; bit 7 of a PML4E is reserved, 0) —
+// and the PTE present, read-only and ours (X86_SWPROT). Constant masks and
+// few live values: the interface calls spill less (the fault path).
+//
+//go:nosplit
+func releasePageAMD64(m PhysMem, tab, va uint64) bool {
+	for shift := uint(39); shift > 12; shift -= 9 {
+		e := m.Load64(tab + va>>shift&(Entries-1)*8)
+		if e&(X86_P|X86_RW|X86_PS) != X86_P|X86_RW {
+			return false
+		}
+		tab = e & X86_ADDR
+	}
+	ea := tab + va>>12&(Entries-1)*8
+	e := m.Load64(ea)
+	return e&(X86_P|X86_RW|X86_SWPROT) == X86_P|X86_SWPROT && m.CAS64(ea, e, e&^X86_SWPROT|X86_RW)
+}
+
+// releasePageARM64 is releasePage for arm64 tables: each level 0-2
+// descriptor a table (0b11, D8.3.1) with APTable[1] clear (writes allowed
+// below, D8.4.2), and the level 3 page descriptor (0b11) ours read-only:
+// AP[2] and ARM_SWPROT set, DBM clear (writable and ours).
+//
+//go:nosplit
+func releasePageARM64(m PhysMem, tab, va uint64) bool {
+	for shift := uint(39); shift > 12; shift -= 9 {
+		e := m.Load64(tab + va>>shift&(Entries-1)*8)
+		if e&(ARM_TYPE|ARM_APTABLE1) != ARM_TYPE {
+			return false
+		}
+		tab = e & ARM_ADDR
+	}
+	ea := tab + va>>12&(Entries-1)*8
+	e := m.Load64(ea)
+	return e&(ARM_TYPE|ARM_AP2|ARM_SWPROT|ARM_DBM) == ARM_TYPE|ARM_AP2|ARM_SWPROT &&
+		m.CAS64(ea, e, e&^(ARM_AP2|ARM_SWPROT))
 }
 
 // Merge joins every table a split made (a Pool page allocated after

@@ -184,14 +184,6 @@ func (t *Tables) walkPage(v *visitor, va uint64) {
 	for {
 		ea := tab + 8*index(va, level)
 		e := t.Mem.Load64(ea)
-		if v.op == opRelease && t.valid(e, level) && !t.leaf(e, level) && t.writable(e, level) {
-			// release's answer for a writable table entry (descend,
-			// nothing to change), without the calls: three of the four
-			// entries a write fault's Unprotect visits.
-			tab = t.next(e)
-			level++
-			continue
-		}
 		switch t.step(v, ea, e, level, va&^(levelSize(level)-1), level == Levels-1) {
 		case actDescend:
 			tab = t.next(e)

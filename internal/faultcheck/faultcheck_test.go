@@ -47,7 +47,7 @@ func TestEngineFaultPath(t *testing.T) {
 	}
 	// The graph reaches the page-table walk and its primitives.
 	got := names(funcs)
-	for _, want := range []string{"Snapshot.unprotect", "Snapshot.fallback", "Tables.Unprotect", "Tables.walkPage", "Tables.step",
+	for _, want := range []string{"Snapshot.unprotect", "Snapshot.fallback", "Tables.Unprotect", "Tables.releasePage", "Tables.walkPage", "Tables.step",
 		"visitor.release", "Tables.split", "Tables.pushDown", "Pool.alloc", "Flush.Apply", "Direct.Copy"} {
 		if !got[want] {
 			t.Errorf("fault path misses %s (found %d functions)", want, len(funcs))

@@ -33,7 +33,8 @@ type FaultTrace struct {
 	ByFunc []FuncCount // most instructions first
 	PCs    []uint64    // every instruction's address, in execution order
 	// CopyIterations is how many times the page copy's (copyFunc) most
-	// executed instruction ran: its inner loop's iterations.
+	// executed instruction ran: its loop's iterations (1 for the
+	// generated, unrolled page body; 512 for amd64's REP MOVSQ).
 	CopyIterations int
 }
 
