@@ -81,7 +81,7 @@ type Config struct {
 	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
 	Clock func() uint64
 	// DrainClock, if not nil, times the drain: DrainStep reads it when it
-	// begins and ends and around each page it hashes (a free-running
+	// begins and ends and around the pages it hashes (a free-running
 	// counter, e.g. the kernel's cycle counter; its ticks are the unit of
 	// Stats.DrainCopyTicks and DrainHashTicks). nil: the drain is not
 	// timed. It must not allocate or take locks (the drain runs in
