@@ -324,9 +324,9 @@
 // it hashes (those of one copy-map word it visits at a time; with a
 // disk, each page): Stats.DrainHashTicks is the time spent hashing
 // (page digests, root hash, manifest entries), Stats.DrainCopyTicks all
-// the rest of the
-// drain's time (its page copies, the copy map, the page-table releases,
-// the end's unprotect and table merge; with a disk, its requests), so
+// the rest of the drain's time (its page copies, the copy map, the
+// page-table releases, the end's unprotect and table merge; with a disk,
+// its requests), so
 // that drain throughput and hashing throughput are measured apart though
 // the drain hashes each page as it copies it; Stats.DrainProtectTicks is
 // the part of the copy ticks spent making pages writable again. Two
