@@ -226,10 +226,12 @@
 // With Config.DrainUninterrupted (the kernel masks interrupts around
 // DrainStep and runs it on a stack outside captured RAM, so nothing on its
 // CPU writes captured memory meanwhile), or for one call with
-// DrainStepUninterrupted, the drain claims an Uncopied page as FaultCopy
-// and copies it straight to its slot: one copy instead of two; faults on
-// other CPUs see FaultCopy and retry. The two kinds of call may alternate:
-// each finishes its page's copy before it returns.
+// DrainStepUninterrupted, the drain claims the Uncopied pages it takes
+// from one copy-map word as FaultCopy with one CAS of the word, copies
+// each straight to its slot (one copy instead of two) and marks them all
+// Copied with one more CAS; faults on other CPUs see FaultCopy and retry
+// until then. The two kinds of call may alternate: each finishes its
+// pages' copies before it returns.
 //
 // When the table pool is empty, a fault on a large page copies every
 // Uncopied page of it (as FaultCopy → Copied) and makes the whole large
@@ -318,15 +320,18 @@
 // # Where the drain's time goes
 //
 // With Config.DrainClock (the kernel passes its cycle counter) each
-// DrainStep reads the clock when it begins and ends and around each page
-// it hashes: Stats.DrainHashTicks is the time spent hashing (page digests,
-// root hash, manifest entries), Stats.DrainCopyTicks all the rest of the
-// drain's time (its page copies, the copy map, the page-table releases,
-// the end's unprotect and table merge; with a disk, its requests), so
+// DrainStep reads the clock when it begins and ends and around the pages
+// it hashes (those of one copy-map word it visits at a time; with a
+// disk, each page): Stats.DrainHashTicks is the time spent hashing
+// (page digests, root hash, manifest entries), Stats.DrainCopyTicks all
+// the rest of the drain's time (its page copies, the copy map, the
+// page-table releases, the end's unprotect and table merge; with a disk,
+// its requests), so
 // that drain throughput and hashing throughput are measured apart though
 // the drain hashes each page as it copies it; Stats.DrainProtectTicks is
 // the part of the copy ticks spent making pages writable again. Two
-// counter readings per hashed page, two per step and two per release of
+// counter readings per copy-map word visited with pages to hash (per
+// hashed page with a disk), two per step and two per release of
 // a drained run (2 MiB); the fault path is not timed. TestDrainClock
 // checks the split tick for tick with a clock that counts copies, reads
 // and TLB invalidations.

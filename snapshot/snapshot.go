@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math/bits"
 	"slices"
 	"sync/atomic"
 
@@ -80,7 +81,7 @@ type Config struct {
 	// instant in the header (e.g. a TSC or CNTVCT_EL0 reading).
 	Clock func() uint64
 	// DrainClock, if not nil, times the drain: DrainStep reads it when it
-	// begins and ends and around each page it hashes (a free-running
+	// begins and ends and around the pages it hashes (a free-running
 	// counter, e.g. the kernel's cycle counter; its ticks are the unit of
 	// Stats.DrainCopyTicks and DrainHashTicks). nil: the drain is not
 	// timed. It must not allocate or take locks (the drain runs in
@@ -975,10 +976,10 @@ func (s *Snapshot) drainStep(budget int, direct bool) (bool, error) {
 }
 
 // capture is the drain's first phase: it visits the captured pages in
-// order, copying each one no fault has copied (up to budget pages; direct:
-// copyClaimed, else copyViaScratch) and making finished runs writable. It
-// returns the budget left and whether this call ended the phase (every
-// page visited: hashing starts).
+// order, the pages of one copy-map word at a time (visit), copying and
+// hashing each one no fault has copied (up to budget pages), and makes
+// finished runs writable. It returns the budget left and whether this
+// call ended the phase (every page visited: hashing starts).
 func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 	l := &s.layout
 	for budget > 0 && s.Phase() == PhaseCapturing {
@@ -991,38 +992,13 @@ func (s *Snapshot) capture(budget int, direct bool) (int, bool) {
 		if i >= r.end || i < r.first {
 			*r = s.rangeAt(i)
 		}
-		pa := r.base + (i-r.first)*s.ps
-		st := s.state(i)
-		if st == pageUncopied {
-			budget--
-			var copied bool
-			if direct {
-				copied = s.copyClaimed(i, pa)
-			} else {
-				copied = s.copyViaScratch(i, pa)
-			}
-			if copied {
-				s.drained.Add(1)
-				st = pageCopied
-			} else {
-				s.discards.Add(1)
-				st = s.state(i)
-			}
-		} else if st == pageCopied && s.hashNext == i {
-			budget-- // hashing a page a fault or Start copied
-		}
-		// Hash while hot: a copied page's slot is final, so it is
-		// hashed now, in page order, instead of read back after the
-		// capture. A page a fault on another CPU is still copying
-		// stops this: the hash phase goes on from hashNext.
-		if st == pageCopied && s.hashNext == i {
-			s.hashPage(i)
-			s.hashNext++
-		}
-		s.cursor++
 		// A run ends at a 2 MiB boundary and at the end of a range, so
-		// the pages of [runStart, cursor) are always contiguous.
-		if (pa+s.ps)%drainChunk == 0 || s.cursor == r.end {
+		// the pages of [runStart, cursor) are always contiguous; a
+		// visit ends there too, and at the end of i's copy-map word.
+		pa := r.base + (i-r.first)*s.ps
+		runEnd := min(r.end, i+(drainChunk-pa%drainChunk)/s.ps)
+		budget = s.visit(i, min(runEnd, i/32*32+32), pa, budget, direct)
+		if s.cursor == runEnd {
 			s.flushRun()
 		}
 	}
@@ -1043,31 +1019,94 @@ func (s *Snapshot) rangeAt(i uint64) pageRange {
 	return pageRange{}
 }
 
-// copyClaimed is the drain's copy when nothing on this CPU can write
-// captured memory during the copy (Config.DrainUninterrupted): it claims
-// page i like a fault handler and copies it once; faults on other CPUs see
-// FaultCopy and retry. It reports whether it copied the page (false: a
-// fault took it first).
-func (s *Snapshot) copyClaimed(i, pa uint64) bool {
-	wa, b := s.mapWord(i), uint(i%32)
+// visit drains pages from i (at pa) up to end, all in one copy-map word,
+// while budget lasts: a page copied or hashed costs one unit. It reads
+// the word once, copies the Uncopied pages it takes and then hashes the
+// copied pages in order from hashNext (hash while hot: a copied page's
+// slot is final, so it is hashed now instead of read back after the
+// capture; a page a fault on another CPU is still copying stops this,
+// and the hash phase goes on from hashNext). It moves the cursor past
+// the pages it visited and returns the budget left.
+//
+// The copy follows the per-page protocol (see the package doc). direct
+// (nothing on this CPU writes captured memory meanwhile): one CAS of the
+// word claims all the pages as FaultCopy, each is copied once, straight
+// to its slot, and one more CAS marks them all Copied; faults on other
+// CPUs see FaultCopy and retry until then. Else each page goes through
+// the scratch page (copyViaScratch), claimed after its copy.
+func (s *Snapshot) visit(i, end, pa uint64, budget int, direct bool) int {
+	wa := s.mapWord(i)
 	w := s.mem.Load64(wa)
-	if pageState(w, b) != pageUncopied {
-		return false
-	}
-	claimed := withState(w, b, pageFaultCopy)
-	if !s.mem.CAS64(wa, w, claimed) {
-		// Another page's bits changed meanwhile: casState retries.
-		if !s.casState(i, pageUncopied, pageFaultCopy) {
-			return false
+	var claim uint64 // the Uncopied pages taken: bit b for the word's page b
+	var stop, hashEnd uint64
+	left := budget
+	for {
+		// The pages [i, stop) are visited, the Uncopied ones among
+		// them copied, and [i, hashEnd) hashed.
+		claim, left, stop, hashEnd = 0, budget, i, i
+		hashing := s.hashNext == i
+		for ; stop < end && left > 0; stop++ {
+			b := uint(stop % 32)
+			switch pageState(w, b) {
+			case pageUncopied:
+				claim |= 1 << b
+				left--
+			case pageCopied:
+				if hashing {
+					left--
+				}
+			default: // a fault on another CPU is copying it
+				hashing = false
+			}
+			if hashing {
+				hashEnd = stop + 1
+			}
 		}
-		claimed = 0
+		if !direct || claim == 0 || s.mem.CAS64(wa, w, w|claim<<32) {
+			break
+		}
+		// A fault took a page or changed another page's bits: again.
+		w = s.mem.Load64(wa)
 	}
-	s.mem.Copy(s.slot(i), pa, s.ps)
-	// One CAS from the word as claimed, if nothing else changed in it.
-	if claimed == 0 || !s.mem.CAS64(wa, claimed, withState(claimed, b, pageCopied)) {
-		s.setState(i, pageCopied)
+	word := i &^ 31 // page index of the word's bit 0
+	if direct && claim != 0 {
+		// The pages are FaultCopy, still protected: their content is
+		// that of Start.
+		for c := claim; c != 0; c &= c - 1 {
+			j := word + uint64(bits.TrailingZeros64(c))
+			s.mem.Copy(s.slot(j), pa+(j-i)*s.ps, s.ps)
+		}
+		// Copied: one CAS from the word as claimed, if nothing else
+		// changed in it (only our pages' bits change here).
+		w |= claim << 32
+		for !s.mem.CAS64(wa, w, w&^(claim<<32)|claim) {
+			w = s.mem.Load64(wa)
+		}
+		w = w&^(claim<<32) | claim
+		s.drained.Add(uint64(bits.OnesCount64(claim)))
+	} else if claim != 0 {
+		for c := claim; c != 0; c &= c - 1 {
+			j := word + uint64(bits.TrailingZeros64(c))
+			if s.copyViaScratch(j, pa+(j-i)*s.ps) {
+				s.drained.Add(1)
+			} else {
+				s.discards.Add(1)
+			}
+		}
+		// A discarded page is FaultCopy or, if its fault finished,
+		// Copied.
+		w = s.mem.Load64(wa)
 	}
-	return true
+	if hashEnd > i {
+		t := s.hashBegin()
+		for j := i; j < hashEnd && pageState(w, uint(j%32)) == pageCopied; j++ {
+			s.hashPage(j)
+			s.hashNext++
+		}
+		s.hashEnd(t)
+	}
+	s.cursor = stop
+	return left
 }
 
 // copyViaScratch is the drain's copy when a write (and its fault) may
@@ -1118,7 +1157,9 @@ func (s *Snapshot) hash(budget int) bool {
 			return false
 		}
 		budget--
+		t := s.hashBegin()
 		s.hashPage(i)
+		s.hashEnd(t)
 		s.hashNext++
 	}
 	return s.Phase() == PhaseDone
@@ -1126,15 +1167,13 @@ func (s *Snapshot) hash(budget int) bool {
 
 // hashPage writes page i's digest to the manifest and into the root hash
 // (page 0 first starts it with the header), with the reused digest and
-// buffer: no allocation.
+// buffer: no allocation. Its callers time it (hashBegin, hashEnd).
 func (s *Snapshot) hashPage(i uint64) {
-	t := s.hashBegin()
 	if i == 0 {
 		s.rootHeader()
 	}
 	sum := s.hashBytes(s.pageBytes(s.slot(i)))
 	s.mem.Write(s.base+s.layout.ManifestOff+i*HashSize, sum)
-	s.hashEnd(t)
 }
 
 // The drain's clock (Config.DrainClock): a step reads it when it begins
