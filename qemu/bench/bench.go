@@ -36,8 +36,11 @@ type Result struct {
 	CopyNs, CopyLoopNs float64
 
 	// Before is the workload's throughput before any snapshot (writes per
-	// second of guest time).
-	Before float64
+	// second of guest time): the median of Windows windows, whose lowest
+	// and highest are BeforeRange.
+	Before      float64
+	BeforeRange [2]float64
+	Windows     int
 
 	Pagesnap Pagesnap
 	QEMUBG   Peer // QEMU's background snapshot
@@ -76,8 +79,11 @@ type Pagesnap struct {
 	// within ±CaptureErr), Total until the image is complete.
 	Capture, CaptureErr, Total time.Duration
 	// During and After are the workload's throughput (writes/s, guest
-	// time) over the whole capture and after the image is complete.
+	// time) over the whole capture and after the image is complete (the
+	// median of Result.Windows windows, the lowest and highest in
+	// AfterRange).
 	During, After float64
+	AfterRange    [2]float64
 }
 
 // Peer is one of the other methods.
@@ -88,13 +94,23 @@ type Peer struct {
 	Downtime, Total time.Duration
 	// GuestTotal is the guest time that passed while it ran.
 	GuestTotal    time.Duration
-	During, After float64 // workload writes/s (guest time); 0: not measured
-	Bytes         int64   // size of the file written
+	During, After float64    // workload writes/s (guest time); 0: not measured
+	AfterRange    [2]float64 // After's windows: lowest, highest
+	Bytes         int64      // size of the file written
 }
 
 // Row is one line of the table.
 type Row struct {
 	Method, Figure, Value, Note string
+}
+
+// windows describes a throughput figure that is the median of r.Windows
+// windows whose lowest and highest are rng, relative to base.
+func (r *Result) windows(rng [2]float64, base float64) string {
+	if r.Windows <= 1 || base <= 0 {
+		return "one window"
+	}
+	return fmt.Sprintf("median of %d windows, %.3f-%.3f of before", r.Windows, rng[0]/base, rng[1]/base)
 }
 
 // Rows returns the table, every row always present (a figure not measured
@@ -116,7 +132,7 @@ func (r *Result) Rows() []Row {
 		return fmt.Sprintf("%.0f bare 4 KiB copies", us*1e3/r.CopyNs)
 	}
 	add("guest", "bare 4 KiB copy (unit)", fmt.Sprintf("%.0f ns", r.CopyNs), fmt.Sprintf("memmove, median; the engine's page copy (mmu.Direct.Copy) %.0f ns", r.CopyLoopNs))
-	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time")
+	add("guest", "workload before", fmt.Sprintf("%.0f writes/s", r.Before), "guest time; "+r.windows(r.BeforeRange, r.Before))
 	const ps = "pagesnap"
 	add(ps, "pause", fmt.Sprintf("%.0f us", p.PauseUs), unit(p.PauseUs)+" (guest)")
 	add(ps, "page-table entries touched", fmt.Sprint(p.Entries), fmt.Sprintf("at the instant; %d eager pages copied", p.Eager))
@@ -133,7 +149,11 @@ func (r *Result) Rows() []Row {
 	r.drainRows(add)
 	add(ps, "total to a complete image", dur(p.Total), "guest")
 	add(ps, "workload during / before", ratio(p.During, r.Before), "over the whole capture")
-	add(ps, "workload after / before", ratio(p.After, r.Before), "")
+	goal := "not met"
+	if r.Before > 0 && p.After/r.Before >= 0.98 {
+		goal = "met"
+	}
+	add(ps, "workload after / before", ratio(p.After, r.Before), r.windows(p.AfterRange, r.Before)+"; issue 13 goal ≥ 0.98x: "+goal)
 	peer := func(name string, q Peer, downtime string) {
 		if q.Err != nil {
 			add(name, "failed", "-", oneLine(q.Err.Error()))
@@ -143,7 +163,7 @@ func (r *Result) Rows() []Row {
 		if name == qbg {
 			add(name, "total to a complete image", ms(q.Total), fmt.Sprintf("host time; %s of guest time passed; %d MiB written", dur(q.GuestTotal), q.Bytes>>20))
 			add(name, "workload during / before", ratio(q.During, r.Before), "")
-			add(name, "workload after / before", ratio(q.After, r.Before), "")
+			add(name, "workload after / before", ratio(q.After, r.Before), r.windows(q.AfterRange, r.Before))
 		} else {
 			add(name, "image size", fmt.Sprintf("%d MiB", q.Bytes>>20), "dump-guest-memory (ELF)")
 		}

@@ -17,10 +17,10 @@ func sample() *Result {
 	return &Result{
 		Arch: "amd64", RAM: "256M", Accel: "TCG", Date: time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC),
 		Host: "host X, 2 cores", QEMU: "7.2.22", CapturedMiB: 527, GuestMiB: 1216, Workload: "cpu",
-		CopyNs: 1000, CopyLoopNs: 2000, Before: 1e6,
+		CopyNs: 1000, CopyLoopNs: 2000, Before: 1e6, BeforeRange: [2]float64{9.6e5, 1.03e6}, Windows: 5,
 		Pagesnap: Pagesnap{Fault: lines.Fault{N: 256, Faults: 250, MedianNs: 1500, P99Ns: 4000, MaxNs: 90000, StoreNs: 5}, PauseUs: 2500, Entries: 2176, Eager: 75, PoolUsed: 60, TablesMerged: 2, PoolAfter: 8, Pages: 135167, Faults: 10, FaultCopies: 5, Drained: 100000, Hashed: 135167, DrainCopy: 250 * time.Millisecond, DrainHash: 9 * time.Second, DrainProtect: 30 * time.Millisecond, Share: 50,
-			DrainShare: 49.5, Capture: 4 * time.Second, CaptureErr: 50 * time.Millisecond, Total: 20 * time.Second, During: 5e5, After: 9.9e5},
-		QEMUBG: Peer{Downtime: 2 * time.Millisecond, Total: 1900 * time.Millisecond, GuestTotal: 10 * time.Second, During: 8e5, After: 6e5, Bytes: 5 << 20},
+			DrainShare: 49.5, Capture: 4 * time.Second, CaptureErr: 50 * time.Millisecond, Total: 20 * time.Second, During: 5e5, After: 9.9e5, AfterRange: [2]float64{9.5e5, 1e6}},
+		QEMUBG: Peer{Downtime: 2 * time.Millisecond, Total: 1900 * time.Millisecond, GuestTotal: 10 * time.Second, During: 8e5, After: 6e5, AfterRange: [2]float64{5.5e5, 6.2e5}, Bytes: 5 << 20},
 		Stop:   Peer{Err: errors.New("qemu: QMP dump-guest-memory: some\n refusal | here")},
 	}
 }
@@ -53,7 +53,7 @@ const goldenMarkdown = `amd64, RAM=256M (527 MiB captured, 1216 MiB guest), TCG,
 | method | figure | value | note |
 | --- | --- | --- | --- |
 | guest | bare 4 KiB copy (unit) | 1000 ns | memmove, median; the engine's page copy (mmu.Direct.Copy) 2000 ns |
-| guest | workload before | 1000000 writes/s | guest time |
+| guest | workload before | 1000000 writes/s | guest time; median of 5 windows, 0.960-1.030 of before |
 | pagesnap | pause | 2500 us | 2500 bare 4 KiB copies (guest) |
 | pagesnap | page-table entries touched | 2176 | at the instant; 75 eager pages copied |
 | pagesnap | page tables restored | 2 tables merged | at the end: table pool 8 pages in use after, 60 at most |
@@ -68,11 +68,11 @@ const goldenMarkdown = `amd64, RAM=256M (527 MiB captured, 1216 MiB guest), TCG,
 | pagesnap | drain time hashing | 97.3% | hashing / (copy + hash) drain time; issue 13 goal, hashing no longer dominates (< 50%): not met |
 | pagesnap | total to a complete image | 20.00 s | guest |
 | pagesnap | workload during / before | 0.50x | over the whole capture |
-| pagesnap | workload after / before | 0.99x |  |
+| pagesnap | workload after / before | 0.99x | median of 5 windows, 0.950-1.000 of before; issue 13 goal ≥ 0.98x: met |
 | QEMU background snapshot | downtime | 2.0 ms | host time (QEMU's clock) |
 | QEMU background snapshot | total to a complete image | 1900.0 ms | host time; 10.00 s of guest time passed; 5 MiB written |
 | QEMU background snapshot | workload during / before | 0.80x |  |
-| QEMU background snapshot | workload after / before | 0.60x |  |
+| QEMU background snapshot | workload after / before | 0.60x | median of 5 windows, 0.550-0.620 of before |
 | stop-and-copy | failed | - | qemu: QMP dump-guest-memory: some refusal \| here |
 | pagesnap / peer | pause / QEMU downtime | 1.25x | guest us / host us |
 | pagesnap / peer | total / QEMU total (guest time) | 2.00x | both guest time; QEMU copies on host threads, outside the guest's clock under -icount |

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,10 @@ type BenchOptions struct {
 	// Work is the guest time each throughput figure is measured over
 	// (before, after); during figures span the whole snapshot.
 	Work time.Duration
+	// Windows is how many consecutive windows of Work the before and
+	// after figures are the median of (0: 5): one window moves by a few
+	// percent with where the workload's GC cycles fall.
+	Windows int
 	// CopyN is how many bare page copies the copy unit is the median of.
 	CopyN int
 	// Dir receives QEMU's snapshot files while they are measured (they
@@ -61,6 +66,12 @@ var (
 func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 	if o.Work == 0 {
 		o.Work = 2 * time.Second
+	}
+	if o.Windows == 0 {
+		o.Windows = 5
+	}
+	if o.Windows < 0 {
+		return nil, fmt.Errorf("live: bench: %d throughput windows: want at least 1", o.Windows)
 	}
 	if o.CopyN == 0 {
 		o.CopyN = 2000
@@ -136,20 +147,26 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 		return nil, err
 	}
 	// Warm up (the array, the heap, TCG's translations) until two
-	// consecutive measures agree within 5 %: the last is the baseline.
+	// consecutive measures agree within 5 %; then the baseline: the
+	// median of o.Windows windows.
 	prev := 0.0
 	for i := 0; i < 8; i++ {
 		b0, b1, err := guestSleep(vm, o.Work)
 		if err != nil {
 			return nil, err
 		}
-		res.Before = rate(b0, b1).Writes
-		progress("before: %.0f writes/s", res.Before)
-		if i > 0 && res.Before > 0 && prev/res.Before > 0.95 && prev/res.Before < 1.05 {
+		w := rate(b0, b1).Writes
+		progress("warm-up: %.0f writes/s", w)
+		if i > 0 && w > 0 && prev/w > 0.95 && prev/w < 1.05 {
 			break
 		}
-		prev = res.Before
+		prev = w
 	}
+	res.Windows = o.Windows
+	if res.Before, res.BeforeRange, err = windowRates(vm, o.Work, o.Windows); err != nil {
+		return nil, err
+	}
+	progress("before: %.0f writes/s (median of %d windows, %.0f-%.0f)", res.Before, o.Windows, res.BeforeRange[0], res.BeforeRange[1])
 
 	if err := benchPagesnap(vm, o, &res.Pagesnap, progress); err != nil {
 		return res, err
@@ -278,12 +295,31 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 		p.Capture = p.Total // hashing was never seen: too short for the poll
 	}
 	progress("pagesnap: complete in %v (guest)", p.Total)
-	a0, a1, err := guestSleep(vm, o.Work)
+	p.After, p.AfterRange, err = windowRates(vm, o.Work, o.Windows)
+	return err
+}
+
+// windowRates measures the workload's throughput over n consecutive
+// windows of d guest time each and returns their median and their range.
+func windowRates(vm *qemu.VM, d time.Duration, n int) (median float64, rng [2]float64, err error) {
+	ws := make([]float64, 0, n)
+	a, err := sampleWork(vm)
 	if err != nil {
-		return err
+		return 0, rng, err
 	}
-	p.After = rate(a0, a1).Writes
-	return nil
+	for len(ws) < n {
+		time.Sleep(d / 4)
+		b, err := sampleWork(vm)
+		if err != nil {
+			return 0, rng, err
+		}
+		if time.Duration(b.t-a.t) >= d {
+			ws = append(ws, rate(a, b).Writes)
+			a = b
+		}
+	}
+	slices.Sort(ws)
+	return ws[n/2], [2]float64{ws[0], ws[n-1]}, nil
 }
 
 // migrateInfo is the part of query-migrate's answer the bench reads.
@@ -356,12 +392,7 @@ func benchBackground(vm *qemu.VM, q *qemu.QMP, o BenchOptions, path string, prog
 		r.Bytes = fi.Size()
 	}
 	progress("QEMU background snapshot: completed, downtime %v, total %v", r.Downtime, r.Total)
-	a0, a1, err := guestSleep(vm, o.Work)
-	if err != nil {
-		r.Err = err
-		return
-	}
-	r.After = rate(a0, a1).Writes
+	r.After, r.AfterRange, r.Err = windowRates(vm, o.Work, o.Windows)
 	return
 }
 

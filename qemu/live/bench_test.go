@@ -12,7 +12,7 @@ import (
 // judged here (speed goals are met in make bench's output).
 func TestBench(t *testing.T) {
 	k := kernelFor(t, "PAGESNAP_KERNEL_AMD64_256M")
-	res, err := Bench(t.Context(), BenchOptions{Kernel: k, RAM: "256M", Share: 90, Work: time.Second, Dir: t.TempDir(), Timeout: 10 * time.Minute, Log: logWriter{t}})
+	res, err := Bench(t.Context(), BenchOptions{Kernel: k, RAM: "256M", Share: 90, Work: time.Second, Windows: 3, Dir: t.TempDir(), Timeout: 10 * time.Minute, Log: logWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
