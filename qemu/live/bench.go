@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -163,9 +162,11 @@ func Bench(ctx context.Context, o BenchOptions) (res *bench.Result, err error) {
 		prev = w
 	}
 	res.Windows = o.Windows
-	if res.Before, res.BeforeRange, err = windowRates(vm, o.Work, o.Windows); err != nil {
+	before, rng, err := windowRate(vm, o.Work, o.Windows)
+	if err != nil {
 		return nil, err
 	}
+	res.Before, res.BeforeRange = before.Writes, rng
 	progress("before: %.0f writes/s (median of %d windows, %.0f-%.0f)", res.Before, o.Windows, res.BeforeRange[0], res.BeforeRange[1])
 
 	if err := benchPagesnap(vm, o, &res.Pagesnap, progress); err != nil {
@@ -295,31 +296,9 @@ func benchPagesnap(vm *qemu.VM, o BenchOptions, p *bench.Pagesnap, progress func
 		p.Capture = p.Total // hashing was never seen: too short for the poll
 	}
 	progress("pagesnap: complete in %v (guest)", p.Total)
-	p.After, p.AfterRange, err = windowRates(vm, o.Work, o.Windows)
+	after, rng, err := windowRate(vm, o.Work, o.Windows)
+	p.After, p.AfterRange = after.Writes, rng
 	return err
-}
-
-// windowRates measures the workload's throughput over n consecutive
-// windows of d guest time each and returns their median and their range.
-func windowRates(vm *qemu.VM, d time.Duration, n int) (median float64, rng [2]float64, err error) {
-	ws := make([]float64, 0, n)
-	a, err := sampleWork(vm)
-	if err != nil {
-		return 0, rng, err
-	}
-	for len(ws) < n {
-		time.Sleep(d / 4)
-		b, err := sampleWork(vm)
-		if err != nil {
-			return 0, rng, err
-		}
-		if time.Duration(b.t-a.t) >= d {
-			ws = append(ws, rate(a, b).Writes)
-			a = b
-		}
-	}
-	slices.Sort(ws)
-	return ws[n/2], [2]float64{ws[0], ws[n-1]}, nil
 }
 
 // migrateInfo is the part of query-migrate's answer the bench reads.
@@ -392,7 +371,8 @@ func benchBackground(vm *qemu.VM, q *qemu.QMP, o BenchOptions, path string, prog
 		r.Bytes = fi.Size()
 	}
 	progress("QEMU background snapshot: completed, downtime %v, total %v", r.Downtime, r.Total)
-	r.After, r.AfterRange, r.Err = windowRates(vm, o.Work, o.Windows)
+	after, rng, err := windowRate(vm, o.Work, o.Windows)
+	r.After, r.AfterRange, r.Err = after.Writes, rng, err
 	return
 }
 

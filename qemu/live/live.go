@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,9 +134,13 @@ type Options struct {
 	// DMA is the snapshot's DMA mode: inuse (default), whole or none
 	// (none is the negative control: verification must fail).
 	DMA string
-	// Work is how long the workload's throughput is measured before and
-	// after the snapshot (it runs throughout, until the image is complete).
+	// Work is how long each window of the workload's throughput is
+	// measured over before and after the snapshot (it runs throughout,
+	// until the image is complete).
 	Work time.Duration
+	// Windows is how many windows the before and after figures are the
+	// median of (0: 3).
+	Windows int
 	// Workload is the kernel's workload mode: "cpu" (default: never
 	// blocks, the machine never idles) or "sleep" (pauses 1 ms per batch).
 	Workload string
@@ -187,6 +192,10 @@ type Report struct {
 	DrainShare, TickShare, IdleShare float64
 	Workload                         string
 	Before, During, After            Rate
+	// Before and After are medians of Windows windows; BeforeRange and
+	// AfterRange are their windows' lowest and highest writes/s.
+	Windows                 int
+	BeforeRange, AfterRange [2]float64
 	// DMAIRQs is the number of completion interrupts the DMA device
 	// (virtio-rng) raised during the capture, DMAWakes the number of the
 	// driver's waits they ended early (the interrupt woke the pump).
@@ -301,6 +310,40 @@ func rate(a, b workSample) Rate {
 	return Rate{Allocs: float64(b.allocs-a.allocs) / dt, Writes: float64(b.writes-a.writes) / dt}
 }
 
+// windowRate measures the workload's throughput over n consecutive
+// windows of d guest time each and returns their median (allocs and
+// writes each) and the lowest and highest writes/s: one window moves by a
+// few percent with where the workload's GC cycles fall.
+func windowRate(vm *qemu.VM, d time.Duration, n int) (median Rate, writes [2]float64, err error) {
+	rs := make([]Rate, 0, n)
+	a, err := sampleWork(vm)
+	if err != nil {
+		return median, writes, err
+	}
+	for len(rs) < n {
+		time.Sleep(d / 4)
+		b, err := sampleWork(vm)
+		if err != nil {
+			return median, writes, err
+		}
+		if time.Duration(b.t-a.t) >= d {
+			rs = append(rs, rate(a, b))
+			a = b
+		}
+	}
+	med := func(f func(Rate) float64) (m, lo, hi float64) {
+		v := make([]float64, n)
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		return v[n/2], v[0], v[n-1]
+	}
+	median.Allocs, _, _ = med(func(r Rate) float64 { return r.Allocs })
+	median.Writes, writes[0], writes[1] = med(func(r Rate) float64 { return r.Writes })
+	return median, writes, nil
+}
+
 // guestSleep waits about d of guest time, measured by the guest clock
 // through two work samples (TCG runs slower than real time).
 func guestSleep(vm *qemu.VM, d time.Duration) (workSample, workSample, error) {
@@ -330,6 +373,12 @@ var (
 func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if o.Work == 0 {
 		o.Work = 2 * time.Second
+	}
+	if o.Windows == 0 {
+		o.Windows = 3
+	}
+	if o.Windows < 0 {
+		return nil, fmt.Errorf("live: %d throughput windows: want at least 1", o.Windows)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 20 * time.Minute
@@ -395,11 +444,10 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	if _, _, err := guestSleep(vm, o.Work/2); err != nil {
 		return nil, err
 	}
-	b0, b1, err := guestSleep(vm, o.Work)
-	if err != nil {
+	rep.Windows = o.Windows
+	if rep.Before, rep.BeforeRange, err = windowRate(vm, o.Work, o.Windows); err != nil {
 		return nil, err
 	}
-	rep.Before = rate(b0, b1)
 
 	// The reference: stop at the instant, save the captured span.
 	span := snapshot.Range{Base: rep.Layout.Captured[0].Base}
@@ -444,11 +492,9 @@ func Run(ctx context.Context, o Options) (rep *Report, err error) {
 	}
 	rep.Faults, rep.Drained, rep.Total = cl.Faults, cl.Drained, cl.Total.String()
 	rep.DrainShare, rep.TickShare, rep.IdleShare = cl.DrainShare, cl.TickShare, cl.IdleShare
-	a0, a1, err := guestSleep(vm, o.Work)
-	if err != nil {
+	if rep.After, rep.AfterRange, err = windowRate(vm, o.Work, o.Windows); err != nil {
 		return nil, err
 	}
-	rep.After = rate(a0, a1)
 	if err := vm.Send("snap verify"); err != nil {
 		return nil, err
 	}
@@ -600,6 +646,15 @@ func compare(refPath string, refBase uint64, imgPath, kernel string, l Layout) (
 	return verify.Compare(ref, im, owners), nil
 }
 
+// windows describes a throughput that is the median of r.Windows windows
+// whose writes/s ranged over rng, relative to the median m.
+func (r *Report) windows(rng [2]float64, m float64) string {
+	if r.Windows <= 1 || m <= 0 {
+		return "one window"
+	}
+	return fmt.Sprintf("median of %d windows, writes %.2f-%.2fx of it", r.Windows, rng[0]/m, rng[1]/m)
+}
+
 // String prints the report for people.
 func (r *Report) String() string {
 	var b strings.Builder
@@ -625,11 +680,11 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "completion:        %v under load, %v on the idle machine: %.2fx (share setting %s: bound 1/share = %.1fx)\n",
 		r.TotalLoad, r.TotalIdle, ratio(float64(r.TotalLoad), float64(r.TotalIdle)), r.Share, 100/shareValue(r.Share))
 	fmt.Fprintf(&b, "drain share:       %.1f%% of the CPU from start to complete (timer tick %.1f%%, idle %.1f%%)\n", r.DrainShare, r.TickShare, r.IdleShare)
-	fmt.Fprintf(&b, "workload before:   %.0f allocs/s, %.0f writes/s (guest time)\n", r.Before.Allocs, r.Before.Writes)
+	fmt.Fprintf(&b, "workload before:   %.0f allocs/s, %.0f writes/s (guest time; %s)\n", r.Before.Allocs, r.Before.Writes, r.windows(r.BeforeRange, r.Before.Writes))
 	fmt.Fprintf(&b, "workload during:   %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before; over the whole capture)\n", r.During.Allocs, r.During.Writes,
 		ratio(r.During.Allocs, r.Before.Allocs), ratio(r.During.Writes, r.Before.Writes))
-	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before)\n", r.After.Allocs, r.After.Writes,
-		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes))
+	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before; %s)\n", r.After.Allocs, r.After.Writes,
+		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes), r.windows(r.AfterRange, r.After.Writes))
 	fmt.Fprintf(&b, "DMA interrupts:    %d virtio-rng completion interrupts during the capture, %d of the driver's waits ended early by them (%d and %d during the snapshot on the idle machine)\n",
 		r.DMAIRQs, r.DMAWakes, r.IdleIRQs, r.IdleWakes)
 	fmt.Fprintf(&b, "guest self-check:  %s\n", r.GuestVerify)
