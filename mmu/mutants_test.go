@@ -227,3 +227,173 @@ func TestMergeInvalidations(t *testing.T) {
 		}
 	}
 }
+
+// TestRangeBoundsUnderProtection: a zero-size UnprotectRange inside
+// protected tables and leaves changes nothing either (a walk of an empty
+// range would push protection down and split).
+func TestRangeBoundsUnderProtection(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		for _, r := range []Region{{1 << 30, 1 << 30}, {3 << 30, 2 << 20}} {
+			if _, _, err := tb.Protect(r.VA, r.Size); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := dumpTree(tb)
+		for _, va := range []VA{1<<30 + 4096, 1<<30 + 4<<20, 3<<30 + 4096} {
+			if n, f, err := tb.UnprotectRange(va, 0); err != nil || n != 0 || f.Kind() != InvalNone {
+				t.Errorf("%v: UnprotectRange(%#x, 0): %d, %v, %v", arch, va, n, f.Kind(), err)
+			}
+		}
+		if !maps.Equal(before, dumpTree(tb)) {
+			t.Errorf("%v: the tables changed", arch)
+		}
+	}
+}
+
+// TestPoolBounds: a pool of n pages hands out exactly n, in order, and
+// split counts only the pages allocated after Seal, up to the pool's end.
+func TestPoolBounds(t *testing.T) {
+	const base = 1 << 20
+	p := NewPool(base, 3*PageSize)
+	if p.Cap() != 3 {
+		t.Fatalf("Cap %d, want 3", p.Cap())
+	}
+	for i := uint64(0); i < 3; i++ {
+		if j, pa, ok := p.allocFree(); !ok || j != i || pa != base+i*PageSize {
+			t.Fatalf("alloc %d: %d, %#x, %v", i, j, pa, ok)
+		}
+		if i == 0 {
+			p.Seal()
+		}
+	}
+	if _, _, ok := p.allocFree(); ok {
+		t.Fatal("a fourth page from a pool of three")
+	}
+	if p.Used() != 3 {
+		t.Fatalf("Used %d, want 3", p.Used())
+	}
+	for pa, want := range map[uint64]bool{
+		base - PageSize: false, base: false, // below the sealed floor
+		base + PageSize: true, base + 2*PageSize: true, // split tables
+		base + 3*PageSize: false, base + 4*PageSize: false, // past the pool
+	} {
+		if p.split(pa) != want {
+			t.Errorf("split(%#x) = %v, want %v", pa, !want, want)
+		}
+	}
+}
+
+// TestLevel0NeverLeaf: a PML4 entry is never a leaf, whatever its bit 7
+// (reserved there: Intel SDM Vol. 3A, 4.5.4, Table 4-15).
+func TestLevel0NeverLeaf(t *testing.T) {
+	if x86Leaf(X86_P|X86_RW|X86_PS, 0) {
+		t.Error("a level-0 entry with PS read as a leaf")
+	}
+	if !x86Leaf(X86_P|X86_RW|X86_PS, 1) || !x86Leaf(X86_P, 3) || x86Leaf(X86_P, 2) {
+		t.Error("x86Leaf at levels 1 to 3")
+	}
+}
+
+// TestRetarget: retarget replaces the whole address field (amd64 bits
+// 51:12, arm64 47:12) and keeps every other bit.
+func TestRetarget(t *testing.T) {
+	amd := &Tables{Arch: AMD64}
+	if got, want := amd.retarget(1<<63|0xf<<48|0x1234<<12|X86_P|X86_RW|X86_A, 0x5000), uint64(1<<63|0x5000|X86_P|X86_RW|X86_A); got != want {
+		t.Errorf("amd64: %#x, want %#x", got, want)
+	}
+	arm := &Tables{Arch: ARM64}
+	if got, want := arm.retarget(1<<63|0xf<<48|0x1234<<12|ARM_TYPE, 0x5000), uint64(1<<63|0xf<<48|0x5000|ARM_TYPE); got != want {
+		t.Errorf("arm64: %#x, want %#x", got, want)
+	}
+}
+
+// TestPrepareGiBEdge: a range ending at a GiB boundary prepares its own
+// GiB only, and a GiB covered whole takes no pool page (its entry is made
+// read-only).
+func TestPrepareGiBEdge(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := mergeTables(t, arch)
+		used := tb.Pool.Used()
+		var p Prepared
+		if err := tb.Prepare(&p, []Region{{1 << 30, 1 << 30}}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Len() != 1 || tb.Pool.Used() != used {
+			t.Errorf("%v: %d GiBs prepared, %d pool pages; want 1, 0", arch, p.Len(), tb.Pool.Used()-used)
+		}
+	}
+}
+
+// TestPrepareTableExtent: a prepared 4 KiB table is written up to its
+// 512th entry, not past it.
+func TestPrepareTableExtent(t *testing.T) {
+	const sentinel = 0x5a5a5a5a5a5a5a5a
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := mergeTables(t, arch)
+		m := tb.Mem.(*mem)
+		used := tb.Pool.Used()
+		for pa := PageSize * (1 + used); pa < uint64(len(m.w))*8; pa += 8 {
+			m.Store64(pa, sentinel)
+		}
+		var p Prepared
+		if err := tb.Prepare(&p, []Region{{1<<30 + 4096, 4096}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := tb.Pool.Used(); got != used+2 {
+			t.Fatalf("%v: Prepare took %d pages, want 2 (a directory, a table)", arch, got-used)
+		}
+		if e := m.Load64(PageSize * (1 + used + 2)); e != sentinel {
+			t.Errorf("%v: Prepare wrote %#x past its table", arch, e)
+		}
+	}
+}
+
+// TestMergeRestoreCompares: Merge puts a prepared GiB's original entry
+// back only if the prepared directory maps what the original did entry for
+// entry, and each prepared 4 KiB table what its 2 MiB leaf did leaf for
+// leaf — a difference in a later entry keeps it; with none, it is restored
+// (one merged) and the pool returned.
+func TestMergeRestoreCompares(t *testing.T) {
+	const flip = 1 << 4 // an attribute bit on both (amd64 PCD, arm64 AttrIndx[2])
+	for _, arch := range []Arch{AMD64, ARM64} {
+		for _, change := range []string{"", "directory", "table"} {
+			tb := mergeTables(t, arch)
+			before := dumpTree(tb)
+			sealed := tb.Pool.Used()
+			ea1 := uint64(tb.Root) // the level-1 entry of GiB 1
+			ea1 = tb.next(tb.Mem.Load64(ea1+8*index(1<<30, 0))) + 8*index(1<<30, 1)
+			orig := tb.Mem.Load64(ea1)
+			var p Prepared
+			r := Region{1<<30 + 4096, 4096} // a page of the first 2 MiB leaf
+			if err := tb.Prepare(&p, []Region{r}); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := tb.Apply(&p); n != 1 {
+				t.Fatalf("%v: Apply wrote %d", arch, n)
+			}
+			if _, _, err := tb.UnprotectRange(r.VA, r.Size); err != nil {
+				t.Fatal(err)
+			}
+			pd := tb.next(tb.Mem.Load64(ea1))
+			switch change {
+			case "directory": // the 2 MiB leaf at 1G+10M
+				tb.Mem.Store64(pd+8*5, tb.Mem.Load64(pd+8*5)^flip)
+			case "table": // leaf 7 of the prepared table at 1G
+				pt := tb.next(tb.Mem.Load64(pd))
+				tb.Mem.Store64(pt+8*7, tb.Mem.Load64(pt+8*7)^flip)
+			}
+			merged, left := tb.Merge(&recInv{}, true, &p)
+			restored := tb.Mem.Load64(ea1) == orig
+			if change == "" {
+				if merged != 1 || left != 0 || !restored || tb.Pool.Used() != sealed || !maps.Equal(before, dumpTree(tb)) {
+					t.Errorf("%v: Merge: %d merged, %d left, restored %v, %d pool pages kept", arch, merged, left, restored, tb.Pool.Used()-sealed)
+				}
+				continue
+			}
+			if restored || left == 0 {
+				t.Errorf("%v: Merge with a changed %s: %d merged, %d left, restored %v", arch, change, merged, left, restored)
+			}
+		}
+	}
+}
