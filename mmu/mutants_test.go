@@ -397,3 +397,32 @@ func TestMergeRestoreCompares(t *testing.T) {
 		}
 	}
 }
+
+// TestLeafSize: LeafSize gives the size of the page mapping va, ignores
+// bits 63:48 and the offset in the page (and only those), and fails with
+// ErrNotMapped on an unmapped page.
+func TestLeafSize(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := newTables(t, arch, 64)
+		// A lone 4 KiB page at an odd index: its neighbour below is
+		// unmapped.
+		const lone = 10<<30 + PageSize
+		if err := tb.Map(lone, lone, PageSize, PageSize, 0); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range append(layoutRegions, struct{ va, size, leaf uint64 }{lone, PageSize, PageSize}) {
+			for _, off := range []uint64{0, 8, r.size - 8} {
+				for _, hi := range []uint64{0, 0xffff << 48} {
+					if s, err := tb.LeafSize(VA(hi | r.va + off)); err != nil || s != r.leaf {
+						t.Errorf("%v: LeafSize(%#x) = %#x, %v; want %#x", arch, hi|r.va+off, s, err, r.leaf)
+					}
+				}
+			}
+		}
+		for _, va := range []uint64{lone - PageSize, lone + PageSize, 5 << 30, 1 << 47} {
+			if s, err := tb.LeafSize(VA(va)); !errors.Is(err, ErrNotMapped) || s != 0 {
+				t.Errorf("%v: LeafSize(%#x) = %#x, %v; want ErrNotMapped", arch, va, s, err)
+			}
+		}
+	}
+}
