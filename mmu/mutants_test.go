@@ -426,3 +426,47 @@ func TestLeafSize(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolUnalloc: unalloc returns the most recent page (a split whose
+// link lost its CAS), and only that one.
+func TestPoolUnalloc(t *testing.T) {
+	p := NewPool(1<<20, 4*PageSize)
+	p.allocFree()
+	i, _, _ := p.alloc()
+	p.unalloc(i)
+	if p.Used() != 1 {
+		t.Fatalf("Used %d after unalloc of the last page, want 1", p.Used())
+	}
+	p.alloc()
+	j, _, _ := p.alloc()
+	p.unalloc(j - 1) // no longer the last: kept
+	if p.Used() != 3 {
+		t.Fatalf("Used %d after unalloc of an earlier page, want 3", p.Used())
+	}
+}
+
+// TestSameKind: an entry is the same kind as another if only permission
+// bits differ: not if it became a leaf or a table, moved, or went invalid.
+func TestSameKind(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		tb := &Tables{Arch: arch}
+		leaf := tb.leafEntry(0x40000000, 2, 0)
+		table := tb.tableEntry(0x5000, leaf)
+		for _, c := range []struct {
+			n, e uint64
+			want bool
+		}{
+			{tb.protected(leaf, 2), leaf, true},
+			{tb.protected(table, 2), table, true},
+			{tb.tableEntry(0x40000000, leaf), leaf, false},
+			{tb.leafEntry(0x5000, 2, 0), table, false},
+			{tb.leafEntry(0x40200000, 2, 0), leaf, false},
+			{tb.tableEntry(0x6000, leaf), table, false},
+			{0, leaf, false},
+		} {
+			if got := tb.sameKind(c.n, c.e, 2); got != c.want {
+				t.Errorf("%v: sameKind(%#x, %#x) = %v, want %v", arch, c.n, c.e, got, c.want)
+			}
+		}
+	}
+}
