@@ -3,8 +3,10 @@ package snapshot_test
 // Tests for survivors of the mutation run of disk.go (MUTANTS.md).
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/pagesnap/pagesnap/mmu"
 	"github.com/pagesnap/pagesnap/snapshot"
 )
 
@@ -46,5 +48,34 @@ func TestBufferLayoutExact(t *testing.T) {
 	want.Size = want.SlotsOff + 600*4096
 	if b != want {
 		t.Errorf("NewBufferLayout = %+v\nwant %+v", b, want)
+	}
+}
+
+// TestDiskStorageExact: with the block backend, a buffer region of
+// exactly NewBufferLayout's Size and a disk of exactly the image's size
+// are enough; a page less of either is refused with ErrStorage.
+func TestDiskStorageExact(t *testing.T) {
+	l, err := snapshot.NewLayout(4096, ramRanges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slots = 256 // the fixture's 160 eager pages, InterruptSlots and some
+	bl := snapshot.NewBufferLayout(l, slots)
+	for _, c := range []struct {
+		buf, disk uint64
+		ok        bool
+	}{
+		{bl.Size, l.Size, true},
+		{bl.Size - 4096, l.Size, false},
+		{bl.Size, l.Size - 4096, false},
+	} {
+		f := newFixture(t, mmu.AMD64, 1, opts{})
+		f.cfg.Disk = &memDisk{mem: f.m.Mem, b: make([]byte, c.disk)}
+		f.cfg.BufferPages = slots
+		f.cfg.Storage = snapshot.Range{Base: storageR.Base, Size: c.buf}
+		_, err := snapshot.New(f.cfg)
+		if c.ok && err != nil || !c.ok && !errors.Is(err, snapshot.ErrStorage) {
+			t.Errorf("buffer %#x, disk %#x: %v", c.buf, c.disk, err)
+		}
 	}
 }
