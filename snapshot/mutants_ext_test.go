@@ -263,3 +263,54 @@ func drainStepWithin(s *snapshot.Snapshot, budget int, d time.Duration) error {
 		return fmt.Errorf("DrainStep(%d) does not return within %v", budget, d)
 	}
 }
+
+// TestHashPhaseBudget: pages a fault on another CPU held up are hashed in
+// the hash phase within the step's budget, one unit a page: DrainStep(0)
+// hashes none, DrainStep(1) one, DrainStep(3) three. And the drain leaves
+// the page the fault is still copying protected: the page (index 288)
+// opens a copy-map word, which nextNotKept's 32-page stride must not step
+// over from an unaligned index.
+func TestHashPhaseBudget(t *testing.T) {
+	skipUnderRace(t)
+	const page = 288 * 4096 // page index 288: the first of copy-map word 9
+	l, _ := snapshot.NewLayout(4096, ramRanges)
+	h := &hookMem{match: func(dst, src uint64) bool {
+		return src == page && dst == storageR.Base+l.DataOff+pageIndex(page)*4096 // the fault's copy
+	}}
+	f := newFixture(t, mmu.AMD64, 13, opts{mem: func(m *sim.Memory) snapshot.PhysMem { h.Memory = m; return h }})
+	faulting := f.m.NewCPU()
+	h.hook = func() {
+		// The whole capture while the fault copies: hashing in page
+		// order stops at the faulting page.
+		if err := drainStepWithin(f.s, 1<<30, 5*time.Second); err != nil {
+			t.Error(err)
+		}
+		if w, err := f.cfg.Tables.Walk(page); err != nil || w.Writable {
+			t.Errorf("the drain made the page a fault is copying writable: %+v, %v", w, err)
+		}
+	}
+	f.start(t)
+	if err := faulting.Store64(page+8, 2); err != nil {
+		t.Fatal(err)
+	}
+	if !h.fired || t.Failed() {
+		t.Fatalf("hook fired %v", h.fired)
+	}
+	p := f.s.Progress()
+	if p.Phase != snapshot.PhaseHashing || p.Hashed != 288 || p.Copied != p.Pages {
+		t.Fatalf("after the capture: %+v, want hashing, 288 hashed, all copied", p)
+	}
+	for _, c := range []struct {
+		budget int
+		hashed uint64
+	}{{0, 288}, {1, 289}, {3, 292}} {
+		done, err := f.s.DrainStep(c.budget)
+		if p := f.s.Progress(); done || err != nil || p.Hashed != c.hashed {
+			t.Fatalf("DrainStep(%d): %v, %v, %d hashed; want %d", c.budget, done, err, p.Hashed, c.hashed)
+		}
+	}
+	f.drain(t, 1000)
+	if bad := f.check(t); len(bad) != 0 {
+		t.Fatalf("mismatch %#x", bad)
+	}
+}
