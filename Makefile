@@ -276,7 +276,7 @@ mutation:
 		case $$p in snapshot) c=2;; *) c=10;; esac; \
 		j=$(BUILD)/mutation-$$(echo $$p | tr / -).json; rm -f $$j; \
 		GOFLAGS="-count=1 -failfast" PAGESNAP_QUICK=1 $(GREMLINS) unleash ./$$p --workers 1 --timeout-coefficient $$c \
-			--exclude-files '^(snapshot/)?(sim|cmd)/' $(if $(MUTATION_EXCLUDE),--exclude-files '$(MUTATION_EXCLUDE)') \
+			--exclude-files '^(snapshot/)?(sim|cmd)/' --exclude-files '(^|/)mk[a-z0-9]*\.go$$' $(if $(MUTATION_EXCLUDE),--exclude-files '$(MUTATION_EXCLUDE)') \
 			-S lt -o $$j || { echo "mutation: $$p: FAIL: gremlins exited $$?" >&2; fail="$$fail $$p"; continue; }; \
 		$(BUILD)/mutgate -pkg $$p -min 90 $$j || fail="$$fail $$p"; \
 	done; \

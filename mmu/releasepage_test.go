@@ -96,3 +96,51 @@ func TestReleasePageMatchesWalk(t *testing.T) {
 		t.Logf("%v: releasePage true %d, false %d", arch, fast, slow)
 	}
 }
+
+// countMem counts the accesses to a mem.
+type countMem struct {
+	*mem
+	loads, stores, cas int
+}
+
+func (m *countMem) Load64(pa uint64) uint64 { m.loads++; return m.mem.Load64(pa) }
+func (m *countMem) Store64(pa, v uint64)    { m.stores++; m.mem.Store64(pa, v) }
+func (m *countMem) CAS64(pa, old, new uint64) bool {
+	m.cas++
+	return m.mem.CAS64(pa, old, new)
+}
+
+// TestUnprotectUsualCost: a write fault's usual Unprotect — a 4 KiB page
+// under writable tables, protected by Protect and pushed down by an
+// earlier Unprotect in its table — takes releasePage's four loads and one
+// CAS, and makes the page writable; one at the top of the 48-bit space
+// (the address Unprotect is given keeps bits above 47, as a canonical
+// upper-half address would) the same. The shortcut only saves time, so
+// only a count shows that it is taken.
+func TestUnprotectUsualCost(t *testing.T) {
+	for _, arch := range []Arch{AMD64, ARM64} {
+		for _, high := range []uint64{0, 0xffff << 48} {
+			tb := newTables(t, arch, 64)
+			if _, _, err := tb.Protect(2<<30, 8<<20); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tb.Unprotect(VA(2<<30 + 4096)); err != nil { // pushes the protection down
+				t.Fatal(err)
+			}
+			m := &countMem{mem: tb.Mem.(*mem)}
+			tb.Mem = m
+			f, err := tb.Unprotect(VA(high | 2<<30 + 5*4096 + 8))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Ignore()
+			if m.loads != Levels || m.cas != 1 || m.stores != 0 {
+				t.Errorf("%v va %#x: Unprotect took %d loads, %d CAS, %d stores; want %d, 1, 0", arch, high, m.loads, m.cas, m.stores, Levels)
+			}
+			tb.Mem = m.mem
+			if w, err := tb.Walk(VA(2<<30 + 5*4096)); err != nil || !w.Writable {
+				t.Errorf("%v va %#x: page not writable after Unprotect (%v)", arch, high, err)
+			}
+		}
+	}
+}
