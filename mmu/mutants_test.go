@@ -9,8 +9,8 @@ import (
 // Tests written against gremlins' survivors (MUTANTS.md): each pins one
 // result the package's other tests left open.
 
-// TestWalkEntries: Walk records every entry on the path, the writable
-// tables the fault path's shortcut descends through included.
+// TestWalkEntries: Walk records every entry on the path, writable tables
+// included (walkPage once descended through those without the visitor).
 func TestWalkEntries(t *testing.T) {
 	for _, arch := range []Arch{AMD64, ARM64} {
 		tb := newTables(t, arch, 64)
