@@ -7,18 +7,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/digitalocean/go-qemu/qmp"
 	"github.com/digitalocean/go-qemu/qmp/raw"
 )
 
 // QMPTimeout bounds every QMP command; QEMU is not trusted to answer.
 var QMPTimeout = 30 * time.Second
 
-// QMP is a connected QEMU Machine Protocol monitor. It wraps
-// github.com/digitalocean/go-qemu's socket monitor and typed commands with a
-// timeout per command: go-qemu blocks forever if QEMU stops answering.
+// QMP is a connected QEMU Machine Protocol monitor: this package's
+// connection (monitor: answers matched to commands by id) under
+// github.com/digitalocean/go-qemu's typed commands, with a timeout per
+// command (QEMU is not trusted to answer).
 type QMP struct {
-	mon  *qmp.SocketMonitor
+	mon  *monitor
 	raw  *raw.Monitor
 	once sync.Once
 }
@@ -34,13 +34,13 @@ func (vm *VM) QMP() (*QMP, error) {
 	}
 	path := vm.socketPath("qmp.sock")
 	deadline := time.Now().Add(10 * time.Second)
-	var mon *qmp.SocketMonitor
+	var mon *monitor
 	for {
 		if vm.Exited() {
 			return nil, vm.exitError()
 		}
 		var err error
-		mon, err = qmp.NewSocketMonitor("unix", path, time.Second)
+		mon, err = dialMonitor(path, time.Second)
 		if err == nil {
 			break
 		}
@@ -80,10 +80,10 @@ func (q *QMP) close() { q.once.Do(func() { q.mon.Disconnect() }) }
 
 // Version returns QEMU's version as announced in the QMP greeting.
 func (q *QMP) Version() string {
-	if q.mon.Version == nil {
+	if q.mon.version == nil {
 		return ""
 	}
-	return q.mon.Version.String()
+	return q.mon.version.String()
 }
 
 // call runs f with QMPTimeout; on timeout the connection is closed, which
@@ -142,9 +142,15 @@ func (q *QMP) Pmemsave(addr, size uint64, path string) error {
 // HMP runs a human monitor command (for example "info registers") and
 // returns its output.
 func (q *QMP) HMP(command string) (string, error) {
+	r, err := q.Run("human-monitor-command", map[string]string{"command-line": command})
+	if err != nil {
+		return "", err
+	}
 	var out string
-	err := q.call("human-monitor-command", func() (err error) { out, err = q.raw.HumanMonitorCommand(command, nil); return })
-	return out, err
+	if err := json.Unmarshal(r, &out); err != nil {
+		return "", fmt.Errorf("qemu: QMP human-monitor-command %q: answer %s: %w", command, r, err)
+	}
+	return out, nil
 }
 
 // Run executes any QMP command with JSON-encodable arguments and returns the

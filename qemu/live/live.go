@@ -686,8 +686,8 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "workload after:    %.0f allocs/s, %.0f writes/s (%.2fx / %.2fx of before; %s)\n", r.After.Allocs, r.After.Writes,
 		ratio(r.After.Allocs, r.Before.Allocs), ratio(r.After.Writes, r.Before.Writes), r.windows(r.AfterRange, r.After.Writes))
 	if !strings.Contains(r.Accel, "icount") {
-		fmt.Fprintf(&b, "                   (TCG without -icount: rates in emulation speed; the amd64 writers ran about 3.5x faster after\n" +
-			"                   a boot's first snapshot than before it, with or without the gdbstub: an emulation effect, see\n" +
+		fmt.Fprintf(&b, "                   (TCG without -icount: rates in emulation speed; the amd64 writers ran about 3.5x faster after\n"+
+			"                   a boot's first snapshot than before it, with or without the gdbstub: an emulation effect, see\n"+
 			"                   README; under -icount, make bench, before and after agree within the windows' spread)\n")
 	}
 	fmt.Fprintf(&b, "DMA interrupts:    %d virtio-rng completion interrupts during the capture, %d of the driver's waits ended early by them (%d and %d during the snapshot on the idle machine)\n",
